@@ -1,0 +1,195 @@
+//! Admin routes for booking types.
+
+use http::StatusCode;
+use jiff::Timestamp;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use super::changes::{self, Applied};
+use super::error::CatalogError;
+use crate::app::AppState;
+use crate::domain::access::Permission;
+use crate::domain::audit::AuditRecord;
+use crate::domain::booking_type::{BookingType, BookingTypeChange, BookingTypeId, NewBookingTypeInput};
+use crate::domain::clinic::ClinicId;
+use crate::domain::jobs::{JobRecord, JobStatus, JobTask, ScheduledJob, check_run_time};
+use crate::features::audit_trail::{self, Change};
+use crate::http::auth::authorize;
+use crate::http::request::{json_body, path_param, query_param};
+use crate::http::response::json;
+use crate::http::Problem;
+use crate::store::{Condition, Cursor, Item, Query, keys};
+
+/// A page of booking types.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BookingTypePage {
+    /// The booking types.
+    pub items: Vec<BookingType>,
+    /// Pass as `cursor` to read the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of audit records.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HistoryPage {
+    /// Records, oldest first.
+    pub items: Vec<AuditRecord>,
+    /// Pass as `cursor` to read the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// A change to a booking type, applied now or at `effective_at`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBookingTypeInput {
+    /// New short name.
+    pub short_name: Option<String>,
+    /// New long name.
+    pub long_name: Option<String>,
+    /// New duration.
+    pub duration_minutes: Option<u32>,
+    /// Offer online, or stop.
+    pub enabled_online: Option<bool>,
+    /// When to apply the change (RFC 3339); omitted means now.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub effective_at: Option<Timestamp>,
+}
+
+/// A change scheduled for later.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ScheduledChange {
+    /// The job that will apply it.
+    pub job_id: String,
+    /// When.
+    #[schema(value_type = String, format = DateTime)]
+    pub effective_at: Timestamp,
+    /// `pending` until the runner applies it.
+    pub status: JobStatus,
+}
+
+fn clinic_id(request: &Request) -> Result<ClinicId, Problem> {
+    path_param(request, "clinicId", ClinicId::parse)
+}
+
+fn booking_type_id(request: &Request) -> Result<BookingTypeId, Problem> {
+    path_param(request, "bookingTypeId", |raw| BookingTypeId::parse("bookingTypeId", raw))
+}
+
+fn page_query(request: &Request, query: Query) -> Result<Query, Problem> {
+    let limit = match query_param(request, "limit") {
+        Some(raw) => raw.parse::<u32>().ok().filter(|limit| (1..=100).contains(limit)).ok_or_else(|| Problem::malformed("limit", "must be a whole number from 1 to 100"))?,
+        None => 50,
+    };
+    Ok(query.limit(limit).after(query_param(request, "cursor").map(Cursor::from_client)))
+}
+
+/// `POST /admin/clinics/{clinicId}/booking-types`
+#[tracing::instrument(skip_all)]
+pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
+    let input: NewBookingTypeInput = json_body(request)?;
+    let created = changes::create(state, &clinic, &actor.subject, &input).await?;
+    json(StatusCode::CREATED, &created)
+}
+
+/// `GET /admin/clinics/{clinicId}/booking-types`
+#[tracing::instrument(skip_all)]
+pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    authorize(request, &clinic, Permission::CatalogRead)?;
+    let query = page_query(request, Query::prefix(keys::clinic_partition(&clinic), keys::BOOKING_TYPE_PREFIX))?;
+    let page = state.store.query(&query).await?;
+    let items = page.items.iter().map(Item::record).collect::<Result<Vec<BookingType>, _>>()?;
+    json(StatusCode::OK, &BookingTypePage { items, next_cursor: page.next.map(|cursor| cursor.as_str().to_owned()) })
+}
+
+/// `PATCH /admin/clinics/{clinicId}/booking-types/{bookingTypeId}`
+#[tracing::instrument(skip_all)]
+pub async fn update(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let id = booking_type_id(request)?;
+    let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
+    let input: UpdateBookingTypeInput = json_body(request)?;
+    let change = BookingType::validate_change(&BookingTypeChange {
+        short_name: input.short_name,
+        long_name: input.long_name,
+        duration_minutes: input.duration_minutes,
+        enabled_online: input.enabled_online,
+    })
+    .map_err(CatalogError::Invalid)?;
+    match input.effective_at {
+        None => match changes::apply(state, &clinic, &id, &change, &actor.subject, Vec::new()).await? {
+            Applied::Changed(booking_type) | Applied::Unchanged(booking_type) => json(StatusCode::OK, &booking_type),
+        },
+        Some(at) => {
+            let scheduled = schedule_change(state, &clinic, &id, change, at, &actor.subject).await?;
+            json(StatusCode::ACCEPTED, &scheduled)
+        }
+    }
+}
+
+/// Records a pending job with its audit entry, then creates its one-time schedule. If the
+/// schedule cannot be made the job record is removed again, so nothing waits for a schedule
+/// that does not exist.
+async fn schedule_change(
+    state: &AppState,
+    clinic: &ClinicId,
+    id: &BookingTypeId,
+    change: BookingTypeChange,
+    at: Timestamp,
+    actor: &str,
+) -> Result<ScheduledChange, CatalogError> {
+    let now = state.clock.now();
+    let at = check_run_time("effective_at", at, now).map_err(|error| CatalogError::Invalid(vec![error]))?;
+    if changes::load(state.store.as_ref(), clinic, id).await?.is_none() {
+        return Err(CatalogError::BookingTypeNotFound);
+    }
+    let job = ScheduledJob {
+        job_id: uuid::Uuid::new_v4().to_string(),
+        clinic_id: clinic.clone(),
+        task: JobTask::ApplyBookingTypeChange { booking_type_id: id.clone(), change },
+    };
+    let record = JobRecord { job: job.clone(), due_at: at, status: JobStatus::Pending };
+    let job_key = keys::job(clinic, &job.job_id);
+    state
+        .store
+        .transact(vec![
+            crate::store::Write::put(Item::from_record(job_key.clone(), &record)?, Condition::NotExists),
+            audit_trail::record(
+                clinic,
+                Change {
+                    actor,
+                    action: "booking_type.change_scheduled",
+                    entity: changes::history_entity(id),
+                    before_version: None,
+                    after_version: None,
+                },
+                now,
+            )?,
+        ])
+        .await?;
+    if let Err(error) = state.scheduler.schedule_once(at, &job).await {
+        let undo = crate::store::Write::Delete { key: job_key, condition: Condition::Always };
+        if let Err(undo_error) = state.store.write(undo).await {
+            tracing::error!(job_id = %job.job_id, %undo_error, "pending job left without a schedule");
+        }
+        return Err(error.into());
+    }
+    tracing::info!(job_id = %job.job_id, "booking type change scheduled");
+    Ok(ScheduledChange { job_id: job.job_id, effective_at: at, status: JobStatus::Pending })
+}
+
+/// `GET /admin/clinics/{clinicId}/booking-types/{bookingTypeId}/history`
+#[tracing::instrument(skip_all)]
+pub async fn history(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let id = booking_type_id(request)?;
+    authorize(request, &clinic, Permission::CatalogRead)?;
+    let query = page_query(request, Query::prefix("", ""))?;
+    let (items, next) = audit_trail::history(state.store.as_ref(), &clinic, &changes::history_entity(&id), query).await?;
+    if items.is_empty() && changes::load(state.store.as_ref(), &clinic, &id).await?.is_none() {
+        return Err(CatalogError::BookingTypeNotFound.into());
+    }
+    json(StatusCode::OK, &HistoryPage { items, next_cursor: next.map(|cursor| cursor.as_str().to_owned()) })
+}

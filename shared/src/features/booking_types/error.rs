@@ -1,0 +1,58 @@
+//! Errors of the booking-type routes, and the one place they become HTTP answers.
+
+use crate::domain::validation::FieldError;
+use crate::http::Problem;
+use crate::scheduler::ScheduleError;
+use crate::store::StoreError;
+
+/// What can go wrong changing the catalogue.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The input broke a rule.
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// No such clinic.
+    #[error("clinic not found")]
+    ClinicNotFound,
+    /// No such booking type in this clinic.
+    #[error("booking type not found")]
+    BookingTypeNotFound,
+    /// Someone else changed it first.
+    #[error("concurrent change")]
+    Conflict,
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// The scheduler failed.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+}
+
+impl From<StoreError> for CatalogError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::ConditionFailed { .. } | StoreError::Contention => Self::Conflict,
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<CatalogError> for Problem {
+    fn from(error: CatalogError) -> Self {
+        match error {
+            CatalogError::Invalid(errors) => Problem::invalid(errors),
+            CatalogError::ClinicNotFound => Problem::not_found("no such clinic"),
+            CatalogError::BookingTypeNotFound => Problem::not_found("no such booking type in this clinic"),
+            CatalogError::Conflict => Problem::conflict("the booking type changed while this request ran; reload and try again"),
+            CatalogError::Store(error) => error.into(),
+            CatalogError::Schedule(ScheduleError::Invalid(cause)) => {
+                tracing::error!(%cause, "schedule refused");
+                Problem::internal()
+            }
+            CatalogError::Schedule(ScheduleError::Unavailable(cause)) => {
+                tracing::error!(%cause, "scheduler unavailable");
+                Problem::unavailable()
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The clinic profile: created or updated by an admin of that clinic.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::domain::access::Permission;
+use crate::domain::clinic::{Clinic, ClinicId, ClinicProfileInput};
+use crate::features::audit_trail::{self, Change};
+use crate::http::Problem;
+use crate::http::auth::authorize;
+use crate::http::request::{json_body, path_param};
+use crate::http::response::json;
+use crate::store::{Condition, Item, StoreError, Write, keys};
+
+/// What patients see of a clinic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PublicClinic {
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// IANA time zone of every time shown.
+    pub time_zone: String,
+}
+
+impl From<&Clinic> for PublicClinic {
+    fn from(clinic: &Clinic) -> Self {
+        Self { id: clinic.id.as_str().to_owned(), name: clinic.name.clone(), time_zone: clinic.time_zone.as_str().to_owned() }
+    }
+}
+
+/// The clinic as the admin API returns it.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ClinicView {
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// IANA time zone.
+    pub time_zone: String,
+    /// Version, bumped by each change.
+    pub version: u64,
+}
+
+/// Writes a clinic profile (and its public copy, and the audit record) in one transaction.
+pub async fn save_profile(
+    state: &AppState,
+    clinic_id: &ClinicId,
+    input: &ClinicProfileInput,
+    actor: &str,
+) -> Result<(ClinicView, bool), Problem> {
+    let key = keys::clinic_profile(clinic_id);
+    let existing = state.store.get(&key).await?;
+    let (current, version) = match &existing {
+        Some(item) => (Some(item.record::<Clinic>()?), item.version),
+        None => (None, 0),
+    };
+    let now = state.clock.now();
+    let clinic = Clinic::from_input(clinic_id.clone(), input, current.as_ref(), now).map_err(Problem::invalid)?;
+    let condition = if existing.is_some() { Condition::VersionIs(version) } else { Condition::NotExists };
+    let writes = vec![
+        Write::put(Item::from_record(key, &clinic)?.with_version(version + 1), condition),
+        Write::put(Item::from_record(keys::public_clinic(clinic_id), &PublicClinic::from(&clinic))?, Condition::Always),
+        audit_trail::record(
+            clinic_id,
+            Change {
+                actor,
+                action: if existing.is_some() { "clinic.updated" } else { "clinic.created" },
+                entity: format!("clinic/{clinic_id}"),
+                before_version: existing.as_ref().map(|_| version),
+                after_version: Some(version + 1),
+            },
+            now,
+        )?,
+    ];
+    match state.store.transact(writes).await {
+        Err(StoreError::ConditionFailed { index: 0 }) => {
+            return Err(Problem::conflict("the clinic changed while this request ran; try again"));
+        }
+        other => other?,
+    }
+    let view = ClinicView {
+        id: clinic.id.as_str().to_owned(),
+        name: clinic.name,
+        time_zone: clinic.time_zone.as_str().to_owned(),
+        version: version + 1,
+    };
+    Ok((view, existing.is_none()))
+}
+
+/// `PUT /admin/clinics/{clinicId}`
+#[tracing::instrument(skip_all)]
+pub async fn put_clinic(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic_id = path_param(request, "clinicId", ClinicId::parse)?;
+    let actor = authorize(request, &clinic_id, Permission::ClinicWrite)?;
+    let input: ClinicProfileInput = json_body(request)?;
+    let (view, created) = save_profile(state, &clinic_id, &input, &actor.subject).await?;
+    json(if created { StatusCode::CREATED } else { StatusCode::OK }, &view)
+}

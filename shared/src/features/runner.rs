@@ -1,0 +1,91 @@
+//! The scheduled runner: what a one-time schedule's payload does when it fires. Deliveries may
+//! repeat or come late; the job record moves from pending to done exactly once, in the same
+//! transaction as the job's effect, so a repeat does nothing.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::app::AppState;
+use crate::domain::jobs::{JobRecord, JobStatus, JobTask, ScheduledJob};
+use crate::features::booking_types::changes;
+use crate::features::booking_types::error::CatalogError;
+use crate::scheduler::{JobError, JobRunner};
+use crate::store::{Condition, Item, StoreError, Write, keys};
+
+/// The actor recorded in the audit trail for scheduled changes.
+pub const SCHEDULER_ACTOR: &str = "scheduler";
+
+/// What one delivery did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The job ran now.
+    Ran,
+    /// The job had already run (a repeated or late delivery); nothing was done.
+    AlreadyDone,
+    /// The job's target was gone; the job is recorded as abandoned.
+    Abandoned,
+    /// No record of this job exists (its scheduling was undone); nothing was done.
+    Unknown,
+}
+
+fn retryable(error: impl std::fmt::Display) -> JobError {
+    JobError::Retryable(error.to_string())
+}
+
+/// Runs one delivery of `job`.
+#[tracing::instrument(skip_all, fields(job_id = %job.job_id, clinic_id = %job.clinic_id))]
+pub async fn run_job(state: &AppState, job: &ScheduledJob) -> Result<Outcome, JobError> {
+    let key = keys::job(&job.clinic_id, &job.job_id);
+    let Some(item) = state.store.get(&key).await.map_err(retryable)? else {
+        tracing::warn!("no record of this job; ignored");
+        return Ok(Outcome::Unknown);
+    };
+    let record: JobRecord = item.record().map_err(|error| JobError::Permanent(error.to_string()))?;
+    if record.status != JobStatus::Pending {
+        tracing::info!(status = ?record.status, "job already finished; repeated delivery ignored");
+        return Ok(Outcome::AlreadyDone);
+    }
+    let done_write = |status: JobStatus| -> Result<Write, JobError> {
+        let done = JobRecord { status, ..record.clone() };
+        let next = Item::from_record(key.clone(), &done).map_err(retryable)?.with_version(item.version + 1);
+        Ok(Write::put(next, Condition::VersionIs(item.version)))
+    };
+    match &job.task {
+        JobTask::ApplyBookingTypeChange { booking_type_id, change } => {
+            let result =
+                changes::apply(state, &job.clinic_id, booking_type_id, change, SCHEDULER_ACTOR, vec![done_write(JobStatus::Done)?]).await;
+            match result {
+                Ok(_) => Ok(Outcome::Ran),
+                Err(CatalogError::BookingTypeNotFound) => {
+                    state.store.write(done_write(JobStatus::Abandoned)?).await.or_else(ignore_lost_race).map_err(retryable)?;
+                    tracing::warn!("booking type gone; job abandoned");
+                    Ok(Outcome::Abandoned)
+                }
+                // Another delivery finished the job (or changed the booking type) first: read
+                // again on the next delivery; if the job is done, that delivery is a no-op.
+                Err(CatalogError::Conflict) => Err(JobError::Retryable("concurrent change; will re-check".into())),
+                Err(CatalogError::Store(error)) => Err(retryable(error)),
+                Err(other) => Err(JobError::Permanent(other.to_string())),
+            }
+        }
+    }
+}
+
+fn ignore_lost_race(error: StoreError) -> Result<(), StoreError> {
+    match error {
+        StoreError::ConditionFailed { .. } => Ok(()),
+        other => Err(other),
+    }
+}
+
+/// Hands scheduled jobs to [`run_job`] with the application state: the embedded scheduler's
+/// target, the same code the runner Lambda calls.
+pub struct AppRunner(pub Arc<AppState>);
+
+#[async_trait]
+impl JobRunner for AppRunner {
+    async fn run(&self, job: ScheduledJob) -> Result<(), JobError> {
+        run_job(&self.0, &job).await.map(|_| ())
+    }
+}

@@ -1,0 +1,154 @@
+//! Reading requests: the route key, path and query parameters, and JSON bodies parsed into typed
+//! inputs with the failing field named.
+
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt};
+use serde::de::DeserializeOwned;
+
+use super::problem::{MAX_BODY_BYTES, Problem};
+use crate::domain::validation::FieldError;
+
+/// The API Gateway route key (`GET /health`), as API Gateway and the local server set it.
+pub fn route_key(request: &Request) -> Option<&str> {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.route_key.as_deref(),
+        _ => None,
+    }
+}
+
+/// The API Gateway request id, for logs.
+pub fn request_id(request: &Request) -> &str {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.request_id.as_deref().unwrap_or("-"),
+        _ => "-",
+    }
+}
+
+/// The caller's address as API Gateway saw it.
+pub fn source_ip(request: &Request) -> Option<&str> {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.as_deref(),
+        _ => None,
+    }
+}
+
+/// A path parameter, parsed by `parse`; a missing one is a malformed request.
+pub fn path_param<T>(
+    request: &Request,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, FieldError>,
+) -> Result<T, Problem> {
+    let raw = request
+        .path_parameters_ref()
+        .and_then(|parameters| parameters.first(name))
+        .ok_or_else(|| Problem::malformed(name, "is missing from the path"))?;
+    parse(raw).map_err(|error| Problem::malformed(error.field, error.message))
+}
+
+/// An optional query-string parameter.
+pub fn query_param<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.query_string_parameters_ref().and_then(|parameters| parameters.first(name))
+}
+
+/// Parses a JSON body into `T`. Refuses a non-JSON content type, a body that is empty, too
+/// large or not UTF-8, malformed JSON, wrong types and unknown fields, naming the field.
+pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
+    if let Some(content_type) = request.headers().get(http::header::CONTENT_TYPE) {
+        let is_json = content_type
+            .to_str()
+            .map(|value| {
+                let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                essence == "application/json" || essence.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(Problem::unsupported_media_type());
+        }
+    }
+    let bytes: &[u8] = match request.body() {
+        Body::Empty => return Err(Problem::malformed("body", "is required: send a JSON object")),
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => return Err(Problem::malformed("body", "is not readable")),
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Problem::too_large());
+    }
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(Problem::malformed("body", "must be UTF-8 encoded JSON"));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.inner().to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        Problem::malformed(field_of(&path, &message), message)
+    })?;
+    deserializer.end().map_err(|_| Problem::malformed("body", "has trailing characters after the JSON value"))?;
+    Ok(value)
+}
+
+/// The field a serde error is about: the path, or the field named in the message at the root.
+fn field_of(path: &str, message: &str) -> String {
+    if path != "." && !path.is_empty() {
+        return path.to_owned();
+    }
+    for marker in ["missing field `", "unknown field `"] {
+        if let Some(rest) = message.strip_prefix(marker) {
+            if let Some(name) = rest.split('`').next() {
+                return name.to_owned();
+            }
+        }
+    }
+    "body".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Input {
+        name: String,
+        minutes: u32,
+    }
+
+    fn request(body: Body) -> Request {
+        let mut request = Request::new(body);
+        request.headers_mut().insert(http::header::CONTENT_TYPE, "application/json".parse().unwrap());
+        request
+    }
+
+    fn field(result: Result<Input, Problem>) -> (u16, String) {
+        let problem = result.unwrap_err();
+        (problem.status, problem.errors[0].field.clone())
+    }
+
+    #[test]
+    fn each_kind_of_bad_body_names_its_field() {
+        assert_eq!(field(json_body(&request(Body::Empty))), (400, "body".into()));
+        assert_eq!(field(json_body(&request(Body::Binary(vec![0xff, 0xfe])))), (400, "body".into()));
+        assert_eq!(field(json_body(&request(Body::Text("{".into())))), (400, "body".into()));
+        assert_eq!(field(json_body(&request(Body::Text(r#"{"name":"a"}"#.into())))), (400, "minutes".into()));
+        assert_eq!(field(json_body(&request(Body::Text(r#"{"name":"a","minutes":"ten"}"#.into())))), (400, "minutes".into()));
+        assert_eq!(field(json_body(&request(Body::Text(r#"{"name":"a","minutes":-1}"#.into())))), (400, "minutes".into()));
+        assert_eq!(field(json_body(&request(Body::Text(r#"{"name":"a","minutes":1,"x":1}"#.into())))), (400, "x".into()));
+        assert_eq!(field(json_body(&request(Body::Text(r#"{"name":"a","minutes":1} []"#.into())))), (400, "body".into()));
+        assert_eq!(field(json_body(&request(Body::Text(format!(r#"{{"name":"{}","minutes":1}}"#, "a".repeat(MAX_BODY_BYTES)))))), (413, "body".into()));
+    }
+
+    #[test]
+    fn a_non_json_content_type_is_refused() {
+        let mut request = request(Body::Text("name=a".into()));
+        request.headers_mut().insert(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded".parse().unwrap());
+        assert_eq!(json_body::<Input>(&request).unwrap_err().status, 415);
+    }
+
+    #[test]
+    fn a_good_body_parses() {
+        let input: Input = json_body(&request(Body::Text(r#"{"name":"a","minutes":5}"#.into()))).unwrap();
+        assert_eq!(input.minutes, 5);
+    }
+}

@@ -1,0 +1,26 @@
+//! Building successful responses.
+
+use http::StatusCode;
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use super::problem::Problem;
+
+/// A JSON response with `status`.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, Problem> {
+    let body = serde_json::to_string(value).map_err(|error| {
+        tracing::error!(%error, "response did not serialise");
+        Problem::internal()
+    })?;
+    Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::CACHE_CONTROL, "no-store")
+        .body(Body::Text(body))
+        .map_err(|_| Problem::internal())
+}
+
+/// Turns a handler's outcome into the response sent.
+pub fn respond(outcome: Result<Response<Body>, Problem>) -> Response<Body> {
+    outcome.unwrap_or_else(Problem::into_response)
+}

@@ -1,0 +1,71 @@
+//! The messages port: SMS and email to patients.
+
+pub mod aws;
+pub mod outbox;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::contact::{EmailAddress, PhoneNumber};
+
+/// An SMS to one mobile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sms {
+    /// Recipient.
+    pub to: PhoneNumber,
+    /// Text, at most 1,600 characters.
+    pub body: String,
+}
+
+/// An email to one address, with a plain-text part and an optional HTML part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Email {
+    /// Recipient.
+    pub to: EmailAddress,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body, already escaped and sanitised.
+    pub html: Option<String>,
+}
+
+/// What the provider said when it accepted a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sent {
+    /// The provider's message id (SNS MessageId, SES MessageId, or the outbox id).
+    pub message_id: String,
+}
+
+/// Why a message was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The provider refused the recipient (invalid number or address); do not retry.
+    #[error("the recipient was refused: {0}")]
+    InvalidRecipient(String),
+    /// The provider refused the message (opted out, suppressed, too long); do not retry.
+    #[error("the message was refused: {0}")]
+    Rejected(String),
+    /// The provider asked to slow down; retry with backoff.
+    #[error("the provider throttled the send")]
+    Throttled,
+    /// The provider could not be reached or failed; retry with backoff.
+    #[error("the provider is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl SendError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Throttled | Self::Unavailable(_))
+    }
+}
+
+/// The messages port.
+#[async_trait]
+pub trait Messages: Send + Sync {
+    /// Sends one SMS.
+    async fn send_sms(&self, sms: &Sms) -> Result<Sent, SendError>;
+    /// Sends one email.
+    async fn send_email(&self, email: &Email) -> Result<Sent, SendError>;
+}

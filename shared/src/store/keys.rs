@@ -1,0 +1,139 @@
+//! The single-table design: every key this product reads or writes is built here, and every
+//! access goes through one of the patterns below.
+//!
+//! | access pattern | op | pk | sk | gsi1pk / gsi1sk | condition |
+//! |---|---|---|---|---|---|
+//! | clinic profile by id | Get, Put | `CLINIC#{clinic}` | `PROFILE` | | create: not exists; update: version |
+//! | booking type by id | Get, Put | `CLINIC#{clinic}` | `BOOKING_TYPE#{id}` | | create: not exists; update: version |
+//! | a clinic's booking types | Query prefix | `CLINIC#{clinic}` | `BOOKING_TYPE#` | | |
+//! | published booking type | Put, Delete | `PUBLIC#{clinic}` | `BOOKING_TYPE#{id}` | | same transaction as the booking type |
+//! | public clinic profile | Put | `PUBLIC#{clinic}` | `CLINIC` | | same transaction as the profile |
+//! | public catalogue | Query | `PUBLIC#{clinic}` | (all) | | one query serves the whole public page |
+//! | audit record | Put | `AUDIT#{clinic}` | `{at}#{id}` | `HISTORY#{clinic}#{entity}` / `{at}#{id}` | not exists; same transaction as the change |
+//! | an entity's history | Query on gsi1 | | | `HISTORY#{clinic}#{entity}` | |
+//! | scheduled job | Get, Put | `CLINIC#{clinic}` | `JOB#{job}` | | runner: version (pending -> done once) |
+//! | processed event marker | Put | `EVENT#{event}` | `EVENT` | | not exists; expires after 7 days |
+//! | daily activity counters | Add, Query range | `ACTIVITY#{clinic}` | `{YYYY-MM-DD}` | | same transaction as the event marker |
+//! | outbox message (embedded) | Put, Query | `OUTBOX` | `{at}#{id}` | | |
+//! | due schedule (embedded) | Put, Query range, Delete | `SCHEDULE` | `{due}#{name}` | | |
+//! | schedule by name (embedded) | Put, Get, Delete | `SCHEDULE_NAME#{name}` | `NAME` | | create: not exists |
+//!
+//! Timestamps inside sort keys are RFC 3339 UTC with fixed-width fractional seconds, so text
+//! order is time order.
+
+use jiff::Timestamp;
+
+use super::Key;
+use crate::domain::booking_type::BookingTypeId;
+use crate::domain::clinic::ClinicId;
+
+/// Formats a timestamp so that sorting the text sorts by time.
+pub fn sortable_time(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// The clinic's profile.
+pub fn clinic_profile(clinic: &ClinicId) -> Key {
+    Key::new(format!("CLINIC#{clinic}"), "PROFILE")
+}
+
+/// One booking type.
+pub fn booking_type(clinic: &ClinicId, id: &BookingTypeId) -> Key {
+    Key::new(format!("CLINIC#{clinic}"), format!("{BOOKING_TYPE_PREFIX}{}", id.as_str()))
+}
+
+/// Sort-key prefix of booking types, in the clinic's partition and in its public partition.
+pub const BOOKING_TYPE_PREFIX: &str = "BOOKING_TYPE#";
+
+/// The clinic's private partition.
+pub fn clinic_partition(clinic: &ClinicId) -> String {
+    format!("CLINIC#{clinic}")
+}
+
+/// The clinic's public partition: only what patients may see.
+pub fn public_partition(clinic: &ClinicId) -> String {
+    format!("PUBLIC#{clinic}")
+}
+
+/// Sort key of the clinic's public profile in its public partition.
+pub const PUBLIC_CLINIC_SK: &str = "CLINIC";
+
+/// The clinic's public profile.
+pub fn public_clinic(clinic: &ClinicId) -> Key {
+    Key::new(public_partition(clinic), PUBLIC_CLINIC_SK)
+}
+
+/// One published booking type.
+pub fn published_booking_type(clinic: &ClinicId, id: &BookingTypeId) -> Key {
+    Key::new(public_partition(clinic), format!("{BOOKING_TYPE_PREFIX}{}", id.as_str()))
+}
+
+/// One audit record.
+pub fn audit(clinic: &ClinicId, at: Timestamp, id: &str) -> Key {
+    Key::new(format!("AUDIT#{clinic}"), format!("{}#{id}", sortable_time(at)))
+}
+
+/// The index key that lists one entity's history in time order.
+pub fn entity_history(clinic: &ClinicId, entity: &str, at: Timestamp, id: &str) -> Key {
+    Key::new(entity_history_partition(clinic, entity), format!("{}#{id}", sortable_time(at)))
+}
+
+/// The index partition of one entity's history.
+pub fn entity_history_partition(clinic: &ClinicId, entity: &str) -> String {
+    format!("HISTORY#{clinic}#{entity}")
+}
+
+/// One scheduled job's record.
+pub fn job(clinic: &ClinicId, job_id: &str) -> Key {
+    Key::new(format!("CLINIC#{clinic}"), format!("JOB#{job_id}"))
+}
+
+/// The marker that an event was processed.
+pub fn processed_event(event_id: &str) -> Key {
+    Key::new(format!("EVENT#{event_id}"), "EVENT")
+}
+
+/// A clinic's counters for one day.
+pub fn daily_activity(clinic: &ClinicId, day: jiff::civil::Date) -> Key {
+    Key::new(activity_partition(clinic), day.to_string())
+}
+
+/// The partition of a clinic's daily counters.
+pub fn activity_partition(clinic: &ClinicId) -> String {
+    format!("ACTIVITY#{clinic}")
+}
+
+/// Partition of the embedded outbox.
+pub const OUTBOX_PARTITION: &str = "OUTBOX";
+
+/// One outbox message.
+pub fn outbox_message(at: Timestamp, id: &str) -> Key {
+    Key::new(OUTBOX_PARTITION, format!("{}#{id}", sortable_time(at)))
+}
+
+/// Partition of the embedded scheduler's due list.
+pub const SCHEDULE_PARTITION: &str = "SCHEDULE";
+
+/// A due schedule in the embedded scheduler.
+pub fn due_schedule(due: Timestamp, name: &str) -> Key {
+    Key::new(SCHEDULE_PARTITION, format!("{}#{name}", sortable_time(due)))
+}
+
+/// The embedded scheduler's record of a schedule by name.
+pub fn schedule_name(name: &str) -> Key {
+    Key::new(format!("SCHEDULE_NAME#{name}"), "NAME")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn sortable_times_sort_like_the_instants(a in 0i64..4_102_444_800_000_000, b in 0i64..4_102_444_800_000_000) {
+            let (ta, tb) = (Timestamp::from_microsecond(a).unwrap(), Timestamp::from_microsecond(b).unwrap());
+            prop_assert_eq!(sortable_time(ta).cmp(&sortable_time(tb)), ta.cmp(&tb));
+        }
+    }
+}
