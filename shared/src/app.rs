@@ -56,7 +56,8 @@ impl AppState {
     pub async fn from_aws_env() -> Result<Self, MissingSetting> {
         let config = aws_config::load_from_env().await;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), env("TABLE_NAME")?, clock.clone()));
+        let store =
+            Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), env("TABLE_NAME")?, clock.clone()));
         let messages = Arc::new(AwsMessages::new(
             aws_sdk_sns::Client::new(&config),
             aws_sdk_sesv2::Client::new(&config),
@@ -72,8 +73,16 @@ impl AppState {
                 dead_letter_arn: env("SCHEDULER_DLQ_ARN")?,
             },
         ));
-        let events = Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&config), env("EVENT_BUS_NAME")?));
-        Ok(Self { store, messages, scheduler, events, clock, settings: Settings { public_base_url: env("PUBLIC_BASE_URL")? } })
+        let events =
+            Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&config), env("EVENT_BUS_NAME")?));
+        Ok(Self {
+            store,
+            messages,
+            scheduler,
+            events,
+            clock,
+            settings: Settings { public_base_url: env("PUBLIC_BASE_URL")? },
+        })
     }
 }
 

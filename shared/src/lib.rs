@@ -13,6 +13,7 @@ pub mod domain;
 pub mod events;
 pub mod features;
 pub mod http;
+pub mod lambda;
 pub mod local;
 pub mod messages;
 pub mod openapi;

@@ -46,15 +46,23 @@ struct Operation {
     query: &'static [(&'static str, &'static str)],
 }
 
-const PAGING: &[(&str, &str)] = &[("limit", "Page size, 1 to 100 (default 50)"), ("cursor", "`next_cursor` of the previous page")];
+const PAGING: &[(&str, &str)] =
+    &[("limit", "Page size, 1 to 100 (default 50)"), ("cursor", "`next_cursor` of the previous page")];
 
 fn operation(endpoint: Endpoint) -> Operation {
     let op = |summary, request, success, query| Operation { summary, request, success, query };
     match endpoint {
         Endpoint::Health => op("Liveness check", None, &[(200, "")], &[]),
         Endpoint::OpenApi => op("This OpenAPI document", None, &[(200, "")], &[]),
-        Endpoint::PutClinic => op("Create or update the clinic's profile", Some("ClinicProfileInput"), &[(200, "ClinicView"), (201, "ClinicView")], &[]),
-        Endpoint::CreateBookingType => op("Create a booking type", Some("NewBookingTypeInput"), &[(201, "BookingType")], &[]),
+        Endpoint::PutClinic => op(
+            "Create or update the clinic's profile",
+            Some("ClinicProfileInput"),
+            &[(200, "ClinicView"), (201, "ClinicView")],
+            &[],
+        ),
+        Endpoint::CreateBookingType => {
+            op("Create a booking type", Some("NewBookingTypeInput"), &[(201, "BookingType")], &[])
+        }
         Endpoint::ListBookingTypes => op("List the clinic's booking types", None, &[(200, "BookingTypePage")], PAGING),
         Endpoint::UpdateBookingType => op(
             "Change a booking type now, or at `effective_at`",
@@ -67,7 +75,10 @@ fn operation(endpoint: Endpoint) -> Operation {
             "Daily activity counters",
             None,
             &[(200, "ActivityReport")],
-            &[("from", "First day, YYYY-MM-DD (default: 29 days before `to`)"), ("to", "Last day, YYYY-MM-DD (default: today, UTC)")],
+            &[
+                ("from", "First day, YYYY-MM-DD (default: 29 days before `to`)"),
+                ("to", "Last day, YYYY-MM-DD (default: today, UTC)"),
+            ],
         ),
         Endpoint::PublicCatalog => op("The booking types a clinic offers online", None, &[(200, "PublicCatalog")], &[]),
     }
@@ -90,16 +101,26 @@ fn path_item_operation(route: &crate::routes::Route) -> Value {
     );
     let mut responses = Map::new();
     for (status, schema) in spec.success {
-        let content = if schema.is_empty() { json!({"application/json": {}}) } else { json!({"application/json": {"schema": schema_ref(schema)}}) };
+        let content = if schema.is_empty() {
+            json!({"application/json": {}})
+        } else {
+            json!({"application/json": {"schema": schema_ref(schema)}})
+        };
         responses.insert(status.to_string(), json!({"description": "Success", "content": content}));
     }
     let problem = json!({"application/problem+json": {"schema": schema_ref("Problem")}});
-    let mut errors: Vec<(u16, &str)> = vec![(400, "Malformed request"), (404, "Not found"), (503, "Temporarily unavailable")];
+    let mut errors: Vec<(u16, &str)> =
+        vec![(400, "Malformed request"), (404, "Not found"), (503, "Temporarily unavailable")];
     if route.access == Access::Admin {
         errors.extend([(401, "No valid admin token"), (403, "Token lacks this clinic or permission")]);
     }
     if spec.request.is_some() {
-        errors.extend([(409, "Concurrent change"), (413, "Body too large"), (415, "Not JSON"), (422, "Invalid field values")]);
+        errors.extend([
+            (409, "Concurrent change"),
+            (413, "Body too large"),
+            (415, "Not JSON"),
+            (422, "Invalid field values"),
+        ]);
     }
     for (status, description) in errors {
         responses.insert(status.to_string(), json!({"description": description, "content": problem}));
@@ -112,7 +133,8 @@ fn path_item_operation(route: &crate::routes::Route) -> Value {
         "responses": responses,
     });
     if let Some(request) = spec.request {
-        operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema_ref(request)}}});
+        operation["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": schema_ref(request)}}});
     }
     if route.access == Access::Admin {
         operation["security"] = json!([{"adminJwt": []}]);

@@ -64,7 +64,13 @@ impl Route {
     }
 }
 
-const fn route(method: &'static str, path: &'static str, function: &'static str, access: Access, endpoint: Endpoint) -> Route {
+const fn route(
+    method: &'static str,
+    path: &'static str,
+    function: &'static str,
+    access: Access,
+    endpoint: Endpoint,
+) -> Route {
     Route { method, path, function, access, endpoint }
 }
 
@@ -73,10 +79,28 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/health", "meta", Access::Public, Endpoint::Health),
     route("GET", "/openapi.json", "meta", Access::Public, Endpoint::OpenApi),
     route("PUT", "/admin/clinics/{clinicId}", "catalog-admin", Access::Admin, Endpoint::PutClinic),
-    route("POST", "/admin/clinics/{clinicId}/booking-types", "catalog-admin", Access::Admin, Endpoint::CreateBookingType),
+    route(
+        "POST",
+        "/admin/clinics/{clinicId}/booking-types",
+        "catalog-admin",
+        Access::Admin,
+        Endpoint::CreateBookingType,
+    ),
     route("GET", "/admin/clinics/{clinicId}/booking-types", "catalog-admin", Access::Admin, Endpoint::ListBookingTypes),
-    route("PATCH", "/admin/clinics/{clinicId}/booking-types/{bookingTypeId}", "catalog-admin", Access::Admin, Endpoint::UpdateBookingType),
-    route("GET", "/admin/clinics/{clinicId}/booking-types/{bookingTypeId}/history", "catalog-admin", Access::Admin, Endpoint::BookingTypeHistory),
+    route(
+        "PATCH",
+        "/admin/clinics/{clinicId}/booking-types/{bookingTypeId}",
+        "catalog-admin",
+        Access::Admin,
+        Endpoint::UpdateBookingType,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/booking-types/{bookingTypeId}/history",
+        "catalog-admin",
+        Access::Admin,
+        Endpoint::BookingTypeHistory,
+    ),
     route("GET", "/admin/clinics/{clinicId}/activity", "catalog-admin", Access::Admin, Endpoint::ClinicActivity),
     route("GET", "/public/clinics/{clinicId}/booking-types", "catalog-public", Access::Public, Endpoint::PublicCatalog),
 ];

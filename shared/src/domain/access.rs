@@ -60,7 +60,10 @@ impl Actor {
         Self {
             subject: subject.to_owned(),
             clinics: claim_list(clinics_claim).into_iter().collect(),
-            permissions: claim_list(permissions_claim).iter().filter_map(|value| Permission::from_claim(value)).collect(),
+            permissions: claim_list(permissions_claim)
+                .iter()
+                .filter_map(|value| Permission::from_claim(value))
+                .collect(),
         }
     }
 

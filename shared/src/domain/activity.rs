@@ -61,15 +61,29 @@ mod tests {
     use crate::domain::clinic::ClinicId;
 
     fn event(fact: Fact, at: &str) -> DomainEvent {
-        DomainEvent { id: "e".into(), clinic_id: ClinicId::parse("demo").unwrap(), occurred_at: at.parse().unwrap(), fact }
+        DomainEvent {
+            id: "e".into(),
+            clinic_id: ClinicId::parse("demo").unwrap(),
+            occurred_at: at.parse().unwrap(),
+            fact,
+        }
     }
 
     #[test]
     fn enabling_and_disabling_count_separately_from_plain_edits() {
         let id = BookingTypeId::generated("x".into());
-        let enable = event(Fact::BookingTypeChanged { booking_type_id: id.clone(), was_online: false, is_online: true }, "2026-11-22T10:00:00Z");
-        let rename = event(Fact::BookingTypeChanged { booking_type_id: id.clone(), was_online: true, is_online: true }, "2026-11-22T10:00:00Z");
-        let disable = event(Fact::BookingTypeChanged { booking_type_id: id, was_online: true, is_online: false }, "2026-11-22T10:00:00Z");
+        let enable = event(
+            Fact::BookingTypeChanged { booking_type_id: id.clone(), was_online: false, is_online: true },
+            "2026-11-22T10:00:00Z",
+        );
+        let rename = event(
+            Fact::BookingTypeChanged { booking_type_id: id.clone(), was_online: true, is_online: true },
+            "2026-11-22T10:00:00Z",
+        );
+        let disable = event(
+            Fact::BookingTypeChanged { booking_type_id: id, was_online: true, is_online: false },
+            "2026-11-22T10:00:00Z",
+        );
         assert_eq!(counters_for(&enable), [("booking_types_changed", 1), ("booking_types_put_online", 1)]);
         assert_eq!(counters_for(&rename), [("booking_types_changed", 1)]);
         assert_eq!(counters_for(&disable), [("booking_types_changed", 1), ("booking_types_taken_offline", 1)]);
@@ -77,7 +91,10 @@ mod tests {
 
     #[test]
     fn events_count_on_their_utc_day() {
-        let late = event(Fact::BookingTypeCreated { booking_type_id: BookingTypeId::generated("x".into()), enabled_online: false }, "2026-11-22T23:59:59Z");
+        let late = event(
+            Fact::BookingTypeCreated { booking_type_id: BookingTypeId::generated("x".into()), enabled_online: false },
+            "2026-11-22T23:59:59Z",
+        );
         assert_eq!(day_of(&late).to_string(), "2026-11-22");
     }
 }

@@ -147,8 +147,8 @@ mod tests {
     #[test]
     fn every_bad_field_is_named_at_once() {
         let input = ClinicProfileInput { name: " ".into(), time_zone: "Nowhere/City".into() };
-        let errors = Clinic::from_input(ClinicId::parse("demo").unwrap(), &input, None, Timestamp::UNIX_EPOCH)
-            .unwrap_err();
+        let errors =
+            Clinic::from_input(ClinicId::parse("demo").unwrap(), &input, None, Timestamp::UNIX_EPOCH).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
         assert_eq!(fields, ["name", "time_zone"]);
     }

@@ -122,7 +122,9 @@ mod tests {
     #[test]
     fn emails_are_checked_and_their_domain_lower_cased() {
         assert_eq!(EmailAddress::parse("email", "Pat.Smith@Example.COM").unwrap().as_str(), "Pat.Smith@example.com");
-        for bad in ["", "pat", "pat@", "@example.com", "pat@example", "pat smith@example.com", "pat@exa mple.com", "a@b..com"] {
+        for bad in
+            ["", "pat", "pat@", "@example.com", "pat@example", "pat smith@example.com", "pat@exa mple.com", "a@b..com"]
+        {
             assert!(EmailAddress::parse("email", bad).is_err(), "{bad}");
         }
     }

@@ -39,13 +39,9 @@ impl EventPublisher for EventBridgePublisher {
                         .build(),
                 );
             }
-            let output = self
-                .client
-                .put_events()
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|error| PublishError(aws_sdk_eventbridge::error::DisplayErrorContext(error.into_service_error()).to_string()))?;
+            let output = self.client.put_events().set_entries(Some(entries)).send().await.map_err(|error| {
+                PublishError(aws_sdk_eventbridge::error::DisplayErrorContext(error.into_service_error()).to_string())
+            })?;
             if output.failed_entry_count > 0 {
                 return Err(PublishError(format!("{} of {} entries refused", output.failed_entry_count, batch.len())));
             }

@@ -43,9 +43,10 @@ impl ActivityConsumer {
 impl EventConsumer for ActivityConsumer {
     async fn consume(&self, event: &DomainEvent) -> Result<(), ConsumeError> {
         let expires = event.occurred_at.saturating_add(DEDUPLICATION_WINDOW).unwrap_or(event.occurred_at).as_second();
-        let marker = Item::from_record(keys::processed_event(&event.id), &serde_json::json!({"kind": event.detail_type()}))
-            .map_err(|error| ConsumeError::Permanent(error.to_string()))?
-            .with_expiry(expires);
+        let marker =
+            Item::from_record(keys::processed_event(&event.id), &serde_json::json!({"kind": event.detail_type()}))
+                .map_err(|error| ConsumeError::Permanent(error.to_string()))?
+                .with_expiry(expires);
         let counters = counters_for(event).into_iter().map(|(name, by)| (name.to_owned(), by)).collect();
         let writes = vec![
             Write::put(marker, Condition::NotExists),
@@ -57,7 +58,9 @@ impl EventConsumer for ActivityConsumer {
                 tracing::info!(event_id = %event.id, "duplicate event delivery ignored");
                 Ok(())
             }
-            Err(error @ (StoreError::Unavailable(_) | StoreError::Contention)) => Err(ConsumeError::Retryable(error.to_string())),
+            Err(error @ (StoreError::Unavailable(_) | StoreError::Contention)) => {
+                Err(ConsumeError::Retryable(error.to_string()))
+            }
             Err(error) => Err(ConsumeError::Permanent(error.to_string())),
         }
     }
@@ -86,10 +89,16 @@ pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>,
     let to = date_param(request, "to", today)?;
     let from = date_param(request, "from", to.checked_sub(29.days()).unwrap_or(to))?;
     if from > to {
-        return Err(Problem::invalid(vec![crate::domain::validation::FieldError::new("from", "must not be after `to`")]));
+        return Err(Problem::invalid(vec![crate::domain::validation::FieldError::new(
+            "from",
+            "must not be after `to`",
+        )]));
     }
     if (to - from).get_days() >= MAX_DAYS as i32 {
-        return Err(Problem::invalid(vec![crate::domain::validation::FieldError::new("from", format!("the range may span at most {MAX_DAYS} days"))]));
+        return Err(Problem::invalid(vec![crate::domain::validation::FieldError::new(
+            "from",
+            format!("the range may span at most {MAX_DAYS} days"),
+        )]));
     }
     let query = Query {
         range: SortKeyRange::Between(from.to_string(), to.to_string()),

@@ -33,8 +33,12 @@ pub fn record(clinic: &ClinicId, change: Change<'_>, at: Timestamp) -> Result<Wr
         before_version: change.before_version,
         after_version: change.after_version,
     };
-    let item = Item::from_record(keys::audit(clinic, at, &id), &record)?
-        .with_gsi1(keys::entity_history(clinic, &change.entity, at, &id));
+    let item = Item::from_record(keys::audit(clinic, at, &id), &record)?.with_gsi1(keys::entity_history(
+        clinic,
+        &change.entity,
+        at,
+        &id,
+    ));
     Ok(Write::put(item, Condition::NotExists))
 }
 

@@ -27,7 +27,11 @@ pub struct PublicClinic {
 
 impl From<&Clinic> for PublicClinic {
     fn from(clinic: &Clinic) -> Self {
-        Self { id: clinic.id.as_str().to_owned(), name: clinic.name.clone(), time_zone: clinic.time_zone.as_str().to_owned() }
+        Self {
+            id: clinic.id.as_str().to_owned(),
+            name: clinic.name.clone(),
+            time_zone: clinic.time_zone.as_str().to_owned(),
+        }
     }
 }
 

@@ -53,12 +53,24 @@ pub async fn run_job(state: &AppState, job: &ScheduledJob) -> Result<Outcome, Jo
     };
     match &job.task {
         JobTask::ApplyBookingTypeChange { booking_type_id, change } => {
-            let result =
-                changes::apply(state, &job.clinic_id, booking_type_id, change, SCHEDULER_ACTOR, vec![done_write(JobStatus::Done)?]).await;
+            let result = changes::apply(
+                state,
+                &job.clinic_id,
+                booking_type_id,
+                change,
+                SCHEDULER_ACTOR,
+                vec![done_write(JobStatus::Done)?],
+            )
+            .await;
             match result {
                 Ok(_) => Ok(Outcome::Ran),
                 Err(CatalogError::BookingTypeNotFound) => {
-                    state.store.write(done_write(JobStatus::Abandoned)?).await.or_else(ignore_lost_race).map_err(retryable)?;
+                    state
+                        .store
+                        .write(done_write(JobStatus::Abandoned)?)
+                        .await
+                        .or_else(ignore_lost_race)
+                        .map_err(retryable)?;
                     tracing::warn!("booking type gone; job abandoned");
                     Ok(Outcome::Abandoned)
                 }

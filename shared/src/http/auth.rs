@@ -22,7 +22,10 @@ pub fn actor(request: &Request) -> Result<Actor, Problem> {
         _ => None,
     }
     .ok_or_else(|| Problem::unauthorized("an admin token is required"))?;
-    let subject = claims.get("sub").filter(|sub| !sub.is_empty()).ok_or_else(|| Problem::unauthorized("the token has no subject"))?;
+    let subject = claims
+        .get("sub")
+        .filter(|sub| !sub.is_empty())
+        .ok_or_else(|| Problem::unauthorized("the token has no subject"))?;
     let read = |name: &str| {
         claims.get(name).or_else(|| claims.get(&format!("custom:{name}"))).map(String::as_str).unwrap_or("")
     };

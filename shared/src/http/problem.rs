@@ -44,7 +44,12 @@ impl Problem {
     /// Malformed input: not JSON, wrong types, missing fields; names the field.
     pub fn malformed(field: impl Into<String>, message: impl Into<String>) -> Self {
         let error = FieldError::new(field, message);
-        let mut problem = Self::new(StatusCode::BAD_REQUEST, "malformed-request", "Malformed request", format!("`{}` {}", error.field, error.message));
+        let mut problem = Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-request",
+            "Malformed request",
+            format!("`{}` {}", error.field, error.message),
+        );
         problem.errors.push(error);
         problem
     }
@@ -84,21 +89,36 @@ impl Problem {
 
     /// The body is larger than any route accepts.
     pub fn too_large() -> Self {
-        let mut problem = Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request too large", format!("the body may hold at most {MAX_BODY_BYTES} bytes"));
+        let mut problem = Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "Request too large",
+            format!("the body may hold at most {MAX_BODY_BYTES} bytes"),
+        );
         problem.errors.push(FieldError::new("body", format!("must be at most {MAX_BODY_BYTES} bytes")));
         problem
     }
 
     /// The body is not JSON.
     pub fn unsupported_media_type() -> Self {
-        let mut problem = Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type", "send `Content-Type: application/json`");
+        let mut problem = Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send `Content-Type: application/json`",
+        );
         problem.errors.push(FieldError::new("content-type", "must be application/json"));
         problem
     }
 
     /// A backend we depend on failed; the client may retry.
     pub fn unavailable() -> Self {
-        let mut problem = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable", "please try again shortly");
+        let mut problem = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Temporarily unavailable",
+            "please try again shortly",
+        );
         problem.retry_after = Some(2);
         problem
     }

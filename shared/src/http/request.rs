@@ -90,7 +90,7 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
 
 /// The field a serde error is about: the path, or the field named in the message at the root.
 fn field_of(path: &str, message: &str) -> String {
-    if path != "." && !path.is_empty() {
+    if !matches!(path, "." | "?" | "") {
         return path.to_owned();
     }
     for marker in ["missing field `", "unknown field `"] {
@@ -132,11 +132,29 @@ mod tests {
         assert_eq!(field(json_body(&request(Body::Binary(vec![0xff, 0xfe])))), (400, "body".into()));
         assert_eq!(field(json_body(&request(Body::Text("{".into())))), (400, "body".into()));
         assert_eq!(field(json_body(&request(Body::Text(r#"{"name":"a"}"#.into())))), (400, "minutes".into()));
-        assert_eq!(field(json_body(&request(Body::Text(r#"{"name":"a","minutes":"ten"}"#.into())))), (400, "minutes".into()));
-        assert_eq!(field(json_body(&request(Body::Text(r#"{"name":"a","minutes":-1}"#.into())))), (400, "minutes".into()));
-        assert_eq!(field(json_body(&request(Body::Text(r#"{"name":"a","minutes":1,"x":1}"#.into())))), (400, "x".into()));
-        assert_eq!(field(json_body(&request(Body::Text(r#"{"name":"a","minutes":1} []"#.into())))), (400, "body".into()));
-        assert_eq!(field(json_body(&request(Body::Text(format!(r#"{{"name":"{}","minutes":1}}"#, "a".repeat(MAX_BODY_BYTES)))))), (413, "body".into()));
+        assert_eq!(
+            field(json_body(&request(Body::Text(r#"{"name":"a","minutes":"ten"}"#.into())))),
+            (400, "minutes".into())
+        );
+        assert_eq!(
+            field(json_body(&request(Body::Text(r#"{"name":"a","minutes":-1}"#.into())))),
+            (400, "minutes".into())
+        );
+        assert_eq!(
+            field(json_body(&request(Body::Text(r#"{"name":"a","minutes":1,"x":1}"#.into())))),
+            (400, "x".into())
+        );
+        assert_eq!(
+            field(json_body(&request(Body::Text(r#"{"name":"a","minutes":1} []"#.into())))),
+            (400, "body".into())
+        );
+        assert_eq!(
+            field(json_body(&request(Body::Text(format!(
+                r#"{{"name":"{}","minutes":1}}"#,
+                "a".repeat(MAX_BODY_BYTES)
+            ))))),
+            (413, "body".into())
+        );
     }
 
     #[test]

@@ -198,7 +198,9 @@ async fn serve(
 ) -> Response {
     let path = uri.path();
     let matched = ROUTES.iter().find_map(|route| {
-        (route.method == method.as_str()).then(|| match_path(route.path, path).map(|parameters| (route, parameters))).flatten()
+        (route.method == method.as_str())
+            .then(|| match_path(route.path, path).map(|parameters| (route, parameters)))
+            .flatten()
     });
     let Some((route, parameters)) = matched else {
         return to_axum(Problem::not_found(format!("no route for {method} {path}")).into_response());
@@ -207,8 +209,14 @@ async fn serve(
         Access::Public => None,
         Access::Admin => match bearer(&headers).map(|token| gateway.signing_key.verify(token)) {
             Some(Ok(claims)) => Some(claims),
-            Some(Err(_)) => return to_axum(Problem::unauthorized("the admin token is invalid or expired").into_response()),
-            None => return to_axum(Problem::unauthorized("send an admin token as `Authorization: Bearer …`").into_response()),
+            Some(Err(_)) => {
+                return to_axum(Problem::unauthorized("the admin token is invalid or expired").into_response());
+            }
+            None => {
+                return to_axum(
+                    Problem::unauthorized("send an admin token as `Authorization: Bearer …`").into_response(),
+                );
+            }
         },
     };
     let event = gateway_event(
@@ -252,7 +260,9 @@ async fn outbox(State(gateway): State<Gateway>) -> Response {
 }
 
 async fn advance_clock(State(gateway): State<Gateway>, body: Bytes) -> Response {
-    let hours = serde_json::from_slice::<Value>(&body).ok().and_then(|value| value.get("advance_hours").and_then(Value::as_i64));
+    let hours = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|value| value.get("advance_hours").and_then(Value::as_i64));
     match hours {
         Some(hours) if (1..=24 * 400).contains(&hours) => {
             gateway.clock.advance(jiff::SignedDuration::from_hours(hours));
@@ -271,7 +281,8 @@ mod tests {
 
     #[test]
     fn templates_match_only_their_own_shape() {
-        let parameters = match_path("/admin/clinics/{clinicId}/booking-types", "/admin/clinics/demo/booking-types").unwrap();
+        let parameters =
+            match_path("/admin/clinics/{clinicId}/booking-types", "/admin/clinics/demo/booking-types").unwrap();
         assert_eq!(parameters["clinicId"], "demo");
         assert!(match_path("/admin/clinics/{clinicId}/booking-types", "/admin/clinics/demo").is_none());
         assert!(match_path("/admin/clinics/{clinicId}", "/admin/clinics//").is_none());

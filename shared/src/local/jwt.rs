@@ -59,7 +59,14 @@ impl SigningKey {
     }
 
     /// Mints an admin token valid for `hours`.
-    pub fn mint(&self, subject: &str, clinics: &[&str], permissions: &[Permission], now: i64, hours: i64) -> Result<String, String> {
+    pub fn mint(
+        &self,
+        subject: &str,
+        clinics: &[&str],
+        permissions: &[Permission],
+        now: i64,
+        hours: i64,
+    ) -> Result<String, String> {
         let claims = AdminClaims {
             sub: subject.to_owned(),
             clinics: clinics.iter().map(|clinic| (*clinic).to_owned()).collect(),
@@ -79,8 +86,12 @@ impl SigningKey {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
-        let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, &DecodingKey::from_secret(&self.secret), &validation)
-            .map_err(|error| error.to_string())?;
+        let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+            token,
+            &DecodingKey::from_secret(&self.secret),
+            &validation,
+        )
+        .map_err(|error| error.to_string())?;
         Ok(data.claims.into_iter().map(|(name, value)| (name, gateway_claim(&value))).collect())
     }
 }

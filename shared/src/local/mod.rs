@@ -84,13 +84,16 @@ pub async fn start(options: LocalOptions) -> Result<LocalServer, StartError> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
         .await
         .map_err(|error| StartError::Bind { port: options.port, cause: error.to_string() })?;
-    let address = listener.local_addr().map_err(|error| StartError::Bind { port: options.port, cause: error.to_string() })?;
+    let address =
+        listener.local_addr().map_err(|error| StartError::Bind { port: options.port, cause: error.to_string() })?;
     let clock = Arc::new(ManualClock::following_system_time());
     let settings = Settings { public_base_url: format!("http://{address}") };
     let app = Arc::new(EmbeddedApp::open(&options.data_dir, clock.clone(), settings)?);
     seed::seed_demo_clinic(&app.state).await?;
-    let timer = tokio::spawn(app.scheduler.clone().run_timer(Arc::new(AppRunner(app.state.clone())), options.scheduler_tick));
-    let router = gateway::router(gateway::Gateway { app: app.clone(), clock: clock.clone(), signing_key: signing_key.clone() });
+    let timer =
+        tokio::spawn(app.scheduler.clone().run_timer(Arc::new(AppRunner(app.state.clone())), options.scheduler_tick));
+    let router =
+        gateway::router(gateway::Gateway { app: app.clone(), clock: clock.clone(), signing_key: signing_key.clone() });
     let server = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(error) = axum::serve(listener, service).await {

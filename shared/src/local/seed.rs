@@ -18,7 +18,9 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
         return Ok(());
     }
     let profile = ClinicProfileInput { name: "Riverside Family Practice".into(), time_zone: "Europe/London".into() };
-    save_profile(state, &clinic, &profile, SEED_ACTOR).await.map_err(|problem| StoreError::Unavailable(problem.detail))?;
+    save_profile(state, &clinic, &profile, SEED_ACTOR)
+        .await
+        .map_err(|problem| StoreError::Unavailable(problem.detail))?;
     let booking_types = [
         ("GP15", "GP consultation (15 minutes)", 15, true),
         ("NURSE20", "Practice nurse appointment", 20, true),
@@ -26,8 +28,15 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
         ("TRAVEL", "Travel vaccination consultation", 30, false),
     ];
     for (short_name, long_name, duration_minutes, enabled_online) in booking_types {
-        let input = NewBookingTypeInput { short_name: short_name.into(), long_name: long_name.into(), duration_minutes, enabled_online };
-        changes::create(state, &clinic, SEED_ACTOR, &input).await.map_err(|error| StoreError::Unavailable(error.to_string()))?;
+        let input = NewBookingTypeInput {
+            short_name: short_name.into(),
+            long_name: long_name.into(),
+            duration_minutes,
+            enabled_online,
+        };
+        changes::create(state, &clinic, SEED_ACTOR, &input)
+            .await
+            .map_err(|error| StoreError::Unavailable(error.to_string()))?;
     }
     tracing::info!(clinic_id = DEMO_CLINIC, "demo clinic seeded");
     Ok(())

@@ -1,8 +1,8 @@
 //! SMS through SNS Publish, email through SES v2 SendEmail.
 
 use async_trait::async_trait;
-use aws_sdk_sns::error::ProvideErrorMetadata;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use aws_sdk_sns::error::ProvideErrorMetadata;
 
 use super::{Email, Messages, SendError, Sent, Sms};
 
@@ -60,7 +60,9 @@ impl Messages for AwsMessages {
                     SendError::InvalidRecipient(detail)
                 } else if matches!(service.code(), Some("Throttling" | "ThrottlingException" | "ThrottledException")) {
                     SendError::Throttled
-                } else if matches!(service.code(), Some("OptedOut" | "OptedOutException")) || service.is_authorization_error_exception() {
+                } else if matches!(service.code(), Some("OptedOut" | "OptedOutException"))
+                    || service.is_authorization_error_exception()
+                {
                     SendError::Rejected(detail)
                 } else {
                     SendError::Unavailable(detail)
@@ -90,9 +92,15 @@ impl Messages for AwsMessages {
                 let detail = aws_sdk_sesv2::error::DisplayErrorContext(&service).to_string();
                 Err(if service.is_too_many_requests_exception() || service.is_limit_exceeded_exception() {
                     SendError::Throttled
-                } else if service.is_message_rejected() || service.is_account_suspended_exception() || service.is_sending_paused_exception() {
+                } else if service.is_message_rejected()
+                    || service.is_account_suspended_exception()
+                    || service.is_sending_paused_exception()
+                {
                     SendError::Rejected(detail)
-                } else if service.is_bad_request_exception() || service.is_mail_from_domain_not_verified_exception() || service.is_not_found_exception() {
+                } else if service.is_bad_request_exception()
+                    || service.is_mail_from_domain_not_verified_exception()
+                    || service.is_not_found_exception()
+                {
                     SendError::InvalidRecipient(detail)
                 } else {
                     SendError::Unavailable(detail)

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::contact::{EmailAddress, PhoneNumber};
 
-/// An SMS to one mobile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An SMS to one mobile. Its `Debug` output shows only the length of the text.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sms {
     /// Recipient.
     pub to: PhoneNumber,
@@ -17,8 +17,9 @@ pub struct Sms {
     pub body: String,
 }
 
-/// An email to one address, with a plain-text part and an optional HTML part.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An email to one address, with a plain-text part and an optional HTML part. Its `Debug`
+/// output shows only lengths.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Email {
     /// Recipient.
     pub to: EmailAddress,
@@ -28,6 +29,23 @@ pub struct Email {
     pub text: String,
     /// HTML body, already escaped and sanitised.
     pub html: Option<String>,
+}
+
+impl std::fmt::Debug for Sms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sms").field("to", &self.to).field("body_chars", &self.body.chars().count()).finish()
+    }
+}
+
+impl std::fmt::Debug for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Email")
+            .field("to", &self.to)
+            .field("subject_chars", &self.subject.chars().count())
+            .field("text_chars", &self.text.chars().count())
+            .field("has_html", &self.html.is_some())
+            .finish()
+    }
 }
 
 /// What the provider said when it accepted a message.

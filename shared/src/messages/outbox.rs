@@ -42,8 +42,16 @@ impl Outbox {
         Self { store, clock }
     }
 
-    async fn keep(&self, channel: &str, to: &str, subject: &str, body: &str, html: Option<&str>) -> Result<Sent, SendError> {
-        let id = uuid::Uuid::new_v4().to_string();
+    async fn keep(
+        &self,
+        channel: &str,
+        to: &str,
+        subject: &str,
+        body: &str,
+        html: Option<&str>,
+    ) -> Result<Sent, SendError> {
+        // A v7 id sorts by creation, so messages sent within one clock tick keep their order.
+        let id = uuid::Uuid::now_v7().to_string();
         let sent_at = self.clock.now();
         let message = OutboxMessage {
             id: id.clone(),

@@ -38,11 +38,7 @@ impl AwsScheduler {
 
 /// The `at(...)` expression for a time, rounded up to the whole second so a job never fires early.
 pub fn at_expression(at: Timestamp) -> String {
-    let whole = if at.subsec_nanosecond() > 0 {
-        Timestamp::from_second(at.as_second() + 1).unwrap_or(at)
-    } else {
-        at
-    };
+    let whole = if at.subsec_nanosecond() > 0 { Timestamp::from_second(at.as_second() + 1).unwrap_or(at) } else { at };
     format!("at({})", whole.strftime("%Y-%m-%dT%H:%M:%S"))
 }
 
@@ -60,7 +56,9 @@ impl Scheduler for AwsScheduler {
             .role_arn(&self.targets.role_arn)
             .input(payload)
             .dead_letter_config(DeadLetterConfig::builder().arn(&self.targets.dead_letter_arn).build())
-            .retry_policy(RetryPolicy::builder().maximum_retry_attempts(20).maximum_event_age_in_seconds(86_400).build())
+            .retry_policy(
+                RetryPolicy::builder().maximum_retry_attempts(20).maximum_event_age_in_seconds(86_400).build(),
+            )
             .build()
             .map_err(invalid)?;
         let window = FlexibleTimeWindow::builder().mode(FlexibleTimeWindowMode::Off).build().map_err(invalid)?;
@@ -84,7 +82,11 @@ impl Scheduler for AwsScheduler {
                     return Ok(());
                 }
                 let detail = aws_sdk_scheduler::error::DisplayErrorContext(&service).to_string();
-                Err(if service.is_validation_exception() { ScheduleError::Invalid(detail) } else { ScheduleError::Unavailable(detail) })
+                Err(if service.is_validation_exception() {
+                    ScheduleError::Invalid(detail)
+                } else {
+                    ScheduleError::Unavailable(detail)
+                })
             }
         }
     }

@@ -81,13 +81,18 @@ impl EmbeddedScheduler {
                 Err(error) if matches!(error, JobError::Retryable(_)) && due.attempts + 1 < MAX_ATTEMPTS => {
                     tracing::warn!(job_id = %due.job.job_id, attempt = due.attempts + 1, %error, "scheduled job failed; retrying later");
                     let backoff = SignedDuration::from_secs(30 * i64::from(1 << due.attempts));
-                    let retry = DueSchedule { due_at: now.saturating_add(backoff).unwrap_or(now), attempts: due.attempts + 1, ..due };
+                    let retry = DueSchedule {
+                        due_at: now.saturating_add(backoff).unwrap_or(now),
+                        attempts: due.attempts + 1,
+                        ..due
+                    };
                     writes.truncate(1);
                     writes.extend(self.writes_for(&retry, Condition::Always).map_err(unavailable)?);
                 }
                 Err(error) => {
                     tracing::error!(job_id = %due.job.job_id, %error, "scheduled job failed for good; dead-lettered");
-                    let dead = Item::from_record(Key::new(DEAD_LETTER_PARTITION, item.key.sk.clone()), &due).map_err(unavailable)?;
+                    let dead = Item::from_record(Key::new(DEAD_LETTER_PARTITION, item.key.sk.clone()), &due)
+                        .map_err(unavailable)?;
                     writes.push(Write::put(dead, Condition::Always));
                 }
             }

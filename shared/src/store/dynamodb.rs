@@ -9,15 +9,14 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TransactWriteItem,
-    Update,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TransactWriteItem, Update,
 };
 use serde_dynamo::aws_sdk_dynamodb_1::{from_attribute_value, to_attribute_value};
 
 use super::{
-    Condition, Cursor, Index, Item, Key, Page, Query, RESERVED_ATTRIBUTES, RoundTrips, SortKeyRange, Store,
-    StoreError, Write, validate_transaction,
+    Condition, Cursor, Index, Item, Key, Page, Query, RESERVED_ATTRIBUTES, RoundTrips, SortKeyRange, Store, StoreError,
+    Write, validate_transaction,
 };
 use crate::clock::Clock;
 
@@ -133,7 +132,8 @@ fn from_attributes(mut attributes: HashMap<String, AttributeValue>) -> Result<It
         }
     };
     let corrupt = || StoreError::Corrupt("an item lacks its keys".into());
-    let key = Key::new(text(&mut attributes, "pk").ok_or_else(corrupt)?, text(&mut attributes, "sk").ok_or_else(corrupt)?);
+    let key =
+        Key::new(text(&mut attributes, "pk").ok_or_else(corrupt)?, text(&mut attributes, "sk").ok_or_else(corrupt)?);
     let gsi1 = match (text(&mut attributes, "gsi1pk"), text(&mut attributes, "gsi1sk")) {
         (Some(pk), Some(sk)) => Some(Key::new(pk, sk)),
         _ => None,
@@ -241,7 +241,9 @@ fn transact_item(write: &Write, now: i64) -> Result<TransactWriteItem, StoreErro
             TransactWriteItem::builder().condition_check(
                 ConditionCheck::builder()
                     .set_key(Some(key_attributes(key)))
-                    .condition_expression(condition.text.unwrap_or_else(|| "attribute_exists(#pk) OR attribute_not_exists(#pk)".into()))
+                    .condition_expression(
+                        condition.text.unwrap_or_else(|| "attribute_exists(#pk) OR attribute_not_exists(#pk)".into()),
+                    )
                     .set_expression_attribute_names(some_map(if condition.names.is_empty() {
                         HashMap::from([("#pk".to_owned(), "pk".to_owned())])
                     } else {
@@ -418,13 +420,19 @@ impl Store for DynamoStore {
             Index::Gsi1 => ("gsi1pk", "gsi1sk", Some(GSI1_NAME)),
         };
         let now = self.clock.now().as_second();
-        let mut names = HashMap::from([
-            ("#pk".to_owned(), pk_name.to_owned()),
-            ("#exp".to_owned(), "expires_at".to_owned()),
-        ]);
+        let mut names =
+            HashMap::from([("#pk".to_owned(), pk_name.to_owned()), ("#exp".to_owned(), "expires_at".to_owned())]);
         let mut values = HashMap::from([(":pk".to_owned(), s(&query.pk)), (":now".to_owned(), n(now))]);
+        // DynamoDB refuses empty strings in key conditions: an empty prefix means the whole
+        // partition, and an empty lower bound means "up to".
         let key_condition = match &query.range {
             SortKeyRange::All => "#pk = :pk".to_owned(),
+            SortKeyRange::Prefix(prefix) if prefix.is_empty() => "#pk = :pk".to_owned(),
+            SortKeyRange::Between(from, to) if from.is_empty() => {
+                names.insert("#sk".into(), sk_name.into());
+                values.insert(":to".into(), s(to));
+                "#pk = :pk AND #sk <= :to".to_owned()
+            }
             SortKeyRange::Prefix(prefix) => {
                 names.insert("#sk".into(), sk_name.into());
                 values.insert(":prefix".into(), s(prefix));

@@ -160,10 +160,8 @@ impl Store for EmbeddedStore {
                         Write::Delete { .. } => None,
                         Write::Put { item, .. } => Some(item),
                         Write::Add { counters, .. } => {
-                            let mut item = current
-                                .clone()
-                                .filter(|item| !item.is_expired(now))
-                                .unwrap_or_else(|| Item {
+                            let mut item =
+                                current.clone().filter(|item| !item.is_expired(now)).unwrap_or_else(|| Item {
                                     key: key.clone(),
                                     gsi1: None,
                                     expires_at: None,

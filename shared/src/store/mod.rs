@@ -142,9 +142,7 @@ impl Write {
     /// The condition of this write.
     pub fn condition(&self) -> Condition {
         match self {
-            Self::Put { condition, .. } | Self::Delete { condition, .. } | Self::Check { condition, .. } => {
-                *condition
-            }
+            Self::Put { condition, .. } | Self::Delete { condition, .. } | Self::Check { condition, .. } => *condition,
             Self::Add { .. } => Condition::Always,
         }
     }

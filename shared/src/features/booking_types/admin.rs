@@ -14,10 +14,10 @@ use crate::domain::booking_type::{BookingType, BookingTypeChange, BookingTypeId,
 use crate::domain::clinic::ClinicId;
 use crate::domain::jobs::{JobRecord, JobStatus, JobTask, ScheduledJob, check_run_time};
 use crate::features::audit_trail::{self, Change};
+use crate::http::Problem;
 use crate::http::auth::authorize;
 use crate::http::request::{json_body, path_param, query_param};
 use crate::http::response::json;
-use crate::http::Problem;
 use crate::store::{Condition, Cursor, Item, Query, keys};
 
 /// A page of booking types.
@@ -77,7 +77,11 @@ fn booking_type_id(request: &Request) -> Result<BookingTypeId, Problem> {
 
 fn page_query(request: &Request, query: Query) -> Result<Query, Problem> {
     let limit = match query_param(request, "limit") {
-        Some(raw) => raw.parse::<u32>().ok().filter(|limit| (1..=100).contains(limit)).ok_or_else(|| Problem::malformed("limit", "must be a whole number from 1 to 100"))?,
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|limit| (1..=100).contains(limit))
+            .ok_or_else(|| Problem::malformed("limit", "must be a whole number from 1 to 100"))?,
         None => 50,
     };
     Ok(query.limit(limit).after(query_param(request, "cursor").map(Cursor::from_client)))
@@ -187,7 +191,8 @@ pub async fn history(state: &AppState, request: &Request) -> Result<Response<Bod
     let id = booking_type_id(request)?;
     authorize(request, &clinic, Permission::CatalogRead)?;
     let query = page_query(request, Query::prefix("", ""))?;
-    let (items, next) = audit_trail::history(state.store.as_ref(), &clinic, &changes::history_entity(&id), query).await?;
+    let (items, next) =
+        audit_trail::history(state.store.as_ref(), &clinic, &changes::history_entity(&id), query).await?;
     if items.is_empty() && changes::load(state.store.as_ref(), &clinic, &id).await?.is_none() {
         return Err(CatalogError::BookingTypeNotFound.into());
     }

@@ -63,7 +63,13 @@ pub async fn create(
         publication(clinic, &booking_type)?,
         audit_trail::record(
             clinic,
-            Change { actor, action: "booking_type.created", entity: entity(&id), before_version: None, after_version: Some(1) },
+            Change {
+                actor,
+                action: "booking_type.created",
+                entity: entity(&id),
+                before_version: None,
+                after_version: Some(1),
+            },
             now,
         )?,
     ];
@@ -72,7 +78,13 @@ pub async fn create(
         other => other?,
     }
     tracing::info!(booking_type_id = id.as_str(), "booking type created");
-    announce(state, clinic, Fact::BookingTypeCreated { booking_type_id: id, enabled_online: booking_type.enabled_online }, now).await;
+    announce(
+        state,
+        clinic,
+        Fact::BookingTypeCreated { booking_type_id: id, enabled_online: booking_type.enabled_online },
+        now,
+    )
+    .await;
     Ok(booking_type)
 }
 
@@ -112,7 +124,13 @@ pub async fn apply(
         publication(clinic, &next)?,
         audit_trail::record(
             clinic,
-            Change { actor, action: "booking_type.changed", entity: entity(id), before_version: Some(current.version), after_version: Some(version) },
+            Change {
+                actor,
+                action: "booking_type.changed",
+                entity: entity(id),
+                before_version: Some(current.version),
+                after_version: Some(version),
+            },
             now,
         )?,
     ];

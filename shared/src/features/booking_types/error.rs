@@ -43,7 +43,9 @@ impl From<CatalogError> for Problem {
             CatalogError::Invalid(errors) => Problem::invalid(errors),
             CatalogError::ClinicNotFound => Problem::not_found("no such clinic"),
             CatalogError::BookingTypeNotFound => Problem::not_found("no such booking type in this clinic"),
-            CatalogError::Conflict => Problem::conflict("the booking type changed while this request ran; reload and try again"),
+            CatalogError::Conflict => {
+                Problem::conflict("the booking type changed while this request ran; reload and try again")
+            }
             CatalogError::Store(error) => error.into(),
             CatalogError::Schedule(ScheduleError::Invalid(cause)) => {
                 tracing::error!(%cause, "schedule refused");

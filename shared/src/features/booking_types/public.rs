@@ -26,7 +26,8 @@ pub struct PublicCatalog {
 #[tracing::instrument(skip_all)]
 pub async fn catalog(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic_id = path_param(request, "clinicId", ClinicId::parse)?;
-    let items = query_all(state.store.as_ref(), Query::prefix(keys::public_partition(&clinic_id), "").limit(1000)).await?;
+    let items =
+        query_all(state.store.as_ref(), Query::prefix(keys::public_partition(&clinic_id), "").limit(1000)).await?;
     let mut clinic = None;
     let mut booking_types = Vec::new();
     for item in &items {

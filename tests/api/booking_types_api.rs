@@ -1,0 +1,147 @@
+//! The thin feature through every layer, on the local server: an admin creates, lists, changes
+//! and disables booking types; the public catalogue shows only enabled ones, at once.
+
+use clinic_tests::TestApp;
+use serde_json::json;
+
+fn names(catalog: &serde_json::Value) -> Vec<String> {
+    catalog["booking_types"].as_array().unwrap().iter().map(|bt| bt["name"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn health_answers_and_the_demo_clinic_is_seeded() {
+    let app = TestApp::spawn().await;
+    let health = app.get("/health", None).await;
+    assert_eq!((health.status, health.body["status"].as_str()), (200, Some("ok")));
+    let catalog = app.get("/public/clinics/demo/booking-types", None).await;
+    assert_eq!(catalog.status, 200);
+    assert_eq!(catalog.body["clinic"]["name"], "Riverside Family Practice");
+    assert_eq!(names(&catalog.body), ["Blood test", "GP consultation (15 minutes)", "Practice nurse appointment"]);
+}
+
+#[tokio::test]
+async fn an_admin_creates_lists_disables_and_re_enables_a_booking_type() {
+    let app = TestApp::spawn().await;
+    let token = app.demo_admin();
+    let created = app
+        .json("POST", "/admin/clinics/demo/booking-types", Some(&token), json!({"short_name": "FLU", "long_name": "Flu vaccination", "duration_minutes": 10, "enabled_online": true}))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert!(
+        names(&app.get("/public/clinics/demo/booking-types", None).await.body).contains(&"Flu vaccination".to_owned())
+    );
+
+    let listed = app.get("/admin/clinics/demo/booking-types?limit=2", Some(&token)).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
+    let cursor = listed.body["next_cursor"].as_str().expect("a second page").to_owned();
+    let rest = app.get(&format!("/admin/clinics/demo/booking-types?limit=100&cursor={cursor}"), Some(&token)).await;
+    assert_eq!(rest.body["items"].as_array().unwrap().len(), 3, "5 booking types in all");
+
+    let path = format!("/admin/clinics/demo/booking-types/{id}");
+    let disabled = app.json("PATCH", &path, Some(&token), json!({"enabled_online": false})).await;
+    assert_eq!((disabled.status, disabled.body["enabled_online"].as_bool()), (200, Some(false)));
+    assert!(
+        !names(&app.get("/public/clinics/demo/booking-types", None).await.body).contains(&"Flu vaccination".to_owned())
+    );
+
+    let renamed = app
+        .json("PATCH", &path, Some(&token), json!({"long_name": "Seasonal flu vaccination", "enabled_online": true}))
+        .await;
+    assert_eq!(renamed.status, 200);
+    assert!(
+        names(&app.get("/public/clinics/demo/booking-types", None).await.body)
+            .contains(&"Seasonal flu vaccination".to_owned())
+    );
+
+    let history = app.get(&format!("{path}/history"), Some(&token)).await;
+    let actions: Vec<&str> =
+        history.body["items"].as_array().unwrap().iter().map(|record| record["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["booking_type.created", "booking_type.changed", "booking_type.changed"]);
+    let versions: Vec<_> = history.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|record| (record["before_version"].clone(), record["after_version"].clone()))
+        .collect();
+    assert_eq!(versions, [(json!(null), json!(1)), (json!(1), json!(2)), (json!(2), json!(3))]);
+    assert!(history.body["items"].as_array().unwrap().iter().all(|record| record["actor"] == "staff-demo"));
+
+    let activity = app.get("/admin/clinics/demo/activity", Some(&token)).await;
+    let today = &activity.body["days"].as_array().unwrap()[0];
+    assert_eq!(today["booking_types_created"], 5, "4 seeded + 1");
+    assert_eq!(today["booking_types_taken_offline"], 1);
+}
+
+#[tokio::test]
+async fn a_clinic_profile_is_created_then_updated_and_published() {
+    let app = TestApp::spawn().await;
+    let token = app.token("staff-north", &["north"], &clinic_shared::domain::access::Permission::ALL);
+    assert_eq!(app.get("/public/clinics/north/booking-types", None).await.status, 404);
+    let created = app
+        .json(
+            "PUT",
+            "/admin/clinics/north",
+            Some(&token),
+            json!({"name": "North Clinic", "time_zone": "America/Toronto"}),
+        )
+        .await;
+    assert_eq!((created.status, created.body["version"].as_u64()), (201, Some(1)));
+    let updated = app
+        .json(
+            "PUT",
+            "/admin/clinics/north",
+            Some(&token),
+            json!({"name": "North Street Clinic", "time_zone": "America/Toronto"}),
+        )
+        .await;
+    assert_eq!((updated.status, updated.body["version"].as_u64()), (200, Some(2)));
+    let catalog = app.get("/public/clinics/north/booking-types", None).await;
+    assert_eq!(
+        (catalog.body["clinic"]["name"].as_str(), catalog.body["booking_types"].as_array().map(Vec::len)),
+        (Some("North Street Clinic"), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn concurrent_edits_of_one_booking_type_never_lose_a_version() {
+    let app = TestApp::spawn().await;
+    let token = app.demo_admin();
+    let created = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/booking-types",
+            Some(&token),
+            json!({"short_name": "X", "long_name": "X", "duration_minutes": 10}),
+        )
+        .await;
+    let path = format!("/admin/clinics/demo/booking-types/{}", created.body["id"].as_str().unwrap());
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let (client, url, token) = (app.client.clone(), app.url(&path), token.clone());
+        tasks.push(tokio::spawn(async move {
+            client
+                .patch(url)
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(json!({"long_name": format!("name {n}")}).to_string())
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert!(statuses.iter().all(|status| *status == 200 || *status == 409), "{statuses:?}");
+    let successes = statuses.iter().filter(|status| **status == 200).count();
+    let history = app.get(&format!("{path}/history?limit=100"), Some(&token)).await;
+    assert_eq!(
+        history.body["items"].as_array().unwrap().len(),
+        1 + successes,
+        "one audit record per successful change"
+    );
+}

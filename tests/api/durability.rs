@@ -1,0 +1,32 @@
+//! Local data survives a restart; the reset flag starts again from the demo clinic.
+
+use clinic_tests::{TestApp, start_in};
+use serde_json::json;
+
+#[tokio::test]
+async fn data_survives_a_restart_and_reset_clears_it() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let path = data_dir.path().to_path_buf();
+    let first = TestApp::around(start_in(&path, false).await, data_dir);
+    let token = first.demo_admin();
+    let created = first.json("POST", "/admin/clinics/demo/booking-types", Some(&token), json!({"short_name": "KEEP", "long_name": "Kept across restarts", "duration_minutes": 20, "enabled_online": true})).await;
+    assert_eq!(created.status, 201);
+    let TestApp { server, data_dir, .. } = first;
+    drop(server);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    let second = TestApp::around(start_in(&path, false).await, data_dir);
+    let token = second.demo_admin();
+    let listed = second.get("/admin/clinics/demo/booking-types?limit=100", Some(&token)).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 5, "the seed ran twice or data was lost");
+    assert!(listed.body.to_string().contains("Kept across restarts"));
+    let TestApp { server, data_dir, .. } = second;
+    drop(server);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    let third = TestApp::around(start_in(&path, true).await, data_dir);
+    let token = third.demo_admin();
+    let listed = third.get("/admin/clinics/demo/booking-types?limit=100", Some(&token)).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 4);
+    assert!(!listed.body.to_string().contains("Kept across restarts"));
+}

@@ -1,0 +1,134 @@
+//! The test harness: a moto server per test binary, fresh embedded or moto-backed adapters per
+//! test, and a local server on a free port with its own data directory.
+
+pub mod moto;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use clinic_shared::clock::ManualClock;
+use clinic_shared::domain::access::Permission;
+use clinic_shared::local::{self, LocalOptions, LocalServer};
+
+/// A fixed starting time for tests that freeze the clock.
+pub const TEST_START: &str = "2026-11-22T10:00:00Z";
+
+/// The repository root (for `infra/` and `events/`).
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ lives in the repository")
+}
+
+/// A frozen clock at [`TEST_START`].
+pub fn frozen_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::fixed(TEST_START.parse().expect("valid test start")))
+}
+
+/// A local server on a free port over a fresh data directory, with a client for it.
+pub struct TestApp {
+    /// The server.
+    pub server: LocalServer,
+    /// Its base URL.
+    pub base: String,
+    /// An HTTP client.
+    pub client: reqwest::Client,
+    /// The data directory (removed on drop).
+    pub data_dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Starts a server over a fresh data directory.
+    pub async fn spawn() -> Self {
+        let data_dir = tempfile::tempdir().expect("temporary directory");
+        let server = start_in(data_dir.path(), false).await;
+        Self::around(server, data_dir)
+    }
+
+    /// Wraps a started server.
+    pub fn around(server: LocalServer, data_dir: tempfile::TempDir) -> Self {
+        let base = format!("http://{}", server.address);
+        Self { server, base, client: reqwest::Client::new(), data_dir }
+    }
+
+    /// An admin token for `clinics` with `permissions`.
+    pub fn token(&self, subject: &str, clinics: &[&str], permissions: &[Permission]) -> String {
+        let now = jiff::Timestamp::now().as_second();
+        self.server.signing_key.mint(subject, clinics, permissions, now, 1).expect("token")
+    }
+
+    /// A token for the demo clinic with every permission.
+    pub fn demo_admin(&self) -> String {
+        self.token("staff-demo", &["demo"], &Permission::ALL)
+    }
+
+    /// The URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// Starts a local server over `data_dir` on a free port.
+pub async fn start_in(data_dir: &Path, reset: bool) -> LocalServer {
+    let options = LocalOptions {
+        port: 0,
+        data_dir: data_dir.to_path_buf(),
+        reset,
+        scheduler_tick: std::time::Duration::from_millis(50),
+    };
+    local::start(options).await.expect("local server starts")
+}
+
+/// One answer from the local server.
+#[derive(Debug)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: String,
+    /// The body as JSON (`Null` when it is not JSON).
+    pub body: serde_json::Value,
+    /// `Retry-After`, when sent.
+    pub retry_after: Option<String>,
+}
+
+impl Answer {
+    /// The fields a problem body names.
+    pub fn problem_fields(&self) -> Vec<String> {
+        assert_eq!(self.content_type, "application/problem+json", "not a problem: {self:?}");
+        self.body["errors"]
+            .as_array()
+            .map(|errors| errors.iter().filter_map(|error| error["field"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    /// Sends a request; `body` is sent as raw bytes with `Content-Type: application/json`.
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Vec<u8>>) -> Answer {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let header = |name: &str| response.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_owned);
+        let content_type = header("content-type").unwrap_or_default();
+        let retry_after = header("retry-after");
+        let bytes = response.bytes().await.expect("a body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        Answer { status, content_type, body, retry_after }
+    }
+
+    /// Sends JSON.
+    pub async fn json(&self, method: &str, path: &str, token: Option<&str>, body: serde_json::Value) -> Answer {
+        self.call(method, path, token, Some(body.to_string().into_bytes())).await
+    }
+
+    /// Sends a GET.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.call("GET", path, token, None).await
+    }
+}

@@ -1,0 +1,87 @@
+//! moto server (one request at a time: see scripts/moto_serial_server.py), started once per test binary on a free loopback port and stopped when the test
+//! process exits (a watchdog shell kills it when our pid is gone).
+
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::config::{Credentials, Region};
+
+static MOTO: OnceLock<String> = OnceLock::new();
+
+/// The Python of the virtual environment the test command installs moto into.
+fn moto_python() -> String {
+    if let Ok(path) = std::env::var("MOTO_PYTHON") {
+        return path;
+    }
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    format!("{home}/.cache/clinic-booking/venv/bin/python")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+fn start() -> String {
+    let python = moto_python();
+    assert!(
+        std::path::Path::new(&python).exists(),
+        "moto's Python not found at {python}: run the README's test command (scripts/test.sh), which installs it, or set MOTO_PYTHON"
+    );
+    let launcher = crate::repo_root().join("scripts/moto_serial_server.py");
+    let port = free_port();
+    let watchdog = r#""$0" "$3" 127.0.0.1 "$1" >/dev/null 2>&1 & moto=$!; while kill -0 "$2" 2>/dev/null; do sleep 1; done; kill "$moto""#;
+    Command::new("sh")
+        .arg("-c")
+        .arg(watchdog)
+        .arg(&python)
+        .arg(port.to_string())
+        .arg(std::process::id().to_string())
+        .arg(launcher)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto did not listen on {port} within 30 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The moto endpoint, starting the server on first use.
+pub fn endpoint() -> &'static str {
+    MOTO.get_or_init(start)
+}
+
+/// SDK configuration pointed at moto with test credentials.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("eu-west-2"))
+        .endpoint_url(endpoint())
+        .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
+        .load()
+        .await
+}
+
+/// What moto recorded: `ses.Message[]`, `sns.SMS[]` and the rest of its state.
+pub async fn recorded() -> serde_json::Value {
+    reqwest::get(format!("{}/moto-api/data.json", endpoint()))
+        .await
+        .expect("moto answers")
+        .json()
+        .await
+        .expect("moto data is JSON")
+}
+
+/// A unique resource name for one test.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
