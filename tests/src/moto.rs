@@ -27,6 +27,8 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+// The watchdog shell outlives this function on purpose: it stops moto when the test process exits.
+#[allow(clippy::zombie_processes)]
 fn start() -> String {
     let python = moto_python();
     assert!(

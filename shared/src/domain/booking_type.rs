@@ -101,7 +101,7 @@ pub struct BookingTypeChange {
 }
 
 fn duration(field: &str, minutes: u32) -> Result<u32, FieldError> {
-    if DURATION_RANGE.contains(&minutes) && minutes % 5 == 0 {
+    if DURATION_RANGE.contains(&minutes) && minutes.is_multiple_of(5) {
         Ok(minutes)
     } else {
         Err(FieldError::new(field, "must be 5 to 480 minutes, in steps of 5"))

@@ -94,10 +94,8 @@ fn field_of(path: &str, message: &str) -> String {
         return path.to_owned();
     }
     for marker in ["missing field `", "unknown field `"] {
-        if let Some(rest) = message.strip_prefix(marker) {
-            if let Some(name) = rest.split('`').next() {
-                return name.to_owned();
-            }
+        if let Some(name) = message.strip_prefix(marker).and_then(|rest| rest.split('`').next()) {
+            return name.to_owned();
         }
     }
     "body".to_owned()

@@ -42,10 +42,10 @@ impl SigningKey {
     /// Reads the key from `data_dir`, creating a random one on first use.
     pub fn load_or_create(data_dir: &Path) -> Result<Self, String> {
         let path = data_dir.join("local-jwt.key");
-        if let Ok(existing) = std::fs::read(&path) {
-            if existing.len() >= 32 {
-                return Ok(Self { secret: existing });
-            }
+        if let Ok(existing) = std::fs::read(&path)
+            && existing.len() >= 32
+        {
+            return Ok(Self { secret: existing });
         }
         let mut secret = vec![0u8; 32];
         getrandom::fill(&mut secret).map_err(|error| error.to_string())?;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (idempotently, outside the repository), then
+# checks formatting, lints, the SAM template, and runs every test.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+tools="${CLINIC_TOOLS_DIR:-$HOME/.cache/clinic-booking}"
+venv="$tools/venv"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$tools/target}"
+export MOTO_PYTHON="$venv/bin/python"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "tools: moto server and cfn-lint in $venv"
+if ! "$venv/bin/python" -c 'import moto.server, werkzeug' 2>/dev/null || [ ! -x "$venv/bin/cfn-lint" ]; then
+  mkdir -p "$tools"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.*' 'cfn-lint==1.*'
+fi
+"$venv/bin/python" -c 'import moto; print("moto", moto.__version__)'
+
+step "rust components"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "SAM template"
+"$venv/bin/cfn-lint" infra/template.yaml
+echo "cfn-lint: clean"
+
+step "tests"
+cargo test --workspace --quiet

@@ -1,0 +1,144 @@
+//! Benchmark figures, printed (not asserted): store round trips and wall time per operation,
+//! counted by the store adapter, over the embedded store. Run with `scripts/bench.sh`, which also
+//! prints each function's release binary size for arm64.
+//!
+//! Both store adapters make exactly one backend call per `get`, `write`, `transact` and `query`
+//! page, so the round-trip counts hold for DynamoDB too (retries after a transaction conflict
+//! add to them there).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use clinic_shared::app::{AppState, EmbeddedApp, Settings};
+use clinic_shared::clock::{Clock, ManualClock};
+use clinic_shared::domain::booking_type::{BookingTypeChange, BookingTypeId, NewBookingTypeInput};
+use clinic_shared::domain::clinic::ClinicId;
+use clinic_shared::domain::jobs::{JobRecord, JobTask, ScheduledJob};
+use clinic_shared::features::booking_types::changes;
+use clinic_shared::features::runner::run_job;
+use clinic_shared::local::seed::seed_demo_clinic;
+use clinic_shared::store::{Condition, Item, Query, Write, keys, query_all};
+
+const ROUNDS: u32 = 200;
+
+struct Figure {
+    operation: &'static str,
+    round_trips: f64,
+    micros: f64,
+}
+
+async fn measure<F, Fut>(state: &AppState, operation: &'static str, mut run: F) -> Figure
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let before = state.store.round_trips();
+    let started = Instant::now();
+    for round in 0..ROUNDS {
+        run(round).await;
+    }
+    let elapsed = started.elapsed();
+    Figure {
+        operation,
+        round_trips: (state.store.round_trips() - before) as f64 / f64::from(ROUNDS),
+        micros: elapsed.as_secs_f64() * 1e6 / f64::from(ROUNDS),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let clock = Arc::new(ManualClock::fixed("2026-11-22T10:00:00Z".parse().expect("time")));
+    let app = EmbeddedApp::open(dir.path(), clock.clone(), Settings { public_base_url: "http://127.0.0.1".into() })
+        .expect("embedded store");
+    let state = app.state.clone();
+    seed_demo_clinic(&state).await.expect("seed");
+    let clinic = ClinicId::parse("demo").expect("clinic");
+    let input = NewBookingTypeInput {
+        short_name: "BENCH".into(),
+        long_name: "Benchmark consultation".into(),
+        duration_minutes: 15,
+        enabled_online: true,
+    };
+    let mut ids: Vec<BookingTypeId> = Vec::new();
+    let mut figures = Vec::new();
+
+    let created = std::cell::RefCell::new(Vec::new());
+    figures.push(
+        measure(&state, "create booking type (transaction: check clinic, type, publication, audit)", |_| async {
+            let booking_type = changes::create(&state, &clinic, "bench", &input).await.expect("create");
+            created.borrow_mut().push(booking_type.id);
+        })
+        .await,
+    );
+    ids.extend(created.into_inner());
+    figures.push(
+        measure(&state, "change booking type now (read + transaction)", |round| {
+            let (state, clinic, id) = (&state, &clinic, ids[round as usize].clone());
+            async move {
+                let change = BookingTypeChange { enabled_online: Some(false), ..Default::default() };
+                changes::apply(state, clinic, &id, &change, "bench", Vec::new()).await.expect("apply");
+            }
+        })
+        .await,
+    );
+    figures.push(
+        measure(&state, "public catalogue (one query of the public partition)", |_| async {
+            let items = query_all(state.store.as_ref(), Query::prefix(keys::public_partition(&clinic), "").limit(1000))
+                .await
+                .expect("catalogue");
+            assert!(!items.is_empty());
+        })
+        .await,
+    );
+    figures.push(
+        measure(&state, "list booking types, one page of 50", |_| async {
+            let query = Query::prefix(keys::clinic_partition(&clinic), keys::BOOKING_TYPE_PREFIX).limit(50);
+            state.store.query(&query).await.expect("list");
+        })
+        .await,
+    );
+    let jobs: Vec<ScheduledJob> = (0..ROUNDS)
+        .map(|round| ScheduledJob {
+            job_id: format!("bench-{round}"),
+            clinic_id: clinic.clone(),
+            task: JobTask::ApplyBookingTypeChange {
+                booking_type_id: ids[round as usize].clone(),
+                change: BookingTypeChange { enabled_online: Some(true), ..Default::default() },
+            },
+        })
+        .collect();
+    for job in &jobs {
+        let record = JobRecord {
+            job: job.clone(),
+            due_at: clock.now(),
+            status: clinic_shared::domain::jobs::JobStatus::Pending,
+        };
+        let item = Item::from_record(keys::job(&clinic, &job.job_id), &record).expect("job");
+        state.store.write(Write::put(item, Condition::NotExists)).await.expect("job record");
+    }
+    figures.push(
+        measure(&state, "scheduled runner: first delivery of a job", |round| {
+            let (state, job) = (&state, &jobs[round as usize]);
+            async move {
+                run_job(state, job).await.expect("run");
+            }
+        })
+        .await,
+    );
+    figures.push(
+        measure(&state, "scheduled runner: repeated delivery (no-op)", |round| {
+            let (state, job) = (&state, &jobs[round as usize]);
+            async move {
+                run_job(state, job).await.expect("run");
+            }
+        })
+        .await,
+    );
+
+    println!("{:<78} {:>12} {:>12}", "operation (embedded store, in-process events)", "round trips", "µs / op");
+    for figure in &figures {
+        println!("{:<78} {:>12.2} {:>12.0}", figure.operation, figure.round_trips, figure.micros);
+    }
+    println!("\nIn-process event delivery adds the consumer's one transaction to each create and change.");
+}
