@@ -4,34 +4,17 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::ids::uuid_id;
 use super::validation::{Checker, FieldError, required_text};
 
 /// Shortest and longest booking type, in minutes.
 pub const DURATION_RANGE: std::ops::RangeInclusive<u32> = 5..=480;
 
-/// A booking type's identifier, generated at creation.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct BookingTypeId(String);
-
-impl BookingTypeId {
-    /// Wraps a freshly generated id.
-    pub fn generated(value: String) -> Self {
-        Self(value)
-    }
-
-    /// Parses an id from a path: the shape generated ids have (a UUID).
-    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
-        uuid::Uuid::try_parse(value)
-            .map(|_| Self(value.to_ascii_lowercase()))
-            .map_err(|_| FieldError::new(field, "is not a booking type id"))
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+uuid_id!(
+    /// A booking type's identifier, generated at creation.
+    BookingTypeId,
+    "booking type"
+);
 
 /// A booking type as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

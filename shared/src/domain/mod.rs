@@ -3,10 +3,18 @@
 
 pub mod access;
 pub mod activity;
+pub mod appointment;
 pub mod audit;
+pub mod availability;
 pub mod booking_type;
 pub mod clinic;
 pub mod contact;
+pub mod diary;
 pub mod events;
+pub mod ids;
 pub mod jobs;
+pub mod location;
+pub mod online_settings;
+pub mod patient;
+pub mod provider;
 pub mod validation;

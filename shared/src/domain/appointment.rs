@@ -1,0 +1,78 @@
+//! Appointments: what lands in the diary, with how it was booked.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::booking_type::BookingTypeId;
+use super::diary::units_covered;
+use super::ids::uuid_id;
+use super::location::LocationId;
+use super::patient::PatientDetails;
+use super::provider::ProviderId;
+
+uuid_id!(
+    /// An appointment's identifier.
+    AppointmentId,
+    "appointment"
+);
+
+/// How an appointment was booked (kept for the diary and for statistics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The patient booked on the public pages or API.
+    Online,
+    /// Staff booked it.
+    Staff,
+}
+
+/// Where an appointment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AppointmentStatus {
+    /// In the diary.
+    Booked,
+    /// Cancelled; its time is free again.
+    Cancelled,
+}
+
+/// An appointment as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Appointment {
+    /// Identifier.
+    pub id: AppointmentId,
+    /// What.
+    pub booking_type_id: BookingTypeId,
+    /// With whom.
+    pub provider_id: ProviderId,
+    /// Where.
+    pub location_id: LocationId,
+    /// When.
+    pub starts_at: Timestamp,
+    /// How long.
+    pub duration_minutes: u32,
+    /// Who.
+    pub patient: PatientDetails,
+    /// How it was booked.
+    pub channel: Channel,
+    /// Booked or cancelled.
+    pub status: AppointmentStatus,
+    /// Staff notes.
+    pub notes: Option<String>,
+    /// When it was booked.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+impl Appointment {
+    /// When it ends.
+    pub fn ends_at(&self) -> Timestamp {
+        self.starts_at + jiff::SignedDuration::from_mins(i64::from(self.duration_minutes))
+    }
+
+    /// The diary units it holds.
+    pub fn units(&self) -> std::ops::Range<i64> {
+        units_covered(self.starts_at, self.duration_minutes)
+    }
+}

@@ -1,0 +1,122 @@
+//! A patient's details as given when booking. Debug output is redacted; none of it is logged.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use super::contact::{EmailAddress, PhoneNumber};
+use super::validation::{Checker, FieldError, required_text};
+
+/// Oldest age we accept as a plausible birth date.
+pub const MAX_AGE_YEARS: i16 = 120;
+
+/// Validated patient details.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientDetails {
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Birth date.
+    pub date_of_birth: Date,
+    /// Mobile, E.164.
+    pub mobile: PhoneNumber,
+    /// Email.
+    pub email: EmailAddress,
+}
+
+impl std::fmt::Debug for PatientDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PatientDetails(<redacted>)")
+    }
+}
+
+/// Patient details as sent by the booking page or API.
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatientInput {
+    /// 1 to 80 characters.
+    pub first_name: String,
+    /// 1 to 80 characters.
+    pub last_name: String,
+    /// `YYYY-MM-DD`, in the past, at most 120 years ago.
+    pub date_of_birth: String,
+    /// Mobile in international form, e.g. +447700900123.
+    pub mobile: String,
+    /// Email address.
+    pub email: String,
+}
+
+/// Checks a birth date is a real date, not in the future and at most 120 years ago.
+pub fn birth_date(field: &str, value: &str, today: Date) -> Result<Date, FieldError> {
+    let date: Date = value.trim().parse().map_err(|_| FieldError::new(field, "must be a date, YYYY-MM-DD"))?;
+    if date > today {
+        return Err(FieldError::new(field, "must not be in the future"));
+    }
+    let oldest = today.checked_sub(jiff::Span::new().years(MAX_AGE_YEARS)).unwrap_or(today);
+    if date < oldest {
+        return Err(FieldError::new(field, "must be within the last 120 years"));
+    }
+    Ok(date)
+}
+
+impl PatientDetails {
+    /// Validates every field, naming each bad one (under `prefix`, e.g. `patient.`).
+    pub fn parse(input: &PatientInput, today: Date, prefix: &str) -> Result<Self, Vec<FieldError>> {
+        let field = |name: &str| format!("{prefix}{name}");
+        let mut checker = Checker::default();
+        let first_name = checker.check(required_text(&field("first_name"), &input.first_name, 80));
+        let last_name = checker.check(required_text(&field("last_name"), &input.last_name, 80));
+        let date_of_birth = checker.check(birth_date(&field("date_of_birth"), &input.date_of_birth, today));
+        let mobile = checker.check(PhoneNumber::parse(&field("mobile"), &input.mobile));
+        let email = checker.check(EmailAddress::parse(&field("email"), &input.email));
+        checker.finish()?;
+        let (Some(first_name), Some(last_name), Some(date_of_birth), Some(mobile), Some(email)) =
+            (first_name, last_name, date_of_birth, mobile, email)
+        else {
+            unreachable!("checker.finish() fails when a check failed")
+        };
+        Ok(Self { first_name, last_name, date_of_birth, mobile, email })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> PatientInput {
+        PatientInput {
+            first_name: "Pat".into(),
+            last_name: "Example".into(),
+            date_of_birth: "1980-05-17".into(),
+            mobile: "+447700900123".into(),
+            email: "pat@example.com".into(),
+        }
+    }
+
+    #[test]
+    fn good_details_parse_and_never_print() {
+        let today: Date = "2026-11-22".parse().unwrap();
+        let details = PatientDetails::parse(&input(), today, "patient.").unwrap();
+        assert_eq!(format!("{details:?}"), "PatientDetails(<redacted>)");
+    }
+
+    #[test]
+    fn implausible_birth_dates_are_refused() {
+        let today: Date = "2026-11-22".parse().unwrap();
+        for bad in ["2026-11-23", "1900-01-01", "1980-02-30", "yesterday"] {
+            assert!(birth_date("dob", bad, today).is_err(), "{bad}");
+        }
+        assert!(birth_date("dob", "2026-11-22", today).is_ok());
+    }
+
+    #[test]
+    fn every_bad_field_is_named_with_its_prefix() {
+        let today: Date = "2026-11-22".parse().unwrap();
+        let errors = PatientDetails::parse(&PatientInput::default(), today, "patient.").unwrap_err();
+        let fields: Vec<String> = errors.into_iter().map(|error| error.field).collect();
+        assert_eq!(
+            fields,
+            ["patient.first_name", "patient.last_name", "patient.date_of_birth", "patient.mobile", "patient.email"]
+        );
+    }
+}

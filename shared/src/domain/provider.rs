@@ -1,0 +1,133 @@
+//! Providers: the clinicians patients book with. Patients see the name and professional title.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::ids::uuid_id;
+use super::validation::{Checker, FieldError, required_text};
+
+uuid_id!(
+    /// A provider's identifier.
+    ProviderId,
+    "provider"
+);
+
+/// A provider as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Provider {
+    /// Identifier.
+    #[schema(value_type = String)]
+    pub id: ProviderId,
+    /// Name shown to patients.
+    pub name: String,
+    /// Professional title shown to patients, e.g. "General Practitioner".
+    pub professional_title: String,
+    /// Whether patients may book with this provider online.
+    pub enabled_online: bool,
+    /// When it was created.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// When it last changed.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+/// What patients see of an enabled provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PublishedProvider {
+    /// Identifier.
+    #[schema(value_type = String)]
+    pub id: ProviderId,
+    /// Name.
+    pub name: String,
+    /// Professional title.
+    pub title: String,
+}
+
+/// A provider as an admin sends it (create: name and title; change: only those present).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderInput {
+    /// 1 to 120 characters.
+    pub name: Option<String>,
+    /// 1 to 80 characters.
+    pub professional_title: Option<String>,
+    /// Offer online.
+    pub enabled_online: Option<bool>,
+}
+
+impl Provider {
+    /// Validates a new provider.
+    pub fn create(id: ProviderId, input: &ProviderInput, now: Timestamp) -> Result<Self, Vec<FieldError>> {
+        let mut checker = Checker::default();
+        let name = checker.check(required_text("name", input.name.as_deref().unwrap_or(""), 120));
+        let title =
+            checker.check(required_text("professional_title", input.professional_title.as_deref().unwrap_or(""), 80));
+        checker.finish()?;
+        Ok(Self {
+            id,
+            name: name.unwrap_or_default(),
+            professional_title: title.unwrap_or_default(),
+            enabled_online: input.enabled_online.unwrap_or(false),
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// The provider after a change, or `None` when nothing changes.
+    pub fn change(&self, input: &ProviderInput, now: Timestamp) -> Result<Option<Self>, Vec<FieldError>> {
+        if *input == ProviderInput::default() {
+            return Err(vec![FieldError::new("body", "must change at least one field")]);
+        }
+        let mut checker = Checker::default();
+        let mut next = self.clone();
+        if let Some(name) = &input.name {
+            next.name = checker.check(required_text("name", name, 120)).unwrap_or_default();
+        }
+        if let Some(title) = &input.professional_title {
+            next.professional_title = checker.check(required_text("professional_title", title, 80)).unwrap_or_default();
+        }
+        if let Some(enabled) = input.enabled_online {
+            next.enabled_online = enabled;
+        }
+        checker.finish()?;
+        if next == *self {
+            return Ok(None);
+        }
+        next.updated_at = now;
+        Ok(Some(next))
+    }
+
+    /// What patients may see, when offered online.
+    pub fn published(&self) -> Option<PublishedProvider> {
+        self.enabled_online.then(|| PublishedProvider {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            title: self.professional_title.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_provider_needs_a_name_and_a_title() {
+        let errors =
+            Provider::create(ProviderId::random(), &ProviderInput::default(), Timestamp::UNIX_EPOCH).unwrap_err();
+        assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn a_change_that_alters_nothing_is_none() {
+        let input = ProviderInput {
+            name: Some("Dr A".into()),
+            professional_title: Some("GP".into()),
+            enabled_online: Some(true),
+        };
+        let provider = Provider::create(ProviderId::random(), &input, Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(provider.change(&input, Timestamp::UNIX_EPOCH).unwrap(), None);
+        assert!(provider.change(&ProviderInput::default(), Timestamp::UNIX_EPOCH).is_err());
+    }
+}
