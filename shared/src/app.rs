@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
+use crate::domain::rate_limit::RateLimit;
 use crate::events::EventPublisher;
 use crate::events::aws::EventBridgePublisher;
 use crate::events::in_process::InProcessEvents;
@@ -19,11 +20,27 @@ use crate::store::dynamodb::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
 
 /// Settings every function reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Base URL of the public site, e.g. `https://book.example.com`, used in links we send.
     pub public_base_url: String,
+    /// Limit per client address on public routes (none: unlimited).
+    pub public_rate_limit: Option<RateLimit>,
 }
+
+/// The public rate limit unless `PUBLIC_RATE_LIMIT` (`capacity/per_second`, or `off`) says otherwise.
+pub fn public_rate_limit_from_env() -> Option<RateLimit> {
+    match std::env::var("PUBLIC_RATE_LIMIT").ok().as_deref() {
+        Some("off") => None,
+        Some(raw) => raw.split_once('/').and_then(|(capacity, rate)| {
+            Some(RateLimit { capacity: capacity.parse().ok()?, per_second: rate.parse().ok()? })
+        }),
+        None => Some(DEFAULT_PUBLIC_RATE_LIMIT),
+    }
+}
+
+/// 60 requests at once, one a second on average, per client address.
+pub const DEFAULT_PUBLIC_RATE_LIMIT: RateLimit = RateLimit { capacity: 60.0, per_second: 1.0 };
 
 /// Configuration and adapters shared by every handler.
 pub struct AppState {
@@ -81,7 +98,10 @@ impl AppState {
             scheduler,
             events,
             clock,
-            settings: Settings { public_base_url: env("PUBLIC_BASE_URL")? },
+            settings: Settings {
+                public_base_url: env("PUBLIC_BASE_URL")?,
+                public_rate_limit: public_rate_limit_from_env(),
+            },
         })
     }
 }

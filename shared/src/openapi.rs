@@ -4,12 +4,20 @@
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
-use crate::domain::booking_type::{BookingType, NewBookingTypeInput};
+use crate::domain::booking_type::{BookingType, BookingTypeChange, NewBookingTypeInput};
 use crate::domain::clinic::ClinicProfileInput;
+use crate::domain::diary::{BlockInput, DiaryBlock, DiaryTemplate, TemplateInput};
+use crate::domain::location::{Location, LocationInput};
+use crate::domain::online_settings::OnlineSettingsInput;
+use crate::domain::provider::{Provider, ProviderInput};
 use crate::features::activity::ActivityReport;
-use crate::features::booking_types::admin::{BookingTypePage, HistoryPage, ScheduledChange, UpdateBookingTypeInput};
-use crate::features::booking_types::public::PublicCatalog;
+use crate::features::catalog::admin::{HistoryPage, ScheduledChange, UpdateBookingTypeInput};
+use crate::features::catalog::public::PublicCatalog;
+use crate::features::catalog::settings::OnlineSettingsView;
 use crate::features::clinics::ClinicView;
+use crate::features::diary::appointments::{AppointmentChange, AppointmentView, DiaryDay, StaffBookingInput};
+use crate::features::diary::schedule::{BlockList, TemplateList};
+use crate::features::self_booking::api::{AvailabilityView, BookingConfirmation, BookingInput};
 use crate::http::Problem;
 use crate::routes::{Access, Endpoint, ROUTES};
 
@@ -22,27 +30,76 @@ fn add<T: ToSchema>(schemas: &mut Map<String, Value>) {
     schemas.insert(T::name().into_owned(), serde_json::to_value(T::schema()).unwrap_or(Value::Null));
 }
 
+fn page_of(item: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "items": {"type": "array", "items": schema_ref(item)},
+            "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` to read the next page"}
+        }
+    })
+}
+
 fn components() -> Map<String, Value> {
     let mut schemas = Map::new();
     add::<Problem>(&mut schemas);
     add::<ClinicProfileInput>(&mut schemas);
     add::<ClinicView>(&mut schemas);
     add::<NewBookingTypeInput>(&mut schemas);
+    add::<BookingTypeChange>(&mut schemas);
     add::<UpdateBookingTypeInput>(&mut schemas);
     add::<BookingType>(&mut schemas);
-    add::<BookingTypePage>(&mut schemas);
     add::<ScheduledChange>(&mut schemas);
     add::<HistoryPage>(&mut schemas);
+    add::<LocationInput>(&mut schemas);
+    add::<Location>(&mut schemas);
+    add::<ProviderInput>(&mut schemas);
+    add::<Provider>(&mut schemas);
+    add::<OnlineSettingsInput>(&mut schemas);
+    add::<OnlineSettingsView>(&mut schemas);
     add::<ActivityReport>(&mut schemas);
+    add::<TemplateInput>(&mut schemas);
+    add::<DiaryTemplate>(&mut schemas);
+    add::<TemplateList>(&mut schemas);
+    add::<BlockInput>(&mut schemas);
+    add::<DiaryBlock>(&mut schemas);
+    add::<BlockList>(&mut schemas);
+    add::<StaffBookingInput>(&mut schemas);
+    add::<AppointmentChange>(&mut schemas);
+    add::<AppointmentView>(&mut schemas);
+    add::<DiaryDay>(&mut schemas);
     add::<PublicCatalog>(&mut schemas);
+    add::<AvailabilityView>(&mut schemas);
+    add::<BookingInput>(&mut schemas);
+    add::<BookingConfirmation>(&mut schemas);
+    for (page, item) in [("BookingTypePage", "BookingType"), ("LocationPage", "Location"), ("ProviderPage", "Provider")]
+    {
+        schemas.insert(page.into(), page_of(item));
+    }
     schemas
 }
 
-/// Summary, request schema, success responses and query parameters of an endpoint.
+/// How a request or response body is described.
+#[derive(Clone, Copy)]
+enum Content {
+    /// No body.
+    None,
+    /// JSON of a component schema.
+    Json(&'static str),
+    /// JSON of any shape.
+    AnyJson,
+    /// An HTML page.
+    Html,
+    /// A form.
+    Form,
+}
+
+/// Summary, request body, success responses and query parameters of an endpoint.
 struct Operation {
     summary: &'static str,
-    request: Option<&'static str>,
-    success: &'static [(u16, &'static str)],
+    request: Content,
+    success: &'static [(u16, Content)],
     query: &'static [(&'static str, &'static str)],
 }
 
@@ -50,42 +107,145 @@ const PAGING: &[(&str, &str)] =
     &[("limit", "Page size, 1 to 100 (default 50)"), ("cursor", "`next_cursor` of the previous page")];
 
 fn operation(endpoint: Endpoint) -> Operation {
+    use Content::{AnyJson, Form, Html, Json, None};
     let op = |summary, request, success, query| Operation { summary, request, success, query };
     match endpoint {
-        Endpoint::Health => op("Liveness check", None, &[(200, "")], &[]),
-        Endpoint::OpenApi => op("This OpenAPI document", None, &[(200, "")], &[]),
+        Endpoint::Health => op("Liveness check", None, &[(200, AnyJson)], &[]),
+        Endpoint::OpenApi => op("This OpenAPI document", None, &[(200, AnyJson)], &[]),
         Endpoint::PutClinic => op(
             "Create or update the clinic's profile",
-            Some("ClinicProfileInput"),
-            &[(200, "ClinicView"), (201, "ClinicView")],
+            Json("ClinicProfileInput"),
+            &[(200, Json("ClinicView")), (201, Json("ClinicView"))],
             &[],
         ),
         Endpoint::CreateBookingType => {
-            op("Create a booking type", Some("NewBookingTypeInput"), &[(201, "BookingType")], &[])
+            op("Create a booking type", Json("NewBookingTypeInput"), &[(201, Json("BookingType"))], &[])
         }
-        Endpoint::ListBookingTypes => op("List the clinic's booking types", None, &[(200, "BookingTypePage")], PAGING),
+        Endpoint::ListBookingTypes => {
+            op("List the clinic's booking types", None, &[(200, Json("BookingTypePage"))], PAGING)
+        }
         Endpoint::UpdateBookingType => op(
             "Change a booking type now, or at `effective_at`",
-            Some("UpdateBookingTypeInput"),
-            &[(200, "BookingType"), (202, "ScheduledChange")],
+            Json("UpdateBookingTypeInput"),
+            &[(200, Json("BookingType")), (202, Json("ScheduledChange"))],
             &[],
         ),
-        Endpoint::BookingTypeHistory => op("A booking type's audit history", None, &[(200, "HistoryPage")], PAGING),
+        Endpoint::BookingTypeHistory => {
+            op("A booking type's audit history", None, &[(200, Json("HistoryPage"))], PAGING)
+        }
+        Endpoint::CreateLocation => op("Create a location", Json("LocationInput"), &[(201, Json("Location"))], &[]),
+        Endpoint::ListLocations => op("List locations", None, &[(200, Json("LocationPage"))], PAGING),
+        Endpoint::UpdateLocation => op(
+            "Change a location (enabling or disabling re-publishes at once)",
+            Json("LocationInput"),
+            &[(200, Json("Location"))],
+            &[],
+        ),
+        Endpoint::CreateProvider => op("Create a provider", Json("ProviderInput"), &[(201, Json("Provider"))], &[]),
+        Endpoint::ListProviders => op("List providers", None, &[(200, Json("ProviderPage"))], PAGING),
+        Endpoint::UpdateProvider => op(
+            "Change a provider (enabling or disabling re-publishes at once)",
+            Json("ProviderInput"),
+            &[(200, Json("Provider"))],
+            &[],
+        ),
+        Endpoint::GetOnlineSettings => {
+            op("Online settings and the public booking URL", None, &[(200, Json("OnlineSettingsView"))], &[])
+        }
+        Endpoint::PutOnlineSettings => op(
+            "Change online settings; switching online booking off removes every public datum at once",
+            Json("OnlineSettingsInput"),
+            &[(200, Json("OnlineSettingsView"))],
+            &[],
+        ),
         Endpoint::ClinicActivity => op(
             "Daily activity counters",
             None,
-            &[(200, "ActivityReport")],
+            &[(200, Json("ActivityReport"))],
             &[
                 ("from", "First day, YYYY-MM-DD (default: 29 days before `to`)"),
                 ("to", "Last day, YYYY-MM-DD (default: today, UTC)"),
             ],
         ),
-        Endpoint::PublicCatalog => op("The booking types a clinic offers online", None, &[(200, "PublicCatalog")], &[]),
+        Endpoint::CreateDiaryTemplate => {
+            op("Create a weekly diary template", Json("TemplateInput"), &[(201, Json("DiaryTemplate"))], &[])
+        }
+        Endpoint::ListDiaryTemplates => op("List diary templates", None, &[(200, Json("TemplateList"))], &[]),
+        Endpoint::DeleteDiaryTemplate => {
+            op("Delete a diary template (booked appointments stay)", None, &[(204, None)], &[])
+        }
+        Endpoint::CreateDiaryBlock => {
+            op("Block a provider's time (leave, meetings)", Json("BlockInput"), &[(201, Json("DiaryBlock"))], &[])
+        }
+        Endpoint::ListDiaryBlocks => op("List diary blocks", None, &[(200, Json("BlockList"))], &[]),
+        Endpoint::DeleteDiaryBlock => op("Delete a diary block", None, &[(204, None)], &[]),
+        Endpoint::ListAppointments => op(
+            "The diary: a day's appointments, marked with how they were booked",
+            None,
+            &[(200, Json("DiaryDay"))],
+            &[
+                ("date", "Local day, YYYY-MM-DD (default: today)"),
+                ("provider_id", "Only this provider"),
+                ("location_id", "Only this location"),
+            ],
+        ),
+        Endpoint::CreateAppointment => {
+            op("Book an appointment as staff", Json("StaffBookingInput"), &[(201, Json("AppointmentView"))], &[])
+        }
+        Endpoint::UpdateAppointment => {
+            op("Move, edit or cancel an appointment", Json("AppointmentChange"), &[(200, Json("AppointmentView"))], &[])
+        }
+        Endpoint::PublicCatalog => op("What a clinic offers online", None, &[(200, Json("PublicCatalog"))], &[]),
+        Endpoint::Availability => op(
+            "Free slots",
+            None,
+            &[(200, Json("AvailabilityView"))],
+            &[
+                ("booking_type_id", "The booking type"),
+                ("provider_id", "A provider id, or `any` (default)"),
+                ("location_id", "A location id, or `any` (default)"),
+                ("from", "First local day, YYYY-MM-DD"),
+                ("to", "Last local day, YYYY-MM-DD (at most 62 days after `from`)"),
+                ("asap", "`true` for the single next free slot"),
+            ],
+        ),
+        Endpoint::CreateBooking => op(
+            "Book an appointment (send `Idempotency-Key` to make retries safe)",
+            Json("BookingInput"),
+            &[(200, Json("BookingConfirmation")), (201, Json("BookingConfirmation"))],
+            &[],
+        ),
+        Endpoint::BookingPage => op(
+            "The patient's booking pages (HTML)",
+            None,
+            &[(200, Html)],
+            &[
+                ("type", "Chosen booking type"),
+                ("provider", "Chosen provider or `any`"),
+                ("location", "Chosen location or `any`"),
+                ("day", "First day shown"),
+                ("time", "Chosen time, or `asap`"),
+                ("lang", "`en` or `fr`"),
+            ],
+        ),
+        Endpoint::SubmitBookingPage => {
+            op("Confirm a booking from the details form (HTML)", Form, &[(201, Html), (409, Html), (422, Html)], &[])
+        }
     }
 }
 
 fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn content_of(content: Content) -> Option<Value> {
+    match content {
+        Content::None => None,
+        Content::Json(name) => Some(json!({"application/json": {"schema": schema_ref(name)}})),
+        Content::AnyJson => Some(json!({"application/json": {}})),
+        Content::Html => Some(json!({"text/html": {"schema": {"type": "string"}}})),
+        Content::Form => Some(json!({"application/x-www-form-urlencoded": {"schema": {"type": "object"}}})),
+    }
 }
 
 fn path_item_operation(route: &crate::routes::Route) -> Value {
@@ -100,13 +260,13 @@ fn path_item_operation(route: &crate::routes::Route) -> Value {
         spec.query.iter().map(|(name, description)| json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}})),
     );
     let mut responses = Map::new();
-    for (status, schema) in spec.success {
-        let content = if schema.is_empty() {
-            json!({"application/json": {}})
-        } else {
-            json!({"application/json": {"schema": schema_ref(schema)}})
-        };
-        responses.insert(status.to_string(), json!({"description": "Success", "content": content}));
+    for (status, content) in spec.success {
+        let description = if *status < 300 { "Success" } else { "The form again, with the problem shown" };
+        let mut response = json!({ "description": description });
+        if let Some(content) = content_of(*content) {
+            response["content"] = content;
+        }
+        responses.insert(status.to_string(), response);
     }
     let problem = json!({"application/problem+json": {"schema": schema_ref("Problem")}});
     let mut errors: Vec<(u16, &str)> =
@@ -114,16 +274,19 @@ fn path_item_operation(route: &crate::routes::Route) -> Value {
     if route.access == Access::Admin {
         errors.extend([(401, "No valid admin token"), (403, "Token lacks this clinic or permission")]);
     }
-    if spec.request.is_some() {
+    if route.path.starts_with("/public/") || route.path.starts_with("/book/") {
+        errors.push((429, "Too many requests from this address (see `Retry-After`)"));
+    }
+    if matches!(spec.request, Content::Json(_)) {
         errors.extend([
-            (409, "Concurrent change"),
+            (409, "Conflict with the current state"),
             (413, "Body too large"),
             (415, "Not JSON"),
             (422, "Invalid field values"),
         ]);
     }
     for (status, description) in errors {
-        responses.insert(status.to_string(), json!({"description": description, "content": problem}));
+        responses.entry(status.to_string()).or_insert_with(|| json!({"description": description, "content": problem}));
     }
     let mut operation = json!({
         "operationId": format!("{:?}", route.endpoint),
@@ -132,9 +295,8 @@ fn path_item_operation(route: &crate::routes::Route) -> Value {
         "parameters": parameters,
         "responses": responses,
     });
-    if let Some(request) = spec.request {
-        operation["requestBody"] =
-            json!({"required": true, "content": {"application/json": {"schema": schema_ref(request)}}});
+    if let Some(content) = content_of(spec.request) {
+        operation["requestBody"] = json!({"required": true, "content": content});
     }
     if route.access == Access::Admin {
         operation["security"] = json!([{"adminJwt": []}]);

@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, Response};
 use tracing::Instrument;
 
 use crate::app::AppState;
-use crate::features::{activity, booking_types, clinics, meta};
+use crate::features::{activity, catalog, clinics, diary, meta, self_booking};
 use crate::http::Problem;
 use crate::http::request::{request_id, route_key};
 use crate::http::response::respond;
@@ -36,10 +36,52 @@ pub enum Endpoint {
     UpdateBookingType,
     /// A booking type's audit history.
     BookingTypeHistory,
+    /// Create a location.
+    CreateLocation,
+    /// List locations.
+    ListLocations,
+    /// Change a location.
+    UpdateLocation,
+    /// Create a provider.
+    CreateProvider,
+    /// List providers.
+    ListProviders,
+    /// Change a provider.
+    UpdateProvider,
+    /// Read the online settings and the public booking URL.
+    GetOnlineSettings,
+    /// Change the online settings; switch online booking on or off.
+    PutOnlineSettings,
     /// A clinic's daily activity counters.
     ClinicActivity,
-    /// The public catalogue of bookable types.
+    /// Create a diary template.
+    CreateDiaryTemplate,
+    /// List diary templates.
+    ListDiaryTemplates,
+    /// Delete a diary template.
+    DeleteDiaryTemplate,
+    /// Create a diary block.
+    CreateDiaryBlock,
+    /// List diary blocks.
+    ListDiaryBlocks,
+    /// Delete a diary block.
+    DeleteDiaryBlock,
+    /// The diary: appointments of a day.
+    ListAppointments,
+    /// Staff book an appointment.
+    CreateAppointment,
+    /// Staff move, edit or cancel an appointment.
+    UpdateAppointment,
+    /// The public catalogue.
     PublicCatalog,
+    /// Free slots.
+    Availability,
+    /// A patient books.
+    CreateBooking,
+    /// The patient's booking pages.
+    BookingPage,
+    /// The booking pages' confirm form.
+    SubmitBookingPage,
 }
 
 /// One route.
@@ -78,45 +120,138 @@ const fn route(
 pub const ROUTES: &[Route] = &[
     route("GET", "/health", "meta", Access::Public, Endpoint::Health),
     route("GET", "/openapi.json", "meta", Access::Public, Endpoint::OpenApi),
-    route("PUT", "/admin/clinics/{clinicId}", "catalog-admin", Access::Admin, Endpoint::PutClinic),
-    route(
-        "POST",
-        "/admin/clinics/{clinicId}/booking-types",
-        "catalog-admin",
-        Access::Admin,
-        Endpoint::CreateBookingType,
-    ),
-    route("GET", "/admin/clinics/{clinicId}/booking-types", "catalog-admin", Access::Admin, Endpoint::ListBookingTypes),
+    route("PUT", "/admin/clinics/{clinicId}", CATALOG_ADMIN, Access::Admin, Endpoint::PutClinic),
+    route("POST", "/admin/clinics/{clinicId}/booking-types", CATALOG_ADMIN, Access::Admin, Endpoint::CreateBookingType),
+    route("GET", "/admin/clinics/{clinicId}/booking-types", CATALOG_ADMIN, Access::Admin, Endpoint::ListBookingTypes),
     route(
         "PATCH",
         "/admin/clinics/{clinicId}/booking-types/{bookingTypeId}",
-        "catalog-admin",
+        CATALOG_ADMIN,
         Access::Admin,
         Endpoint::UpdateBookingType,
     ),
     route(
         "GET",
         "/admin/clinics/{clinicId}/booking-types/{bookingTypeId}/history",
-        "catalog-admin",
+        CATALOG_ADMIN,
         Access::Admin,
         Endpoint::BookingTypeHistory,
     ),
-    route("GET", "/admin/clinics/{clinicId}/activity", "catalog-admin", Access::Admin, Endpoint::ClinicActivity),
-    route("GET", "/public/clinics/{clinicId}/booking-types", "catalog-public", Access::Public, Endpoint::PublicCatalog),
+    route("POST", "/admin/clinics/{clinicId}/locations", CATALOG_ADMIN, Access::Admin, Endpoint::CreateLocation),
+    route("GET", "/admin/clinics/{clinicId}/locations", CATALOG_ADMIN, Access::Admin, Endpoint::ListLocations),
+    route(
+        "PATCH",
+        "/admin/clinics/{clinicId}/locations/{locationId}",
+        CATALOG_ADMIN,
+        Access::Admin,
+        Endpoint::UpdateLocation,
+    ),
+    route("POST", "/admin/clinics/{clinicId}/providers", CATALOG_ADMIN, Access::Admin, Endpoint::CreateProvider),
+    route("GET", "/admin/clinics/{clinicId}/providers", CATALOG_ADMIN, Access::Admin, Endpoint::ListProviders),
+    route(
+        "PATCH",
+        "/admin/clinics/{clinicId}/providers/{providerId}",
+        CATALOG_ADMIN,
+        Access::Admin,
+        Endpoint::UpdateProvider,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/online-settings",
+        CATALOG_ADMIN,
+        Access::Admin,
+        Endpoint::GetOnlineSettings,
+    ),
+    route(
+        "PUT",
+        "/admin/clinics/{clinicId}/online-settings",
+        CATALOG_ADMIN,
+        Access::Admin,
+        Endpoint::PutOnlineSettings,
+    ),
+    route("GET", "/admin/clinics/{clinicId}/activity", CATALOG_ADMIN, Access::Admin, Endpoint::ClinicActivity),
+    route(
+        "POST",
+        "/admin/clinics/{clinicId}/diary-templates",
+        DIARY_ADMIN,
+        Access::Admin,
+        Endpoint::CreateDiaryTemplate,
+    ),
+    route("GET", "/admin/clinics/{clinicId}/diary-templates", DIARY_ADMIN, Access::Admin, Endpoint::ListDiaryTemplates),
+    route(
+        "DELETE",
+        "/admin/clinics/{clinicId}/diary-templates/{templateId}",
+        DIARY_ADMIN,
+        Access::Admin,
+        Endpoint::DeleteDiaryTemplate,
+    ),
+    route("POST", "/admin/clinics/{clinicId}/diary-blocks", DIARY_ADMIN, Access::Admin, Endpoint::CreateDiaryBlock),
+    route("GET", "/admin/clinics/{clinicId}/diary-blocks", DIARY_ADMIN, Access::Admin, Endpoint::ListDiaryBlocks),
+    route(
+        "DELETE",
+        "/admin/clinics/{clinicId}/diary-blocks/{blockId}",
+        DIARY_ADMIN,
+        Access::Admin,
+        Endpoint::DeleteDiaryBlock,
+    ),
+    route("GET", "/admin/clinics/{clinicId}/appointments", DIARY_ADMIN, Access::Admin, Endpoint::ListAppointments),
+    route("POST", "/admin/clinics/{clinicId}/appointments", DIARY_ADMIN, Access::Admin, Endpoint::CreateAppointment),
+    route(
+        "PATCH",
+        "/admin/clinics/{clinicId}/appointments/{appointmentId}",
+        DIARY_ADMIN,
+        Access::Admin,
+        Endpoint::UpdateAppointment,
+    ),
+    route("GET", "/public/clinics/{clinicId}/catalog", "catalog-public", Access::Public, Endpoint::PublicCatalog),
+    route("GET", "/public/clinics/{clinicId}/availability", BOOKING_PUBLIC, Access::Public, Endpoint::Availability),
+    route("POST", "/public/clinics/{clinicId}/bookings", BOOKING_PUBLIC, Access::Public, Endpoint::CreateBooking),
+    route("GET", "/book/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::BookingPage),
+    route("POST", "/book/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::SubmitBookingPage),
 ];
+
+const CATALOG_ADMIN: &str = "catalog-admin";
+const DIARY_ADMIN: &str = "diary-admin";
+const BOOKING_PUBLIC: &str = "booking-public";
 
 /// Runs the endpoint's handler.
 pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) -> Response<Body> {
+    use crate::domain::booking_type::BookingType;
+    use crate::domain::location::Location;
+    use crate::domain::provider::Provider;
+    use catalog::admin;
+    let request = &request;
     respond(match endpoint {
-        Endpoint::Health => meta::health(state, &request).await,
-        Endpoint::OpenApi => meta::openapi(state, &request).await,
-        Endpoint::PutClinic => clinics::put_clinic(state, &request).await,
-        Endpoint::CreateBookingType => booking_types::admin::create(state, &request).await,
-        Endpoint::ListBookingTypes => booking_types::admin::list(state, &request).await,
-        Endpoint::UpdateBookingType => booking_types::admin::update(state, &request).await,
-        Endpoint::BookingTypeHistory => booking_types::admin::history(state, &request).await,
-        Endpoint::ClinicActivity => activity::list(state, &request).await,
-        Endpoint::PublicCatalog => booking_types::public::catalog(state, &request).await,
+        Endpoint::Health => meta::health(state, request).await,
+        Endpoint::OpenApi => meta::openapi(state, request).await,
+        Endpoint::PutClinic => clinics::put_clinic(state, request).await,
+        Endpoint::CreateBookingType => admin::create::<BookingType>(state, request).await,
+        Endpoint::ListBookingTypes => admin::list::<BookingType>(state, request).await,
+        Endpoint::UpdateBookingType => admin::update_booking_type(state, request).await,
+        Endpoint::BookingTypeHistory => admin::booking_type_history(state, request).await,
+        Endpoint::CreateLocation => admin::create::<Location>(state, request).await,
+        Endpoint::ListLocations => admin::list::<Location>(state, request).await,
+        Endpoint::UpdateLocation => admin::update::<Location>(state, request).await,
+        Endpoint::CreateProvider => admin::create::<Provider>(state, request).await,
+        Endpoint::ListProviders => admin::list::<Provider>(state, request).await,
+        Endpoint::UpdateProvider => admin::update::<Provider>(state, request).await,
+        Endpoint::GetOnlineSettings => catalog::settings::get(state, request).await,
+        Endpoint::PutOnlineSettings => catalog::settings::put(state, request).await,
+        Endpoint::ClinicActivity => activity::list(state, request).await,
+        Endpoint::CreateDiaryTemplate => diary::schedule::create_template(state, request).await,
+        Endpoint::ListDiaryTemplates => diary::schedule::list_templates(state, request).await,
+        Endpoint::DeleteDiaryTemplate => diary::schedule::delete_template(state, request).await,
+        Endpoint::CreateDiaryBlock => diary::schedule::create_block(state, request).await,
+        Endpoint::ListDiaryBlocks => diary::schedule::list_blocks(state, request).await,
+        Endpoint::DeleteDiaryBlock => diary::schedule::delete_block(state, request).await,
+        Endpoint::ListAppointments => diary::appointments::list(state, request).await,
+        Endpoint::CreateAppointment => diary::appointments::create(state, request).await,
+        Endpoint::UpdateAppointment => diary::appointments::update(state, request).await,
+        Endpoint::PublicCatalog => catalog::public::catalog(state, request).await,
+        Endpoint::Availability => self_booking::api::availability(state, request).await,
+        Endpoint::CreateBooking => self_booking::api::create(state, request).await,
+        Endpoint::BookingPage => self_booking::pages::page(state, request).await,
+        Endpoint::SubmitBookingPage => self_booking::pages::submit(state, request).await,
     })
 }
 
@@ -151,5 +286,11 @@ mod tests {
         for route in ROUTES {
             assert_eq!(route.access == Access::Admin, route.path.starts_with("/admin/"), "{}", route.key());
         }
+        assert!(
+            ROUTES
+                .iter()
+                .filter(|route| route.path.starts_with("/admin/"))
+                .all(|route| route.function.ends_with("-admin"))
+        );
     }
 }

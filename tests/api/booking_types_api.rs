@@ -13,7 +13,7 @@ async fn health_answers_and_the_demo_clinic_is_seeded() {
     let app = TestApp::spawn().await;
     let health = app.get("/health", None).await;
     assert_eq!((health.status, health.body["status"].as_str()), (200, Some("ok")));
-    let catalog = app.get("/public/clinics/demo/booking-types", None).await;
+    let catalog = app.get("/public/clinics/demo/catalog", None).await;
     assert_eq!(catalog.status, 200);
     assert_eq!(catalog.body["clinic"]["name"], "Riverside Family Practice");
     assert_eq!(names(&catalog.body), ["Blood test", "GP consultation (15 minutes)", "Practice nurse appointment"]);
@@ -28,9 +28,7 @@ async fn an_admin_creates_lists_disables_and_re_enables_a_booking_type() {
         .await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     let id = created.body["id"].as_str().unwrap().to_owned();
-    assert!(
-        names(&app.get("/public/clinics/demo/booking-types", None).await.body).contains(&"Flu vaccination".to_owned())
-    );
+    assert!(names(&app.get("/public/clinics/demo/catalog", None).await.body).contains(&"Flu vaccination".to_owned()));
 
     let listed = app.get("/admin/clinics/demo/booking-types?limit=2", Some(&token)).await;
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
@@ -41,16 +39,14 @@ async fn an_admin_creates_lists_disables_and_re_enables_a_booking_type() {
     let path = format!("/admin/clinics/demo/booking-types/{id}");
     let disabled = app.json("PATCH", &path, Some(&token), json!({"enabled_online": false})).await;
     assert_eq!((disabled.status, disabled.body["enabled_online"].as_bool()), (200, Some(false)));
-    assert!(
-        !names(&app.get("/public/clinics/demo/booking-types", None).await.body).contains(&"Flu vaccination".to_owned())
-    );
+    assert!(!names(&app.get("/public/clinics/demo/catalog", None).await.body).contains(&"Flu vaccination".to_owned()));
 
     let renamed = app
         .json("PATCH", &path, Some(&token), json!({"long_name": "Seasonal flu vaccination", "enabled_online": true}))
         .await;
     assert_eq!(renamed.status, 200);
     assert!(
-        names(&app.get("/public/clinics/demo/booking-types", None).await.body)
+        names(&app.get("/public/clinics/demo/catalog", None).await.body)
             .contains(&"Seasonal flu vaccination".to_owned())
     );
 
@@ -68,16 +64,17 @@ async fn an_admin_creates_lists_disables_and_re_enables_a_booking_type() {
     assert!(history.body["items"].as_array().unwrap().iter().all(|record| record["actor"] == "staff-demo"));
 
     let activity = app.get("/admin/clinics/demo/activity", Some(&token)).await;
-    let today = &activity.body["days"].as_array().unwrap()[0];
+    let today = &activity.body["days"].as_array().unwrap()[0]["counters"];
     assert_eq!(today["booking_types_created"], 5, "4 seeded + 1");
     assert_eq!(today["booking_types_taken_offline"], 1);
+    assert_eq!(today["locations_created"], 2);
 }
 
 #[tokio::test]
 async fn a_clinic_profile_is_created_then_updated_and_published() {
     let app = TestApp::spawn().await;
     let token = app.token("staff-north", &["north"], &clinic_shared::domain::access::Permission::ALL);
-    assert_eq!(app.get("/public/clinics/north/booking-types", None).await.status, 404);
+    assert_eq!(app.get("/public/clinics/north/catalog", None).await.status, 404);
     let created = app
         .json(
             "PUT",
@@ -96,7 +93,16 @@ async fn a_clinic_profile_is_created_then_updated_and_published() {
         )
         .await;
     assert_eq!((updated.status, updated.body["version"].as_u64()), (200, Some(2)));
-    let catalog = app.get("/public/clinics/north/booking-types", None).await;
+    assert_eq!(
+        app.get("/public/clinics/north/catalog", None).await.status,
+        404,
+        "a new clinic is offline until switched on"
+    );
+    let on = app
+        .json("PUT", "/admin/clinics/north/online-settings", Some(&token), json!({"online_booking_enabled": true}))
+        .await;
+    assert_eq!((on.status, on.body["website_url"].as_str()), (200, Some(format!("{}/book/north", app.base).as_str())));
+    let catalog = app.get("/public/clinics/north/catalog", None).await;
     assert_eq!(
         (catalog.body["clinic"]["name"].as_str(), catalog.body["booking_types"].as_array().map(Vec::len)),
         (Some("North Street Clinic"), Some(0))

@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use clinic_shared::domain::booking_type::BookingTypeId;
 use clinic_shared::domain::clinic::ClinicId;
-use clinic_shared::domain::events::{DomainEvent, Fact};
+use clinic_shared::domain::events::{DomainEvent, EntryKind, Fact};
 use clinic_shared::events::aws::EventBridgePublisher;
 use clinic_shared::events::in_process::InProcessEvents;
 use clinic_shared::events::{EventConsumer, EventPublisher};
@@ -18,7 +17,7 @@ fn event(id: &str) -> DomainEvent {
         id: id.to_owned(),
         clinic_id: ClinicId::parse("demo").unwrap(),
         occurred_at: "2026-11-22T10:00:00Z".parse().unwrap(),
-        fact: Fact::BookingTypeCreated { booking_type_id: BookingTypeId::generated("bt".into()), enabled_online: true },
+        fact: Fact::CatalogEntryCreated { kind: EntryKind::BookingType, entry_id: "bt".into(), enabled_online: true },
     }
 }
 

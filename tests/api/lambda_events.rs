@@ -4,50 +4,126 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use aws_lambda_events_shim::EventBridgeEvent;
 use clinic_shared::app::{EmbeddedApp, Settings};
+use clinic_shared::domain::appointment::{Appointment, AppointmentId, AppointmentStatus, Channel};
 use clinic_shared::domain::booking_type::{BookingType, BookingTypeId};
 use clinic_shared::domain::clinic::ClinicId;
+use clinic_shared::domain::diary::{BlockId, BlockInput, DiaryBlock, DiaryTemplate, TemplateId, TemplateInput};
 use clinic_shared::domain::jobs::{JobRecord, JobStatus, ScheduledJob};
+use clinic_shared::domain::location::{Location, LocationId, LocationInput};
+use clinic_shared::domain::patient::{PatientDetails, PatientInput};
+use clinic_shared::domain::provider::{Provider, ProviderId, ProviderInput};
 use clinic_shared::features::activity::ActivityConsumer;
+use clinic_shared::features::catalog::publication::publish_dataset;
 use clinic_shared::lambda::{handle_domain_event, handle_scheduled_payload};
 use clinic_shared::local::seed::seed_demo_clinic;
 use clinic_shared::routes::{ROUTES, handle};
 use clinic_shared::store::{Condition, Item, Write, keys};
 use clinic_tests::repo_root;
-
-mod aws_lambda_events_shim {
-    pub use lambda_http::aws_lambda_events::eventbridge::EventBridgeEvent;
-}
+use jiff::Timestamp;
+use lambda_http::aws_lambda_events::eventbridge::EventBridgeEvent;
 
 const BOOKING_TYPE: &str = "0b7e6f8e-7a53-4d64-9a1b-5c4c8e0f4c11";
+const LOCATION: &str = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+const PROVIDER: &str = "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a";
+const TEMPLATE: &str = "3e4f5a6b-7c8d-4e9f-0a1b-2c3d4e5f6a7b";
+const BLOCK: &str = "4f5a6b7c-8d9e-4f0a-1b2c-3d4e5f6a7b8c";
+const APPOINTMENT: &str = "5a6b7c8d-9e0f-4a1b-2c3d-4e5f6a7b8c9d";
 
 fn fixture(path: &str) -> String {
     std::fs::read_to_string(repo_root().join("events").join(path)).unwrap()
 }
 
+async fn put<T: serde::Serialize>(app: &EmbeddedApp, key: clinic_shared::store::Key, record: &T) {
+    app.state.store.write(Write::put(Item::from_record(key, record).unwrap(), Condition::NotExists)).await.unwrap();
+}
+
+/// The demo clinic plus the records the sample events name, published.
 async fn app() -> (EmbeddedApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let app = EmbeddedApp::open(
         dir.path(),
         clinic_tests::frozen_clock(),
-        Settings { public_base_url: "http://127.0.0.1".into() },
+        Settings { public_base_url: "http://127.0.0.1".into(), public_rate_limit: None },
     )
     .unwrap();
     seed_demo_clinic(&app.state).await.unwrap();
     let clinic = ClinicId::parse("demo").unwrap();
-    let id = BookingTypeId::generated(BOOKING_TYPE.into());
+    let now: Timestamp = clinic_tests::TEST_START.parse().unwrap();
     let booking_type = BookingType {
-        id: id.clone(),
+        id: BookingTypeId::generated(BOOKING_TYPE.into()),
         short_name: "FIX".into(),
         long_name: "Fixture booking type".into(),
         duration_minutes: 15,
         enabled_online: true,
-        created_at: clinic_tests::TEST_START.parse().unwrap(),
-        updated_at: clinic_tests::TEST_START.parse().unwrap(),
+        created_at: now,
+        updated_at: now,
     };
-    let item = Item::from_record(keys::booking_type(&clinic, &id), &booking_type).unwrap();
-    app.state.store.write(Write::put(item, Condition::NotExists)).await.unwrap();
+    put(&app, keys::entry(&clinic, keys::BOOKING_TYPE_PREFIX, BOOKING_TYPE), &booking_type).await;
+    let location_input = LocationInput {
+        full_name: Some("Fixture Surgery".into()),
+        primary_address: Some("1 Test Street".into()),
+        booking_phone: None,
+        enabled_online: Some(true),
+    };
+    let location = Location::create(LocationId::generated(LOCATION.into()), &location_input, now).unwrap();
+    put(&app, keys::entry(&clinic, keys::LOCATION_PREFIX, LOCATION), &location).await;
+    let provider_input = ProviderInput {
+        name: Some("Dr Fixture".into()),
+        professional_title: Some("GP".into()),
+        enabled_online: Some(true),
+    };
+    let provider = Provider::create(ProviderId::generated(PROVIDER.into()), &provider_input, now).unwrap();
+    put(&app, keys::entry(&clinic, keys::PROVIDER_PREFIX, PROVIDER), &provider).await;
+    let template_input = TemplateInput {
+        provider_id: PROVIDER.into(),
+        location_id: LOCATION.into(),
+        weekdays: vec!["saturday".into()],
+        start_time: "09:00".into(),
+        end_time: "11:00".into(),
+        slot_minutes: 15,
+        booking_type_ids: vec![BOOKING_TYPE.into()],
+        valid_from: "2026-11-01".into(),
+        valid_to: None,
+    };
+    let template = DiaryTemplate::create(TemplateId::generated(TEMPLATE.into()), &template_input).unwrap();
+    put(&app, keys::entry(&clinic, keys::TEMPLATE_PREFIX, TEMPLATE), &template).await;
+    let block_input = BlockInput {
+        provider_id: PROVIDER.into(),
+        starts_at: "2026-12-01T09:00".into(),
+        ends_at: "2026-12-01T10:00".into(),
+        reason: "Training".into(),
+    };
+    let block = DiaryBlock::create(
+        BlockId::generated(BLOCK.into()),
+        &block_input,
+        &jiff::tz::TimeZone::get("Europe/London").unwrap(),
+    )
+    .unwrap();
+    put(&app, keys::entry(&clinic, keys::BLOCK_PREFIX, BLOCK), &block).await;
+    let patient = PatientInput {
+        first_name: "Robin".into(),
+        last_name: "Example".into(),
+        date_of_birth: "1990-01-02".into(),
+        mobile: "+447700900789".into(),
+        email: "robin@example.com".into(),
+    };
+    let appointment = Appointment {
+        id: AppointmentId::generated(APPOINTMENT.into()),
+        booking_type_id: booking_type.id.clone(),
+        provider_id: provider.id.clone(),
+        location_id: location.id.clone(),
+        starts_at: "2026-11-28T10:00:00Z".parse().unwrap(),
+        duration_minutes: 15,
+        patient: PatientDetails::parse(&patient, "2026-11-22".parse().unwrap(), "").unwrap(),
+        channel: Channel::Online,
+        status: AppointmentStatus::Booked,
+        notes: None,
+        created_at: now,
+        updated_at: now,
+    };
+    clinic_shared::features::diary::booking::book(&app.state, &clinic, &appointment, "test", None).await.unwrap();
+    publish_dataset(&app.state, &clinic).await.unwrap();
     (app, dir)
 }
 
@@ -57,13 +133,35 @@ async fn every_http_event_runs_through_its_function() {
     let cases = [
         ("meta/health.json", "meta", 200),
         ("meta/openapi.json", "meta", 200),
+        ("catalog-public/public-catalog.json", "catalog-public", 200),
+        ("booking-public/availability.json", "booking-public", 200),
+        ("booking-public/create-booking.json", "booking-public", 201),
+        ("booking-public/create-booking.json", "booking-public", 200),
+        ("booking-public/booking-page.json", "booking-public", 200),
+        ("booking-public/submit-booking-page.json", "booking-public", 201),
+        ("diary-admin/create-diary-template.json", "diary-admin", 201),
+        ("diary-admin/list-diary-templates.json", "diary-admin", 200),
+        ("diary-admin/delete-diary-template.json", "diary-admin", 204),
+        ("diary-admin/create-diary-block.json", "diary-admin", 201),
+        ("diary-admin/list-diary-blocks.json", "diary-admin", 200),
+        ("diary-admin/delete-diary-block.json", "diary-admin", 204),
+        ("diary-admin/list-appointments.json", "diary-admin", 200),
+        ("diary-admin/create-appointment.json", "diary-admin", 201),
+        ("diary-admin/update-appointment.json", "diary-admin", 200),
         ("catalog-admin/put-clinic.json", "catalog-admin", 200),
         ("catalog-admin/create-booking-type.json", "catalog-admin", 201),
         ("catalog-admin/list-booking-types.json", "catalog-admin", 200),
         ("catalog-admin/update-booking-type.json", "catalog-admin", 200),
         ("catalog-admin/booking-type-history.json", "catalog-admin", 200),
         ("catalog-admin/clinic-activity.json", "catalog-admin", 200),
-        ("catalog-public/public-catalog.json", "catalog-public", 200),
+        ("catalog-admin/create-location.json", "catalog-admin", 201),
+        ("catalog-admin/list-locations.json", "catalog-admin", 200),
+        ("catalog-admin/update-location.json", "catalog-admin", 200),
+        ("catalog-admin/create-provider.json", "catalog-admin", 201),
+        ("catalog-admin/list-providers.json", "catalog-admin", 200),
+        ("catalog-admin/update-provider.json", "catalog-admin", 200),
+        ("catalog-admin/get-online-settings.json", "catalog-admin", 200),
+        ("catalog-admin/put-online-settings.json", "catalog-admin", 200),
     ];
     let mut covered = BTreeSet::new();
     for (file, function, status) in cases {
@@ -111,7 +209,7 @@ async fn the_eventbridge_event_counts_once() {
     let (app, _dir) = app().await;
     let consumer = ActivityConsumer::new(Arc::clone(&app.state.store));
     let event: EventBridgeEvent<clinic_shared::domain::events::DomainEvent> =
-        serde_json::from_str(&fixture("event-consumer/booking-type-created.json")).unwrap();
+        serde_json::from_str(&fixture("event-consumer/catalog-entry-created.json")).unwrap();
     handle_domain_event(&consumer, event.clone()).await.unwrap();
     handle_domain_event(&consumer, event).await.unwrap();
     let clinic = ClinicId::parse("demo").unwrap();

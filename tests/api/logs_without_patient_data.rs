@@ -70,7 +70,7 @@ fn no_patient_data_reaches_the_logs() {
         )
         .await;
         app.get(&format!("/admin/clinics/demo/booking-types?cursor={EMAIL}"), Some(&token)).await;
-        app.get(&format!("/public/clinics/demo/booking-types?name={NAME}&dob={BIRTH_DATE}"), None).await;
+        app.get(&format!("/public/clinics/demo/catalog?name={NAME}&dob={BIRTH_DATE}"), None).await;
         // Messages to the patient, through the outbox and through SNS/SES on moto.
         let sms = Sms { to: PhoneNumber::parse("to", PHONE).unwrap(), body: patient_note.clone() };
         let email = Email {

@@ -31,14 +31,14 @@ async fn a_scheduled_change_applies_once_at_its_time_whatever_the_deliveries() {
 
     // Before its time: nothing changes, however often the timer ticks.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let public = app.get("/public/clinics/demo/booking-types", None).await;
+    let public = app.get("/public/clinics/demo/catalog", None).await;
     assert!(!public.body.to_string().contains("Travel vaccination"));
 
     // At its time, the timer delivers it to the runner.
     app.server.clock.advance(SignedDuration::from_hours(48));
     let mut published = false;
     for _ in 0..100 {
-        if app.get("/public/clinics/demo/booking-types", None).await.body.to_string().contains("Travel vaccination") {
+        if app.get("/public/clinics/demo/catalog", None).await.body.to_string().contains("Travel vaccination") {
             published = true;
             break;
         }

@@ -83,7 +83,7 @@ async fn an_admin_of_one_clinic_cannot_read_or_change_another() {
         .status,
         404
     );
-    let public = app.get("/public/clinics/demo/booking-types", None).await;
+    let public = app.get("/public/clinics/demo/catalog", None).await;
     assert!(!public.body.to_string().contains("North only"));
 }
 

@@ -36,10 +36,29 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Starts a server over a fresh data directory.
+    /// Starts a server over a fresh data directory, without a public rate limit.
     pub async fn spawn() -> Self {
+        Self::spawn_with(None).await
+    }
+
+    /// Starts a server over a fresh data directory with a public rate limit.
+    pub async fn spawn_with(limit: Option<clinic_shared::domain::rate_limit::RateLimit>) -> Self {
         let data_dir = tempfile::tempdir().expect("temporary directory");
-        let server = start_in(data_dir.path(), false).await;
+        let server = local::start(options(data_dir.path(), false, limit)).await.expect("local server starts");
+        Self::around(server, data_dir)
+    }
+
+    /// Starts a server whose store is DynamoDB on moto (a fresh table).
+    pub async fn spawn_on_moto() -> Self {
+        let config = moto::sdk_config().await;
+        let client = aws_sdk_dynamodb::Client::new(&config);
+        let table = moto::unique("app");
+        clinic_shared::store::dynamodb::create_table(&client, &table).await.expect("table");
+        let clock = Arc::new(ManualClock::following_system_time());
+        let store = Arc::new(clinic_shared::store::dynamodb::DynamoStore::new(client, table, clock.clone()));
+        let data_dir = tempfile::tempdir().expect("temporary directory");
+        let server =
+            local::start_over(options(data_dir.path(), false, None), store, clock).await.expect("local server starts");
         Self::around(server, data_dir)
     }
 
@@ -66,15 +85,19 @@ impl TestApp {
     }
 }
 
-/// Starts a local server over `data_dir` on a free port.
-pub async fn start_in(data_dir: &Path, reset: bool) -> LocalServer {
-    let options = LocalOptions {
+fn options(data_dir: &Path, reset: bool, limit: Option<clinic_shared::domain::rate_limit::RateLimit>) -> LocalOptions {
+    LocalOptions {
         port: 0,
         data_dir: data_dir.to_path_buf(),
         reset,
         scheduler_tick: std::time::Duration::from_millis(50),
-    };
-    local::start(options).await.expect("local server starts")
+        public_rate_limit: limit,
+    }
+}
+
+/// Starts a local server over `data_dir` on a free port.
+pub async fn start_in(data_dir: &Path, reset: bool) -> LocalServer {
+    local::start(options(data_dir, reset, None)).await.expect("local server starts")
 }
 
 /// One answer from the local server.

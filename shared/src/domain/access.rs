@@ -11,13 +11,18 @@ pub enum Permission {
     ClinicWrite,
     /// Read the clinic's catalogue (booking types) and its history.
     CatalogRead,
-    /// Create and change booking types.
+    /// Create and change booking types, locations and providers.
     CatalogWrite,
+    /// Read the diary: templates, blocks, appointments.
+    DiaryRead,
+    /// Change the diary: templates, blocks; book, move and cancel appointments.
+    DiaryWrite,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 3] = [Self::ClinicWrite, Self::CatalogRead, Self::CatalogWrite];
+    pub const ALL: [Permission; 5] =
+        [Self::ClinicWrite, Self::CatalogRead, Self::CatalogWrite, Self::DiaryRead, Self::DiaryWrite];
 
     /// The claim value naming this permission.
     pub fn as_claim(self) -> &'static str {
@@ -25,6 +30,8 @@ impl Permission {
             Self::ClinicWrite => "clinic:write",
             Self::CatalogRead => "catalog:read",
             Self::CatalogWrite => "catalog:write",
+            Self::DiaryRead => "diary:read",
+            Self::DiaryWrite => "diary:write",
         }
     }
 

@@ -17,4 +17,5 @@ pub mod location;
 pub mod online_settings;
 pub mod patient;
 pub mod provider;
+pub mod rate_limit;
 pub mod validation;

@@ -30,7 +30,7 @@ impl std::fmt::Debug for PatientDetails {
     }
 }
 
-/// Patient details as sent by the booking page or API.
+/// Patient details as sent by the booking page or API (its `Debug` output is redacted).
 #[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatientInput {
@@ -44,6 +44,12 @@ pub struct PatientInput {
     pub mobile: String,
     /// Email address.
     pub email: String,
+}
+
+impl std::fmt::Debug for PatientInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PatientInput(<redacted>)")
+    }
 }
 
 /// Checks a birth date is a real date, not in the future and at most 120 years ago.

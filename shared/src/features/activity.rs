@@ -47,7 +47,7 @@ impl EventConsumer for ActivityConsumer {
             Item::from_record(keys::processed_event(&event.id), &serde_json::json!({"kind": event.detail_type()}))
                 .map_err(|error| ConsumeError::Permanent(error.to_string()))?
                 .with_expiry(expires);
-        let counters = counters_for(event).into_iter().map(|(name, by)| (name.to_owned(), by)).collect();
+        let counters = counters_for(event);
         let writes = vec![
             Write::put(marker, Condition::NotExists),
             Write::Add { key: keys::daily_activity(&event.clinic_id, day_of(event)), counters },
@@ -107,7 +107,14 @@ pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>,
     let items = query_all(state.store.as_ref(), query).await?;
     let days = items
         .iter()
-        .map(|item| item.record::<DailyActivity>().map(|day| DailyActivity { day: item.key.sk.clone(), ..day }))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|item| DailyActivity {
+            day: item.key.sk.clone(),
+            counters: item
+                .data
+                .iter()
+                .filter_map(|(name, value)| value.as_i64().map(|count| (name.clone(), count)))
+                .collect(),
+        })
+        .collect();
     json(StatusCode::OK, &ActivityReport { days })
 }

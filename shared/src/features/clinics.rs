@@ -7,14 +7,17 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::domain::access::Permission;
 use crate::domain::clinic::{Clinic, ClinicId, ClinicProfileInput};
+use crate::domain::online_settings::OnlineSettings;
 use crate::features::audit_trail::{self, Change};
+use crate::features::catalog::publication::{gate, online_state};
 use crate::http::Problem;
 use crate::http::auth::authorize;
 use crate::http::request::{json_body, path_param};
 use crate::http::response::json;
 use crate::store::{Condition, Item, StoreError, Write, keys};
 
-/// What patients see of a clinic.
+/// What patients see of a clinic: its name, zone and online settings. Stored as the gate item
+/// of the public partition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PublicClinic {
     /// Identifier.
@@ -23,14 +26,18 @@ pub struct PublicClinic {
     pub name: String,
     /// IANA time zone of every time shown.
     pub time_zone: String,
+    /// The online settings patients' pages follow.
+    pub settings: OnlineSettings,
 }
 
-impl From<&Clinic> for PublicClinic {
-    fn from(clinic: &Clinic) -> Self {
+impl PublicClinic {
+    /// The public view of a clinic with its settings.
+    pub fn new(clinic: &Clinic, settings: &OnlineSettings) -> Self {
         Self {
             id: clinic.id.as_str().to_owned(),
             name: clinic.name.clone(),
             time_zone: clinic.time_zone.as_str().to_owned(),
+            settings: settings.clone(),
         }
     }
 }
@@ -64,9 +71,16 @@ pub async fn save_profile(
     let now = state.clock.now();
     let clinic = Clinic::from_input(clinic_id.clone(), input, current.as_ref(), now).map_err(Problem::invalid)?;
     let condition = if existing.is_some() { Condition::VersionIs(version) } else { Condition::NotExists };
+    let online = online_state(state.store.as_ref(), clinic_id).await?;
+    let gate_write = if online.online() {
+        Write::put(gate(&clinic, &online.settings)?, Condition::Always)
+    } else {
+        Write::Delete { key: keys::public_clinic(clinic_id), condition: Condition::Always }
+    };
     let writes = vec![
         Write::put(Item::from_record(key, &clinic)?.with_version(version + 1), condition),
-        Write::put(Item::from_record(keys::public_clinic(clinic_id), &PublicClinic::from(&clinic))?, Condition::Always),
+        online.unchanged(clinic_id),
+        gate_write,
         audit_trail::record(
             clinic_id,
             Change {
@@ -80,7 +94,7 @@ pub async fn save_profile(
         )?,
     ];
     match state.store.transact(writes).await {
-        Err(StoreError::ConditionFailed { index: 0 }) => {
+        Err(StoreError::ConditionFailed { index: 0 | 1 }) => {
             return Err(Problem::conflict("the clinic changed while this request ran; try again"));
         }
         other => other?,

@@ -3,7 +3,25 @@
 
 pub mod activity;
 pub mod audit_trail;
-pub mod booking_types;
+pub mod catalog;
 pub mod clinics;
+pub mod diary;
 pub mod meta;
+pub mod rate_limit;
 pub mod runner;
+pub mod self_booking;
+
+use jiff::Timestamp;
+
+use crate::app::AppState;
+use crate::domain::clinic::ClinicId;
+use crate::domain::events::{DomainEvent, Fact};
+
+/// Publishes one domain event after the commit that made it true; a failure is logged, not
+/// returned, because the change itself stands.
+pub(crate) async fn announce(state: &AppState, clinic: &ClinicId, fact: Fact, at: Timestamp) {
+    let event = DomainEvent::new(clinic, at, fact);
+    if let Err(error) = state.events.publish(&[event]).await {
+        tracing::error!(%error, "domain event not published after commit");
+    }
+}

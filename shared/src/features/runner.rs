@@ -7,9 +7,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::app::AppState;
+use crate::domain::booking_type::BookingType;
 use crate::domain::jobs::{JobRecord, JobStatus, JobTask, ScheduledJob};
-use crate::features::booking_types::changes;
-use crate::features::booking_types::error::CatalogError;
+use crate::features::catalog::entries;
+use crate::features::catalog::error::CatalogError;
 use crate::scheduler::{JobError, JobRunner};
 use crate::store::{Condition, Item, StoreError, Write, keys};
 
@@ -53,18 +54,19 @@ pub async fn run_job(state: &AppState, job: &ScheduledJob) -> Result<Outcome, Jo
     };
     match &job.task {
         JobTask::ApplyBookingTypeChange { booking_type_id, change } => {
-            let result = changes::apply(
+            let done = vec![done_write(JobStatus::Done)?];
+            let result = entries::apply::<BookingType>(
                 state,
                 &job.clinic_id,
-                booking_type_id,
+                booking_type_id.as_str(),
                 change,
                 SCHEDULER_ACTOR,
-                vec![done_write(JobStatus::Done)?],
+                done,
             )
             .await;
             match result {
                 Ok(_) => Ok(Outcome::Ran),
-                Err(CatalogError::BookingTypeNotFound) => {
+                Err(CatalogError::EntryNotFound(_)) => {
                     state
                         .store
                         .write(done_write(JobStatus::Abandoned)?)
@@ -76,7 +78,14 @@ pub async fn run_job(state: &AppState, job: &ScheduledJob) -> Result<Outcome, Jo
                 }
                 // Another delivery finished the job (or changed the booking type) first: read
                 // again on the next delivery; if the job is done, that delivery is a no-op.
-                Err(CatalogError::Conflict) => Err(JobError::Retryable("concurrent change; will re-check".into())),
+                Err(CatalogError::Conflict) => match state.store.get(&key).await.map_err(retryable)? {
+                    Some(item)
+                        if item.record::<JobRecord>().is_ok_and(|record| record.status != JobStatus::Pending) =>
+                    {
+                        Ok(Outcome::AlreadyDone)
+                    }
+                    _ => Err(JobError::Retryable("concurrent change; will re-check".into())),
+                },
                 Err(CatalogError::Store(error)) => Err(retryable(error)),
                 Err(other) => Err(JobError::Permanent(other.to_string())),
             }

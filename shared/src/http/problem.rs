@@ -87,6 +87,14 @@ impl Problem {
         Self::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
     }
 
+    /// The client sent too many requests; `Retry-After` says when to come back.
+    pub fn too_many_requests() -> Self {
+        let mut problem =
+            Self::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests", "slow down and retry later");
+        problem.retry_after = Some(1);
+        problem
+    }
+
     /// The body is larger than any route accepts.
     pub fn too_large() -> Self {
         let mut problem = Self::new(

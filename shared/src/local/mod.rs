@@ -25,6 +25,8 @@ pub struct LocalOptions {
     pub reset: bool,
     /// How often the in-process scheduler looks for due jobs.
     pub scheduler_tick: Duration,
+    /// Limit per client address on public routes (`PUBLIC_RATE_LIMIT`).
+    pub public_rate_limit: Option<crate::domain::rate_limit::RateLimit>,
 }
 
 impl LocalOptions {
@@ -35,7 +37,13 @@ impl LocalOptions {
             Err(_) => 3000,
         };
         let data_dir = std::env::var("DATA_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from(".data"));
-        Ok(Self { port, data_dir, reset, scheduler_tick: Duration::from_millis(500) })
+        Ok(Self {
+            port,
+            data_dir,
+            reset,
+            scheduler_tick: Duration::from_millis(500),
+            public_rate_limit: crate::app::public_rate_limit_from_env(),
+        })
     }
 }
 
@@ -80,15 +88,29 @@ pub async fn start(options: LocalOptions) -> Result<LocalServer, StartError> {
         std::fs::remove_dir_all(&options.data_dir).map_err(|error| StartError::DataDir(error.to_string()))?;
     }
     std::fs::create_dir_all(&options.data_dir).map_err(|error| StartError::DataDir(error.to_string()))?;
+    let clock = Arc::new(ManualClock::following_system_time());
+    let store =
+        Arc::new(crate::store::embedded::EmbeddedStore::open(&options.data_dir.join("clinic.redb"), clock.clone())?);
+    start_over(options, store, clock).await
+}
+
+/// Serves over a given store (the embedded one, or DynamoDB for tests against an emulator),
+/// with the embedded messages, scheduler and events.
+pub async fn start_over(
+    options: LocalOptions,
+    store: Arc<dyn crate::store::Store>,
+    clock: Arc<ManualClock>,
+) -> Result<LocalServer, StartError> {
+    std::fs::create_dir_all(&options.data_dir).map_err(|error| StartError::DataDir(error.to_string()))?;
     let signing_key = Arc::new(jwt::SigningKey::load_or_create(&options.data_dir).map_err(StartError::DataDir)?);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
         .await
         .map_err(|error| StartError::Bind { port: options.port, cause: error.to_string() })?;
     let address =
         listener.local_addr().map_err(|error| StartError::Bind { port: options.port, cause: error.to_string() })?;
-    let clock = Arc::new(ManualClock::following_system_time());
-    let settings = Settings { public_base_url: format!("http://{address}") };
-    let app = Arc::new(EmbeddedApp::open(&options.data_dir, clock.clone(), settings)?);
+    let settings =
+        Settings { public_base_url: format!("http://{address}"), public_rate_limit: options.public_rate_limit };
+    let app = Arc::new(EmbeddedApp::over(store, clock.clone(), settings));
     seed::seed_demo_clinic(&app.state).await?;
     let timer =
         tokio::spawn(app.scheduler.clone().run_timer(Arc::new(AppRunner(app.state.clone())), options.scheduler_tick));

@@ -1,43 +1,116 @@
-//! The demo clinic seeded on first start, so the patient flow can be tried at once.
+//! The demo clinic seeded on first start, so the patient flow can be tried at once: booking
+//! types, two locations, three providers, weekday templates, and online booking switched on.
 
 use crate::app::AppState;
-use crate::domain::booking_type::NewBookingTypeInput;
+use crate::domain::booking_type::{BookingType, NewBookingTypeInput};
 use crate::domain::clinic::{ClinicId, ClinicProfileInput};
-use crate::features::booking_types::changes;
+use crate::domain::diary::{DiaryTemplate, TemplateId, TemplateInput};
+use crate::domain::location::{Location, LocationInput};
+use crate::domain::online_settings::OnlineSettingsInput;
+use crate::domain::provider::{Provider, ProviderInput};
+use crate::features::catalog::entries;
+use crate::features::catalog::settings::change_settings;
 use crate::features::clinics::save_profile;
-use crate::store::{StoreError, keys};
+use crate::store::{Condition, Item, StoreError, Write, keys};
 
 /// The demo clinic's id.
 pub const DEMO_CLINIC: &str = "demo";
 const SEED_ACTOR: &str = "system";
 
-/// Creates the demo clinic and its booking types, unless it exists already.
+fn seed_error(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("seeding the demo clinic: {error}"))
+}
+
+/// Creates the demo clinic, unless it exists already.
 pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
-    let clinic = ClinicId::parse(DEMO_CLINIC).map_err(|error| StoreError::Corrupt(error.message))?;
+    let clinic = ClinicId::parse(DEMO_CLINIC).map_err(|error| seed_error(error.message))?;
     if state.store.get(&keys::clinic_profile(&clinic)).await?.is_some() {
         return Ok(());
     }
     let profile = ClinicProfileInput { name: "Riverside Family Practice".into(), time_zone: "Europe/London".into() };
-    save_profile(state, &clinic, &profile, SEED_ACTOR)
-        .await
-        .map_err(|problem| StoreError::Unavailable(problem.detail))?;
-    let booking_types = [
+    save_profile(state, &clinic, &profile, SEED_ACTOR).await.map_err(|problem| seed_error(problem.detail))?;
+    let mut booking_types = Vec::new();
+    for (short_name, long_name, duration_minutes, enabled_online) in [
         ("GP15", "GP consultation (15 minutes)", 15, true),
         ("NURSE20", "Practice nurse appointment", 20, true),
         ("BLOODS", "Blood test", 10, true),
         ("TRAVEL", "Travel vaccination consultation", 30, false),
-    ];
-    for (short_name, long_name, duration_minutes, enabled_online) in booking_types {
+    ] {
         let input = NewBookingTypeInput {
             short_name: short_name.into(),
             long_name: long_name.into(),
             duration_minutes,
             enabled_online,
         };
-        changes::create(state, &clinic, SEED_ACTOR, &input)
-            .await
-            .map_err(|error| StoreError::Unavailable(error.to_string()))?;
+        booking_types
+            .push(entries::create::<BookingType>(state, &clinic, SEED_ACTOR, &input).await.map_err(seed_error)?);
     }
+    let mut locations = Vec::new();
+    for (name, address, phone) in [
+        ("Riverside Surgery", "1 River Road, London SE1 9AA", "+44 20 7946 0000"),
+        ("Hillview Health Centre", "22 Hill Street, London N1 2BB", "+44 20 7946 0001"),
+    ] {
+        let input = LocationInput {
+            full_name: Some(name.into()),
+            primary_address: Some(address.into()),
+            booking_phone: Some(phone.into()),
+            enabled_online: Some(true),
+        };
+        locations.push(entries::create::<Location>(state, &clinic, SEED_ACTOR, &input).await.map_err(seed_error)?);
+    }
+    let mut providers = Vec::new();
+    for (name, title) in [
+        ("Dr Amara Okafor", "General Practitioner"),
+        ("Dr Tom Lindqvist", "General Practitioner"),
+        ("Sam Patel", "Practice Nurse"),
+    ] {
+        let input = ProviderInput {
+            name: Some(name.into()),
+            professional_title: Some(title.into()),
+            enabled_online: Some(true),
+        };
+        providers.push(entries::create::<Provider>(state, &clinic, SEED_ACTOR, &input).await.map_err(seed_error)?);
+    }
+    let gp_types: Vec<String> =
+        booking_types.iter().filter(|bt| bt.short_name != "NURSE20").map(|bt| bt.id.to_string()).collect();
+    let nurse_types: Vec<String> = booking_types
+        .iter()
+        .filter(|bt| bt.short_name == "NURSE20" || bt.short_name == "BLOODS")
+        .map(|bt| bt.id.to_string())
+        .collect();
+    let plans = [
+        (&providers[0], &locations[0], "08:30", "12:30", 15, &gp_types),
+        (&providers[1], &locations[1], "09:00", "13:00", 15, &gp_types),
+        (&providers[2], &locations[0], "08:00", "12:00", 10, &nurse_types),
+    ];
+    let now = state.clock.now();
+    for (provider, location, start, end, slot, types) in plans {
+        let input = TemplateInput {
+            provider_id: provider.id.to_string(),
+            location_id: location.id.to_string(),
+            weekdays: ["monday", "tuesday", "wednesday", "thursday", "friday"].map(String::from).to_vec(),
+            start_time: start.into(),
+            end_time: end.into(),
+            slot_minutes: slot,
+            booking_type_ids: types.clone(),
+            valid_from: now.to_zoned(jiff::tz::TimeZone::UTC).date().to_string(),
+            valid_to: None,
+        };
+        let template =
+            DiaryTemplate::create(TemplateId::random(), &input).map_err(|errors| seed_error(format!("{errors:?}")))?;
+        let item = Item::from_record(keys::entry(&clinic, keys::TEMPLATE_PREFIX, template.id.as_str()), &template)?;
+        state.store.write(Write::put(item, Condition::NotExists)).await?;
+    }
+    let settings = OnlineSettingsInput {
+        online_booking_enabled: Some(true),
+        advisory: Some("If you have chest pain or difficulty breathing, call 999 now. Do not book online.".into()),
+        outcome_message: Some("Thank you. We have booked your appointment and look forward to seeing you.".into()),
+        redirect_url: Some("https://clinic.example.com/".into()),
+        minimum_notice_minutes: Some(60),
+        horizon_days: Some(60),
+        ..Default::default()
+    };
+    change_settings(state, &clinic, &settings, SEED_ACTOR).await.map_err(|problem| seed_error(problem.detail))?;
     tracing::info!(clinic_id = DEMO_CLINIC, "demo clinic seeded");
     Ok(())
 }

@@ -4,9 +4,18 @@
 //! | access pattern | op | pk | sk | gsi1pk / gsi1sk | condition |
 //! |---|---|---|---|---|---|
 //! | clinic profile by id | Get, Put | `CLINIC#{clinic}` | `PROFILE` | | create: not exists; update: version |
+//! | online settings | Get, Put | `CLINIC#{clinic}` | `SETTINGS` | | version |
+//! | catalogue entry (booking type, location, provider) | Get, Put | `CLINIC#{clinic}` | `{KIND}#{id}` | | create: not exists; update: version |
+//! | a clinic's entries of one kind | Query prefix | `CLINIC#{clinic}` | `{KIND}#` | | |
+//! | diary template, block | Put, Delete, Query prefix | `CLINIC#{clinic}` | `TEMPLATE#{id}`, `BLOCK#{id}` | | create: not exists |
+//! | appointment | Get, Put | `APPOINTMENT#{clinic}#{id}` | `APPOINTMENT` | `DIARY#{clinic}#{provider}` / `{start}#{id}` | create: not exists; change: version |
+//! | a provider's diary for a range | Query on gsi1 between | | | `DIARY#{clinic}#{provider}` | |
+//! | claimed five-minute unit | Put, Delete, Query between | `CLAIM#{clinic}#{provider}` | `{unit start}` | | claim: not exists, same transaction as the appointment |
+//! | idempotency record | Put, Get | `IDEMPOTENCY#{clinic}#{key}` | `BOOKING` | | not exists; expires after 24 h |
+//! | rate-limit bucket | Get, Put | `RATE#{scope}#{client}` | `BUCKET` | | create: not exists; refill: version; expires after 1 h |
 //! | booking type by id | Get, Put | `CLINIC#{clinic}` | `BOOKING_TYPE#{id}` | | create: not exists; update: version |
 //! | a clinic's booking types | Query prefix | `CLINIC#{clinic}` | `BOOKING_TYPE#` | | |
-//! | published booking type | Put, Delete | `PUBLIC#{clinic}` | `BOOKING_TYPE#{id}` | | same transaction as the booking type |
+//! | published entry, template, block | Put, Delete | `PUBLIC#{clinic}` | `{KIND}#{id}` | | same transaction as the change, only while the clinic is online |
 //! | public clinic profile | Put | `PUBLIC#{clinic}` | `CLINIC` | | same transaction as the profile |
 //! | public catalogue | Query | `PUBLIC#{clinic}` | (all) | | one query serves the whole public page |
 //! | audit record | Put | `AUDIT#{clinic}` | `{at}#{id}` | `HISTORY#{clinic}#{entity}` / `{at}#{id}` | not exists; same transaction as the change |
@@ -122,6 +131,65 @@ pub fn due_schedule(due: Timestamp, name: &str) -> Key {
 /// The embedded scheduler's record of a schedule by name.
 pub fn schedule_name(name: &str) -> Key {
     Key::new(format!("SCHEDULE_NAME#{name}"), "NAME")
+}
+
+/// The clinic's online settings.
+pub fn online_settings(clinic: &ClinicId) -> Key {
+    Key::new(clinic_partition(clinic), "SETTINGS")
+}
+
+/// A catalogue entry (`kind_prefix` such as `LOCATION#`) in the clinic's partition.
+pub fn entry(clinic: &ClinicId, kind_prefix: &str, id: &str) -> Key {
+    Key::new(clinic_partition(clinic), format!("{kind_prefix}{id}"))
+}
+
+/// The published copy of a catalogue entry, template or block.
+pub fn published_entry(clinic: &ClinicId, kind_prefix: &str, id: &str) -> Key {
+    Key::new(public_partition(clinic), format!("{kind_prefix}{id}"))
+}
+
+/// Sort-key prefix of locations.
+pub const LOCATION_PREFIX: &str = "LOCATION#";
+/// Sort-key prefix of providers.
+pub const PROVIDER_PREFIX: &str = "PROVIDER#";
+/// Sort-key prefix of diary templates.
+pub const TEMPLATE_PREFIX: &str = "TEMPLATE#";
+/// Sort-key prefix of diary blocks.
+pub const BLOCK_PREFIX: &str = "BLOCK#";
+
+/// One appointment (each in its own partition, so a busy clinic's writes spread out).
+pub fn appointment(clinic: &ClinicId, id: &str) -> Key {
+    Key::new(format!("APPOINTMENT#{clinic}#{id}"), "APPOINTMENT")
+}
+
+/// The index partition of a provider's diary.
+pub fn diary_partition(clinic: &ClinicId, provider: &str) -> String {
+    format!("DIARY#{clinic}#{provider}")
+}
+
+/// An appointment's place in its provider's diary.
+pub fn diary_entry(clinic: &ClinicId, provider: &str, starts_at: Timestamp, id: &str) -> Key {
+    Key::new(diary_partition(clinic, provider), format!("{}#{id}", sortable_time(starts_at)))
+}
+
+/// The partition of a provider's claimed units.
+pub fn claim_partition(clinic: &ClinicId, provider: &str) -> String {
+    format!("CLAIM#{clinic}#{provider}")
+}
+
+/// One claimed five-minute unit.
+pub fn claim(clinic: &ClinicId, provider: &str, unit: i64) -> Key {
+    Key::new(claim_partition(clinic, provider), sortable_time(crate::domain::diary::unit_start(unit)))
+}
+
+/// A booking's idempotency record.
+pub fn idempotency(clinic: &ClinicId, key: &str) -> Key {
+    Key::new(format!("IDEMPOTENCY#{clinic}#{key}"), "BOOKING")
+}
+
+/// A client's rate-limit bucket.
+pub fn rate_bucket(scope: &str, client: &str) -> Key {
+    Key::new(format!("RATE#{scope}#{client}"), "BUCKET")
 }
 
 #[cfg(test)]

@@ -1,16 +1,17 @@
-//! Admin routes for booking types.
+//! Admin routes for booking types, locations and providers.
 
 use http::StatusCode;
 use jiff::Timestamp;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
-use super::changes::{self, Applied};
+use super::CatalogEntry;
+use super::entries::{self, Applied};
 use super::error::CatalogError;
 use crate::app::AppState;
 use crate::domain::access::Permission;
 use crate::domain::audit::AuditRecord;
-use crate::domain::booking_type::{BookingType, BookingTypeChange, BookingTypeId, NewBookingTypeInput};
+use crate::domain::booking_type::{BookingType, BookingTypeChange, BookingTypeId};
 use crate::domain::clinic::ClinicId;
 use crate::domain::jobs::{JobRecord, JobStatus, JobTask, ScheduledJob, check_run_time};
 use crate::features::audit_trail::{self, Change};
@@ -18,13 +19,13 @@ use crate::http::Problem;
 use crate::http::auth::authorize;
 use crate::http::request::{json_body, path_param, query_param};
 use crate::http::response::json;
-use crate::store::{Condition, Cursor, Item, Query, keys};
+use crate::store::{Condition, Cursor, Item, Query, Write, keys};
 
-/// A page of booking types.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct BookingTypePage {
-    /// The booking types.
-    pub items: Vec<BookingType>,
+/// A page of entries.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EntryPage<T> {
+    /// The entries.
+    pub items: Vec<T>,
     /// Pass as `cursor` to read the next page.
     pub next_cursor: Option<String>,
 }
@@ -67,15 +68,17 @@ pub struct ScheduledChange {
     pub status: JobStatus,
 }
 
-fn clinic_id(request: &Request) -> Result<ClinicId, Problem> {
+/// The clinic named in the path.
+pub fn clinic_id(request: &Request) -> Result<ClinicId, Problem> {
     path_param(request, "clinicId", ClinicId::parse)
 }
 
-fn booking_type_id(request: &Request) -> Result<BookingTypeId, Problem> {
-    path_param(request, "bookingTypeId", |raw| BookingTypeId::parse("bookingTypeId", raw))
+fn entry_id<T: CatalogEntry>(request: &Request) -> Result<String, Problem> {
+    path_param(request, T::PATH_PARAMETER, |raw| T::parse_id(T::PATH_PARAMETER, raw))
 }
 
-fn page_query(request: &Request, query: Query) -> Result<Query, Problem> {
+/// Reads `limit` (1 to 100, default 50) and `cursor` into a query.
+pub fn page_query(request: &Request, query: Query) -> Result<Query, Problem> {
     let limit = match query_param(request, "limit") {
         Some(raw) => raw
             .parse::<u32>()
@@ -87,32 +90,44 @@ fn page_query(request: &Request, query: Query) -> Result<Query, Problem> {
     Ok(query.limit(limit).after(query_param(request, "cursor").map(Cursor::from_client)))
 }
 
-/// `POST /admin/clinics/{clinicId}/booking-types`
-#[tracing::instrument(skip_all)]
-pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+/// `POST /admin/clinics/{clinicId}/{kind}`
+#[tracing::instrument(skip_all, fields(kind = T::KIND.name()))]
+pub async fn create<T: CatalogEntry>(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = clinic_id(request)?;
     let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
-    let input: NewBookingTypeInput = json_body(request)?;
-    let created = changes::create(state, &clinic, &actor.subject, &input).await?;
+    let input: T::Input = json_body(request)?;
+    let created = entries::create::<T>(state, &clinic, &actor.subject, &input).await?;
     json(StatusCode::CREATED, &created)
 }
 
-/// `GET /admin/clinics/{clinicId}/booking-types`
-#[tracing::instrument(skip_all)]
-pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+/// `GET /admin/clinics/{clinicId}/{kind}`
+#[tracing::instrument(skip_all, fields(kind = T::KIND.name()))]
+pub async fn list<T: CatalogEntry>(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = clinic_id(request)?;
     authorize(request, &clinic, Permission::CatalogRead)?;
-    let query = page_query(request, Query::prefix(keys::clinic_partition(&clinic), keys::BOOKING_TYPE_PREFIX))?;
+    let query = page_query(request, Query::prefix(keys::clinic_partition(&clinic), T::PREFIX))?;
     let page = state.store.query(&query).await?;
-    let items = page.items.iter().map(Item::record).collect::<Result<Vec<BookingType>, _>>()?;
-    json(StatusCode::OK, &BookingTypePage { items, next_cursor: page.next.map(|cursor| cursor.as_str().to_owned()) })
+    let items = page.items.iter().map(Item::record).collect::<Result<Vec<T>, _>>()?;
+    json(StatusCode::OK, &EntryPage { items, next_cursor: page.next.map(|cursor| cursor.as_str().to_owned()) })
 }
 
-/// `PATCH /admin/clinics/{clinicId}/booking-types/{bookingTypeId}`
-#[tracing::instrument(skip_all)]
-pub async fn update(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+/// `PATCH /admin/clinics/{clinicId}/{kind}/{id}` (locations and providers)
+#[tracing::instrument(skip_all, fields(kind = T::KIND.name()))]
+pub async fn update<T: CatalogEntry>(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = clinic_id(request)?;
-    let id = booking_type_id(request)?;
+    let id = entry_id::<T>(request)?;
+    let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
+    let change: T::Change = json_body(request)?;
+    match entries::apply::<T>(state, &clinic, &id, &change, &actor.subject, Vec::new()).await? {
+        Applied::Changed(entry) | Applied::Unchanged(entry) => json(StatusCode::OK, &entry),
+    }
+}
+
+/// `PATCH /admin/clinics/{clinicId}/booking-types/{bookingTypeId}`: now, or at `effective_at`.
+#[tracing::instrument(skip_all)]
+pub async fn update_booking_type(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let id = entry_id::<BookingType>(request)?;
     let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
     let input: UpdateBookingTypeInput = json_body(request)?;
     let change = BookingType::validate_change(&BookingTypeChange {
@@ -123,10 +138,11 @@ pub async fn update(state: &AppState, request: &Request) -> Result<Response<Body
     })
     .map_err(CatalogError::Invalid)?;
     match input.effective_at {
-        None => match changes::apply(state, &clinic, &id, &change, &actor.subject, Vec::new()).await? {
+        None => match entries::apply::<BookingType>(state, &clinic, &id, &change, &actor.subject, Vec::new()).await? {
             Applied::Changed(booking_type) | Applied::Unchanged(booking_type) => json(StatusCode::OK, &booking_type),
         },
         Some(at) => {
+            let id = BookingTypeId::generated(id);
             let scheduled = schedule_change(state, &clinic, &id, change, at, &actor.subject).await?;
             json(StatusCode::ACCEPTED, &scheduled)
         }
@@ -146,9 +162,6 @@ async fn schedule_change(
 ) -> Result<ScheduledChange, CatalogError> {
     let now = state.clock.now();
     let at = check_run_time("effective_at", at, now).map_err(|error| CatalogError::Invalid(vec![error]))?;
-    if changes::load(state.store.as_ref(), clinic, id).await?.is_none() {
-        return Err(CatalogError::BookingTypeNotFound);
-    }
     let job = ScheduledJob {
         job_id: uuid::Uuid::new_v4().to_string(),
         clinic_id: clinic.clone(),
@@ -156,25 +169,29 @@ async fn schedule_change(
     };
     let record = JobRecord { job: job.clone(), due_at: at, status: JobStatus::Pending };
     let job_key = keys::job(clinic, &job.job_id);
-    state
-        .store
-        .transact(vec![
-            crate::store::Write::put(Item::from_record(job_key.clone(), &record)?, Condition::NotExists),
-            audit_trail::record(
-                clinic,
-                Change {
-                    actor,
-                    action: "booking_type.change_scheduled",
-                    entity: changes::history_entity(id),
-                    before_version: None,
-                    after_version: None,
-                },
-                now,
-            )?,
-        ])
-        .await?;
+    let writes = vec![
+        Write::Check { key: keys::entry(clinic, keys::BOOKING_TYPE_PREFIX, id.as_str()), condition: Condition::Exists },
+        Write::put(Item::from_record(job_key.clone(), &record)?, Condition::NotExists),
+        audit_trail::record(
+            clinic,
+            Change {
+                actor,
+                action: "booking_type.change_scheduled",
+                entity: BookingType::entity(id.as_str()),
+                before_version: None,
+                after_version: None,
+            },
+            now,
+        )?,
+    ];
+    match state.store.transact(writes).await {
+        Err(crate::store::StoreError::ConditionFailed { index: 0 }) => {
+            return Err(CatalogError::EntryNotFound(BookingType::KIND));
+        }
+        other => other?,
+    }
     if let Err(error) = state.scheduler.schedule_once(at, &job).await {
-        let undo = crate::store::Write::Delete { key: job_key, condition: Condition::Always };
+        let undo = Write::Delete { key: job_key, condition: Condition::Always };
         if let Err(undo_error) = state.store.write(undo).await {
             tracing::error!(job_id = %job.job_id, %undo_error, "pending job left without a schedule");
         }
@@ -186,15 +203,14 @@ async fn schedule_change(
 
 /// `GET /admin/clinics/{clinicId}/booking-types/{bookingTypeId}/history`
 #[tracing::instrument(skip_all)]
-pub async fn history(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+pub async fn booking_type_history(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = clinic_id(request)?;
-    let id = booking_type_id(request)?;
+    let id = entry_id::<BookingType>(request)?;
     authorize(request, &clinic, Permission::CatalogRead)?;
     let query = page_query(request, Query::prefix("", ""))?;
-    let (items, next) =
-        audit_trail::history(state.store.as_ref(), &clinic, &changes::history_entity(&id), query).await?;
-    if items.is_empty() && changes::load(state.store.as_ref(), &clinic, &id).await?.is_none() {
-        return Err(CatalogError::BookingTypeNotFound.into());
+    let (items, next) = audit_trail::history(state.store.as_ref(), &clinic, &BookingType::entity(&id), query).await?;
+    if items.is_empty() && entries::load::<BookingType>(state.store.as_ref(), &clinic, &id).await?.is_none() {
+        return Err(CatalogError::EntryNotFound(BookingType::KIND).into());
     }
     json(StatusCode::OK, &HistoryPage { items, next_cursor: next.map(|cursor| cursor.as_str().to_owned()) })
 }

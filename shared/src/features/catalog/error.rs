@@ -1,5 +1,6 @@
-//! Errors of the booking-type routes, and the one place they become HTTP answers.
+//! Errors of the catalogue routes, and the one place they become HTTP answers.
 
+use crate::domain::events::EntryKind;
 use crate::domain::validation::FieldError;
 use crate::http::Problem;
 use crate::scheduler::ScheduleError;
@@ -14,9 +15,9 @@ pub enum CatalogError {
     /// No such clinic.
     #[error("clinic not found")]
     ClinicNotFound,
-    /// No such booking type in this clinic.
-    #[error("booking type not found")]
-    BookingTypeNotFound,
+    /// No such entry in this clinic.
+    #[error("{} not found", .0.name())]
+    EntryNotFound(EntryKind),
     /// Someone else changed it first.
     #[error("concurrent change")]
     Conflict,
@@ -42,9 +43,11 @@ impl From<CatalogError> for Problem {
         match error {
             CatalogError::Invalid(errors) => Problem::invalid(errors),
             CatalogError::ClinicNotFound => Problem::not_found("no such clinic"),
-            CatalogError::BookingTypeNotFound => Problem::not_found("no such booking type in this clinic"),
+            CatalogError::EntryNotFound(kind) => {
+                Problem::not_found(format!("no such {} in this clinic", kind.name().replace('_', " ")))
+            }
             CatalogError::Conflict => {
-                Problem::conflict("the booking type changed while this request ran; reload and try again")
+                Problem::conflict("the record changed while this request ran; reload and try again")
             }
             CatalogError::Store(error) => error.into(),
             CatalogError::Schedule(ScheduleError::Invalid(cause)) => {

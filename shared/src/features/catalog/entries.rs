@@ -1,0 +1,135 @@
+//! The writes behind every catalogue change. Each change is one transaction: the entry
+//! (conditional on its version), its published copy (conditional on the online settings not
+//! having changed), and the audit record. Events follow the commit.
+
+use super::CatalogEntry;
+use super::error::CatalogError;
+use super::publication::online_state;
+use crate::app::AppState;
+use crate::domain::clinic::ClinicId;
+use crate::domain::events::Fact;
+use crate::features::announce;
+use crate::features::audit_trail::{self, Change};
+use crate::store::{Condition, Item, Store, StoreError, Write, keys};
+
+/// An entry with its stored version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned<T> {
+    /// The entry.
+    pub entry: T,
+    /// Its version.
+    pub version: u64,
+}
+
+/// Reads one entry.
+pub async fn load<T: CatalogEntry>(
+    store: &dyn Store,
+    clinic: &ClinicId,
+    id: &str,
+) -> Result<Option<Versioned<T>>, StoreError> {
+    let Some(item) = store.get(&keys::entry(clinic, T::PREFIX, id)).await? else { return Ok(None) };
+    Ok(Some(Versioned { entry: item.record()?, version: item.version }))
+}
+
+/// Creates an entry in an existing clinic.
+pub async fn create<T: CatalogEntry>(
+    state: &AppState,
+    clinic: &ClinicId,
+    actor: &str,
+    input: &T::Input,
+) -> Result<T, CatalogError> {
+    let now = state.clock.now();
+    let id = uuid::Uuid::new_v4().to_string();
+    let entry = T::create(id.clone(), input, now).map_err(CatalogError::Invalid)?;
+    let online = online_state(state.store.as_ref(), clinic).await?;
+    let writes = vec![
+        Write::Check { key: keys::clinic_profile(clinic), condition: Condition::Exists },
+        Write::put(Item::from_record(keys::entry(clinic, T::PREFIX, &id), &entry)?, Condition::NotExists),
+        online.unchanged(clinic),
+        online.publication(keys::published_entry(clinic, T::PREFIX, &id), entry.published())?,
+        audit_trail::record(
+            clinic,
+            Change {
+                actor,
+                action: &format!("{}.created", T::KIND.name()),
+                entity: T::entity(&id),
+                before_version: None,
+                after_version: Some(1),
+            },
+            now,
+        )?,
+    ];
+    match state.store.transact(writes).await {
+        Err(StoreError::ConditionFailed { index: 0 }) => return Err(CatalogError::ClinicNotFound),
+        other => other?,
+    }
+    tracing::info!(kind = T::KIND.name(), entry_id = %id, "catalogue entry created");
+    announce(
+        state,
+        clinic,
+        Fact::CatalogEntryCreated { kind: T::KIND, entry_id: id, enabled_online: entry.online() },
+        now,
+    )
+    .await;
+    Ok(entry)
+}
+
+/// The result of applying a change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied<T> {
+    /// The entry changed.
+    Changed(T),
+    /// The change altered nothing; nothing was written but `extra`.
+    Unchanged(T),
+}
+
+/// Applies a change now, in one transaction with `extra` writes (the runner's job record).
+pub async fn apply<T: CatalogEntry>(
+    state: &AppState,
+    clinic: &ClinicId,
+    id: &str,
+    change: &T::Change,
+    actor: &str,
+    extra: Vec<Write>,
+) -> Result<Applied<T>, CatalogError> {
+    let current = load::<T>(state.store.as_ref(), clinic, id).await?.ok_or(CatalogError::EntryNotFound(T::KIND))?;
+    let now = state.clock.now();
+    let Some(next) = current.entry.change(change, now).map_err(CatalogError::Invalid)? else {
+        if !extra.is_empty() {
+            state.store.transact(extra).await?;
+        }
+        return Ok(Applied::Unchanged(current.entry));
+    };
+    let online = online_state(state.store.as_ref(), clinic).await?;
+    let version = current.version + 1;
+    let mut writes = vec![
+        Write::put(
+            Item::from_record(keys::entry(clinic, T::PREFIX, id), &next)?.with_version(version),
+            Condition::VersionIs(current.version),
+        ),
+        online.unchanged(clinic),
+        online.publication(keys::published_entry(clinic, T::PREFIX, id), next.published())?,
+        audit_trail::record(
+            clinic,
+            Change {
+                actor,
+                action: &format!("{}.changed", T::KIND.name()),
+                entity: T::entity(id),
+                before_version: Some(current.version),
+                after_version: Some(version),
+            },
+            now,
+        )?,
+    ];
+    writes.extend(extra);
+    state.store.transact(writes).await?;
+    tracing::info!(kind = T::KIND.name(), entry_id = %id, version, "catalogue entry changed");
+    let fact = Fact::CatalogEntryChanged {
+        kind: T::KIND,
+        entry_id: id.to_owned(),
+        was_online: current.entry.online(),
+        is_online: next.online(),
+    };
+    announce(state, clinic, fact, now).await;
+    Ok(Applied::Changed(next))
+}
