@@ -10,6 +10,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$tools/target}"
 
 echo "== store round trips and time per operation"
 cargo bench --quiet -p clinic-shared --bench store_round_trips
+echo
+echo "== availability computation"
+cargo bench --quiet -p clinic-shared --bench availability
 
 echo
 echo "== release binary size per function (arm64, cargo lambda build --release --arm64)"

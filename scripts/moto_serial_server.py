@@ -15,9 +15,11 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
-from werkzeug.serving import run_simple
+from werkzeug.serving import BaseWSGIServer, make_server
 
 if __name__ == "__main__":
     host, port = sys.argv[1], int(sys.argv[2])
+    # Room for hundreds of clients waiting at once (the contested-booking tests).
+    BaseWSGIServer.request_queue_size = 1024
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(host, port, app, threaded=False, request_handler=MotoRequestHandler)
+    make_server(host, port, app, threaded=False, request_handler=MotoRequestHandler).serve_forever()

@@ -6,15 +6,16 @@
 //! page, so the round-trip counts hold for DynamoDB too (retries after a transaction conflict
 //! add to them there).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use clinic_shared::app::{AppState, EmbeddedApp, Settings};
 use clinic_shared::clock::{Clock, ManualClock};
-use clinic_shared::domain::booking_type::{BookingTypeChange, BookingTypeId, NewBookingTypeInput};
+use clinic_shared::domain::booking_type::{BookingType, BookingTypeChange, BookingTypeId, NewBookingTypeInput};
 use clinic_shared::domain::clinic::ClinicId;
 use clinic_shared::domain::jobs::{JobRecord, JobTask, ScheduledJob};
-use clinic_shared::features::booking_types::changes;
+use clinic_shared::features::catalog::entries;
 use clinic_shared::features::runner::run_job;
 use clinic_shared::local::seed::seed_demo_clinic;
 use clinic_shared::store::{Condition, Item, Query, Write, keys, query_all};
@@ -48,9 +49,13 @@ where
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let clock = Arc::new(ManualClock::fixed("2026-11-22T10:00:00Z".parse().expect("time")));
-    let app = EmbeddedApp::open(dir.path(), clock.clone(), Settings { public_base_url: "http://127.0.0.1".into() })
-        .expect("embedded store");
+    let clock = Arc::new(ManualClock::following_system_time());
+    let app = EmbeddedApp::open(
+        dir.path(),
+        clock.clone(),
+        Settings { public_base_url: "http://127.0.0.1".into(), public_rate_limit: None },
+    )
+    .expect("embedded store");
     let state = app.state.clone();
     seed_demo_clinic(&state).await.expect("seed");
     let clinic = ClinicId::parse("demo").expect("clinic");
@@ -66,7 +71,7 @@ async fn main() {
     let created = std::cell::RefCell::new(Vec::new());
     figures.push(
         measure(&state, "create booking type (transaction: check clinic, type, publication, audit)", |_| async {
-            let booking_type = changes::create(&state, &clinic, "bench", &input).await.expect("create");
+            let booking_type = entries::create::<BookingType>(&state, &clinic, "bench", &input).await.expect("create");
             created.borrow_mut().push(booking_type.id);
         })
         .await,
@@ -77,7 +82,9 @@ async fn main() {
             let (state, clinic, id) = (&state, &clinic, ids[round as usize].clone());
             async move {
                 let change = BookingTypeChange { enabled_online: Some(false), ..Default::default() };
-                changes::apply(state, clinic, &id, &change, "bench", Vec::new()).await.expect("apply");
+                entries::apply::<BookingType>(state, clinic, id.as_str(), &change, "bench", Vec::new())
+                    .await
+                    .expect("apply");
             }
         })
         .await,
@@ -136,9 +143,98 @@ async fn main() {
         .await,
     );
 
+    figures.extend(public_booking_figures(&state).await);
+
     println!("{:<78} {:>12} {:>12}", "operation (embedded store, in-process events)", "round trips", "µs / op");
     for figure in &figures {
         println!("{:<78} {:>12.2} {:>12.0}", figure.operation, figure.round_trips, figure.micros);
     }
     println!("\nIn-process event delivery adds the consumer's one transaction to each create and change.");
+}
+
+fn public_request(method: &str, template: &str, path: &str, query: &str, body: &[u8]) -> lambda_http::Request {
+    use clinic_shared::routes::ROUTES;
+    let route = ROUTES.iter().find(|route| route.method == method && route.path == template).expect("route");
+    let parameters = HashMap::from([("clinicId".to_owned(), "demo".to_owned())]);
+    let mut headers = http::HeaderMap::new();
+    headers.insert(http::header::CONTENT_TYPE, "application/json".parse().expect("header"));
+    let event = clinic_shared::local::gateway::gateway_event(
+        route,
+        &method.parse().expect("method"),
+        path,
+        query,
+        &headers,
+        body,
+        parameters,
+        None,
+        "198.51.100.7",
+        jiff::Timestamp::now(),
+    );
+    lambda_http::request::from_str(&event.to_string()).expect("event")
+}
+
+/// Round trips of the public availability and booking routes, through their handlers.
+async fn public_booking_figures(state: &AppState) -> Vec<Figure> {
+    use clinic_shared::routes::{Endpoint, dispatch};
+    let catalog = dispatch(
+        state,
+        Endpoint::PublicCatalog,
+        public_request("GET", "/public/clinics/{clinicId}/catalog", "/public/clinics/demo/catalog", "", b""),
+    )
+    .await;
+    let catalog: serde_json::Value = serde_json::from_slice(catalog.body().as_ref()).expect("catalog");
+    let booking_type = catalog["booking_types"]
+        .as_array()
+        .expect("types")
+        .iter()
+        .find(|bt| bt["duration_minutes"] == 15)
+        .expect("a 15-minute type")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let query = format!("booking_type_id={booking_type}&provider_id=any&location_id=any");
+    let mut figures = Vec::new();
+    let slots = std::cell::RefCell::new(Vec::new());
+    figures.push(
+        measure(state, "availability, any provider, whole window (query public + 1 per provider)", |_| async {
+            let response = dispatch(
+                state,
+                Endpoint::Availability,
+                public_request(
+                    "GET",
+                    "/public/clinics/{clinicId}/availability",
+                    "/public/clinics/demo/availability",
+                    &query,
+                    b"",
+                ),
+            )
+            .await;
+            assert_eq!(response.status(), 200);
+            let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).expect("slots");
+            *slots.borrow_mut() = body["slots"].as_array().expect("slots").clone();
+        })
+        .await,
+    );
+    let slots = slots.into_inner();
+    figures.push(
+        measure(state, "book online, a free slot (query public + 1 transaction)", |round| {
+            let slot = slots[round as usize].clone();
+            let booking_type = booking_type.clone();
+            async move {
+                let body = serde_json::json!({
+                    "booking_type_id": booking_type,
+                    "provider_id": slot["provider_id"],
+                    "location_id": slot["location_id"],
+                    "starts_at": slot["starts_at"],
+                    "advisory_accepted": true,
+                    "patient": {"first_name": "Pat", "last_name": "Example", "date_of_birth": "1980-05-17", "mobile": "+447700900123", "email": "pat@example.com"}
+                });
+                let request = public_request("POST", "/public/clinics/{clinicId}/bookings", "/public/clinics/demo/bookings", "", body.to_string().as_bytes());
+                let response = dispatch(state, Endpoint::CreateBooking, request).await;
+                assert_eq!(response.status(), 201, "{:?}", response.body());
+            }
+        })
+        .await,
+    );
+    figures
 }

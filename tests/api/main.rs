@@ -3,13 +3,16 @@
 
 mod bad_input;
 mod booking_types_api;
+mod contested_booking;
 mod durability;
 mod events_conformance;
 mod lambda_events;
-mod logs_without_patient_data;
 mod messages_conformance;
+mod publication;
+mod rate_limit;
 mod route_parity;
 mod scheduled_changes;
 mod scheduler_conformance;
+mod self_booking;
 mod store_conformance;
 mod tenancy;

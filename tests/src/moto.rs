@@ -7,6 +7,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 
 static MOTO: OnceLock<String> = OnceLock::new();
@@ -69,6 +71,14 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .region(Region::new("eu-west-2"))
         .endpoint_url(endpoint())
         .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
+        // One moto serves every test at once, one request at a time: give callers room to wait.
+        .retry_config(RetryConfig::standard().with_max_attempts(10).with_initial_backoff(Duration::from_millis(50)))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .read_timeout(Duration::from_secs(30))
+                .build(),
+        )
         .load()
         .await
 }

@@ -1,5 +1,6 @@
 //! A full flow with patient data in every place it can travel, with the logs captured: no
-//! patient name, phone number, email or birth date appears in any log line.
+//! patient name, phone number, email or birth date appears in any log line. A test binary of its
+//! own, so the capture can be the process-wide subscriber and no log line escapes it.
 
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
@@ -40,7 +41,7 @@ fn no_patient_data_reaches_the_logs() {
         .with_env_filter("info,clinic_shared=trace")
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this process");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let app = TestApp::spawn().await;
@@ -88,6 +89,31 @@ fn no_patient_data_reaches_the_logs() {
         aws.send_sms(&sms).await.unwrap();
         aws.send_email(&email).await.unwrap();
         tracing::info!(?sms, ?email, "a careless debug print of the messages");
+        // A booking through the public API and the booking pages, and one by staff.
+        let catalog = app.get("/public/clinics/demo/catalog", None).await.body;
+        let gp15 = catalog["booking_types"].as_array().unwrap().iter().find(|bt| bt["duration_minutes"] == 15).unwrap()["id"].as_str().unwrap().to_owned();
+        let slots = app.get(&format!("/public/clinics/demo/availability?booking_type_id={gp15}"), None).await.body["slots"].as_array().unwrap().clone();
+        let patient = json!({"first_name": "Zebedee", "last_name": "Quarrington", "date_of_birth": BIRTH_DATE, "mobile": PHONE, "email": EMAIL});
+        let booked = app
+            .json("POST", "/public/clinics/demo/bookings", None, json!({"booking_type_id": gp15, "provider_id": "any", "location_id": "any", "starts_at": slots[0]["starts_at"], "patient": patient, "advisory_accepted": true}))
+            .await;
+        assert_eq!(booked.status, 201, "{:?}", booked.body);
+        let bad = app
+            .json("POST", "/public/clinics/demo/bookings", None, json!({"booking_type_id": gp15, "provider_id": "any", "location_id": "any", "starts_at": slots[1]["starts_at"], "patient": {"first_name": NAME, "last_name": "", "date_of_birth": "1984-02-30", "mobile": NATIONAL_PHONE, "email": EMAIL}}))
+            .await;
+        assert_eq!(bad.status, 422);
+        let form = format!(
+            "type={gp15}&provider=any&location=any&time={}&first_name=Zebedee&last_name=Quarrington&date_of_birth={BIRTH_DATE}&mobile=%2B447700900123&email=zebedee.quarrington%40example.com&advisory=yes&idempotency_key=form-1&lang=en",
+            slots[2]["starts_at"].as_str().unwrap().replace(':', "%3A")
+        );
+        let page = app.client.post(app.url("/book/demo")).header("content-type", "application/x-www-form-urlencoded").body(form).send().await.unwrap();
+        assert_eq!(page.status().as_u16(), 201);
+        let staff = app
+            .json("POST", "/admin/clinics/demo/appointments", Some(&token), json!({"booking_type_id": gp15, "provider_id": slots[3]["provider_id"], "location_id": slots[3]["location_id"], "starts_at": slots[3]["starts_at"], "patient": patient, "notes": patient_note}))
+            .await;
+        assert_eq!(staff.status, 201, "{:?}", staff.body);
+        let day = &slots[0]["local_start"].as_str().unwrap()[..10];
+        assert_eq!(app.get(&format!("/admin/clinics/demo/appointments?date={day}"), Some(&token)).await.status, 200);
     });
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.lines().count() > 5, "the logs were not captured: {logs}");
