@@ -21,6 +21,17 @@ if ! "$venv/bin/python" -c 'import moto.server, werkzeug' 2>/dev/null || [ ! -x 
 fi
 "$venv/bin/python" -c 'import moto; print("moto", moto.__version__)'
 
+step "tools: Chromium (Debian) and the browser-test packages (npm)"
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
+  $apt_get update -qq
+  DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq chromium >/dev/null
+fi
+/usr/bin/chromium --version
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --silent)
+fi
+
 step "rust components"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
@@ -36,3 +47,6 @@ echo "cfn-lint: clean"
 
 step "tests"
 cargo test --workspace --quiet
+
+step "booking pages in headless Chromium"
+bash scripts/browser-test.sh

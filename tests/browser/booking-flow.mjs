@@ -1,0 +1,161 @@
+// Drives the patient's booking pages in real headless Chromium (Debian's package) against a
+// running local server, with an axe check of every page (no serious or critical violation),
+// on a phone-sized screen, by keyboard where it matters, in English and in French. Playwright
+// gives each launch a fresh, empty profile.
+//
+// Usage: node booking-flow.mjs BASE_URL ADMIN_TOKEN
+import { readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(join(dirname(require.resolve('axe-core')), 'axe.min.js'), 'utf8');
+const [base, token] = process.argv.slice(2);
+if (!base || !token) {
+  console.error('usage: node booking-flow.mjs BASE_URL ADMIN_TOKEN');
+  process.exit(2);
+}
+
+let passed = 0;
+let failed = 0;
+const results = [];
+
+async function check(name, body) {
+  try {
+    await body();
+    passed += 1;
+    results.push(`ok   ${name}`);
+  } catch (error) {
+    failed += 1;
+    results.push(`FAIL ${name}: ${error.stack || error}`);
+  }
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function accessible(page, label) {
+  await page.addScriptTag({ content: axeSource });
+  const outcome = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  const serious = outcome.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert(serious.length === 0, `${label}: axe found ${serious.map((v) => `${v.id} (${v.nodes.length})`).join(', ')}`);
+}
+
+async function fitsThePhone(page, label) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 1, `${label}: the page is ${overflow}px wider than the phone screen`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+
+try {
+  // bypassCSP lets the test inject axe; the pages' own CSP forbids every script.
+  const phone = { viewport: { width: 375, height: 740 }, locale: 'en-GB', bypassCSP: true };
+
+  await check('a patient books through every step, by keyboard and mouse, and every page is accessible', async () => {
+    const context = await browser.newContext(phone);
+    const page = await context.newPage();
+    const response = await page.goto(`${base}/book/demo`);
+    assert(response.status() === 200, `booking page answered ${response.status()}`);
+    assert((await page.textContent('h1')).includes('Riverside Family Practice'), 'clinic name missing');
+    await accessible(page, 'booking types');
+    await fitsThePhone(page, 'booking types');
+
+    // Choose the booking type with the keyboard only.
+    let focused = '';
+    for (let i = 0; i < 10 && !focused.includes('GP consultation'); i += 1) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => document.activeElement?.textContent || '');
+    }
+    assert(focused.includes('GP consultation'), 'the booking type is not reachable by keyboard');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    assert((await page.textContent('h2')).includes('Who would you like to see'), 'provider step missing');
+    await accessible(page, 'providers');
+
+    await Promise.all([page.waitForNavigation(), page.click('text=Any available clinician')]);
+    await accessible(page, 'locations');
+    await Promise.all([page.waitForNavigation(), page.click('text=Any location')]);
+    assert((await page.textContent('h2:nth-of-type(2)')).includes('Choose a time'), 'time step missing');
+    await accessible(page, 'times');
+    await fitsThePhone(page, 'times');
+
+    const slot = page.locator('ul.slots button').first();
+    const label = await slot.getAttribute('aria-label');
+    assert(/^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday) \d{1,2} \w+ 20\d\d at \d\d:\d\d$/.test(label),
+      `a slot button's label does not carry the full date and time: ${label}`);
+    await Promise.all([page.waitForNavigation(), slot.click()]);
+    assert((await page.textContent('form h2')).includes('Your details'), 'details step missing');
+    assert((await page.textContent('dl')).includes(label), 'the chosen time is not repeated back');
+    await accessible(page, 'details');
+
+    // Submitting with a bad mobile shows the error next to the field, keeping what was typed.
+    await page.fill('#first_name', 'Pat');
+    await page.fill('#last_name', 'Example');
+    await page.fill('#date_of_birth', '1980-05-17');
+    await page.fill('#mobile', '07700900123');
+    await page.fill('#email', 'pat@example.com');
+    await page.check('#advisory');
+    await Promise.all([page.waitForNavigation(), page.click('button.primary')]);
+    assert((await page.textContent('#mobile-error')).includes('international form'), 'mobile error missing');
+    assert((await page.inputValue('#first_name')) === 'Pat', 'typed values were lost');
+    assert((await page.getAttribute('#mobile', 'aria-invalid')) === 'true', 'the bad field is not marked invalid');
+    await accessible(page, 'details with errors');
+
+    await page.fill('#mobile', '+447700900123');
+    await page.check('#advisory');
+    const [confirmed] = await Promise.all([page.waitForNavigation(), page.click('button.primary')]);
+    assert(confirmed.status() === 201, `confirm answered ${confirmed.status()}`);
+    assert((await page.textContent('h1')).includes('Your appointment is booked'), 'outcome page missing');
+    assert((await page.textContent('main')).includes('look forward to seeing you'), 'outcome message missing');
+    assert((await page.getAttribute('a.primary', 'href')) === 'https://clinic.example.com/', 'Done does not go to the redirect URL');
+    await accessible(page, 'outcome');
+    await fitsThePhone(page, 'outcome');
+    await context.close();
+
+    // The booking is in the diary, marked online.
+    const day = label.match(/(\d{1,2}) (\w+) (20\d\d)/);
+    const months = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+    const date = `${day[3]}-${String(months.indexOf(day[2]) + 1).padStart(2, '0')}-${day[1].padStart(2, '0')}`;
+    const diary = await fetch(`${base}/admin/clinics/demo/appointments?date=${date}`, { headers: { authorization: `Bearer ${token}` } });
+    const items = (await diary.json()).items;
+    assert(items.some((item) => item.channel === 'online' && item.patient_email === 'pat@example.com'), 'the booking is not in the diary marked online');
+  });
+
+  await check('the pages speak French to a French browser, with a switch back to English', async () => {
+    const context = await browser.newContext({ ...phone, locale: 'fr-FR' });
+    const page = await context.newPage();
+    await page.goto(`${base}/book/demo`);
+    assert((await page.getAttribute('html', 'lang')) === 'fr', 'html lang is not fr');
+    assert((await page.textContent('h1')).includes('Prendre rendez-vous'), 'French heading missing');
+    await accessible(page, 'French booking types');
+    await Promise.all([page.waitForNavigation(), page.click('a[hreflang=en]')]);
+    assert((await page.getAttribute('html', 'lang')) === 'en', 'the switch did not change the language');
+    await context.close();
+  });
+
+  await check('the pages work without JavaScript', async () => {
+    const context = await browser.newContext({ ...phone, javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${base}/book/demo`);
+    await Promise.all([page.waitForNavigation(), page.click('text=Blood test')]);
+    await Promise.all([page.waitForNavigation(), page.click('text=Any available clinician')]);
+    await Promise.all([page.waitForNavigation(), page.click('text=Any location')]);
+    await Promise.all([page.waitForNavigation(), page.click('button[value=asap]')]);
+    assert((await page.textContent('form h2')).includes('Your details'), 'ASAP did not lead to the details step');
+    await context.close();
+  });
+} finally {
+  await browser.close();
+}
+
+for (const line of results) console.log(line);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
