@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::domain::access::Permission;
 use crate::domain::clinic::{Clinic, ClinicId, ClinicProfileInput};
-use crate::domain::online_settings::OnlineSettings;
 use crate::features::audit_trail::{self, Change};
 use crate::features::catalog::publication::{gate, online_state};
 use crate::http::Problem;
@@ -15,32 +14,6 @@ use crate::http::auth::authorize;
 use crate::http::request::{json_body, path_param};
 use crate::http::response::json;
 use crate::store::{Condition, Item, StoreError, Write, keys};
-
-/// What patients see of a clinic: its name, zone and online settings. Stored as the gate item
-/// of the public partition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PublicClinic {
-    /// Identifier.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// IANA time zone of every time shown.
-    pub time_zone: String,
-    /// The online settings patients' pages follow.
-    pub settings: OnlineSettings,
-}
-
-impl PublicClinic {
-    /// The public view of a clinic with its settings.
-    pub fn new(clinic: &Clinic, settings: &OnlineSettings) -> Self {
-        Self {
-            id: clinic.id.as_str().to_owned(),
-            name: clinic.name.clone(),
-            time_zone: clinic.time_zone.as_str().to_owned(),
-            settings: settings.clone(),
-        }
-    }
-}
 
 /// The clinic as the admin API returns it.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]

@@ -5,6 +5,7 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
+use super::publication::PublicClinic;
 use super::publication::PublishedBlock;
 use crate::app::AppState;
 use crate::domain::booking_type::PublishedBookingType;
@@ -12,7 +13,6 @@ use crate::domain::clinic::ClinicId;
 use crate::domain::diary::{DiaryBlock, DiaryTemplate};
 use crate::domain::location::PublishedLocation;
 use crate::domain::provider::PublishedProvider;
-use crate::features::clinics::PublicClinic;
 use crate::http::Problem;
 use crate::http::request::path_param;
 use crate::http::response::json;

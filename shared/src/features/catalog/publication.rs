@@ -3,7 +3,7 @@
 //! same transaction that switches online booking off (so nothing is served from that instant),
 //! and it is written last when online booking is switched on (after the full dataset).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::CatalogEntry;
 use crate::app::AppState;
@@ -13,7 +13,6 @@ use crate::domain::diary::{DiaryBlock, DiaryTemplate};
 use crate::domain::location::Location;
 use crate::domain::online_settings::OnlineSettings;
 use crate::domain::provider::Provider;
-use crate::features::clinics::PublicClinic;
 use crate::store::{Condition, Item, Key, Query, Store, StoreError, Write, keys, query_all};
 
 /// The clinic's online settings, with the version every publishing write is conditional on.
@@ -53,6 +52,32 @@ pub async fn online_state(store: &dyn Store, clinic: &ClinicId) -> Result<Online
     match store.get(&keys::online_settings(clinic)).await? {
         Some(item) => Ok(OnlineState { settings: item.record()?, version: item.version }),
         None => Ok(OnlineState { settings: OnlineSettings::default(), version: 0 }),
+    }
+}
+
+/// What patients see of a clinic: its name, zone and online settings. Stored as the gate item
+/// of the public partition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PublicClinic {
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// IANA time zone of every time shown.
+    pub time_zone: String,
+    /// The online settings patients' pages follow.
+    pub settings: OnlineSettings,
+}
+
+impl PublicClinic {
+    /// The public view of a clinic with its settings.
+    pub fn new(clinic: &Clinic, settings: &OnlineSettings) -> Self {
+        Self {
+            id: clinic.id.as_str().to_owned(),
+            name: clinic.name.clone(),
+            time_zone: clinic.time_zone.as_str().to_owned(),
+            settings: settings.clone(),
+        }
     }
 }
 

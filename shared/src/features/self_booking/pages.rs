@@ -391,47 +391,38 @@ pub async fn page(state: &AppState, request: &Request) -> Result<Response<Body>,
     let t = texts(lang);
     let title = format!("{} {}", t.book_at, snapshot.clinic.name);
     let settings = &snapshot.clinic.settings;
-    let Some(booking_type) = steps.booking_type.clone() else {
+    let choices = |heading: &str, options: Vec<(Steps, String)>| {
         let body = html! {
             h1 { (title) }
-            h2 { (t.step_type) }
-            @for bt in &snapshot.booking_types {
-                a.choice href={ (path) "?" (Steps { booking_type: Some(bt.id.to_string()), ..Steps::default() }.query(lang, &[])) } {
-                    (bt.name) " (" (bt.duration_minutes) " " (t.minutes) ")"
-                }
+            h2 { (heading) }
+            @for (next, label) in &options {
+                a.choice href={ (path) "?" (next.query(lang, &[])) } { (label) }
             }
         };
-        return html_response(StatusCode::OK, page_shell(lang, &title, &path, &steps, body));
+        html_response(StatusCode::OK, page_shell(lang, &title, &path, &steps, body))
+    };
+    let Some(booking_type) = steps.booking_type.clone() else {
+        let options = snapshot
+            .booking_types
+            .iter()
+            .map(|bt| {
+                let next = Steps { booking_type: Some(bt.id.to_string()), ..Steps::default() };
+                (next, format!("{} ({} {})", bt.name, bt.duration_minutes, t.minutes))
+            })
+            .collect();
+        return choices(t.step_type, options);
     };
     let Some(provider) = steps.provider.clone() else {
-        let body = html! {
-            h1 { (title) }
-            h2 { (t.step_provider) }
-            @if !settings.disable_any_provider {
-                a.choice href={ (path) "?" (Steps { provider: Some(ANY.into()), ..steps.clone() }.query(lang, &[])) } { (t.any_provider) }
-            }
-            @for provider in &snapshot.providers {
-                a.choice href={ (path) "?" (Steps { provider: Some(provider.id.to_string()), ..steps.clone() }.query(lang, &[])) } {
-                    (provider.name) ", " (provider.title)
-                }
-            }
-        };
-        return html_response(StatusCode::OK, page_shell(lang, &title, &path, &steps, body));
+        let with = |id: String| Steps { provider: Some(id), ..steps.clone() };
+        let any = (!settings.disable_any_provider).then(|| (with(ANY.into()), t.any_provider.to_owned()));
+        let named = snapshot.providers.iter().map(|p| (with(p.id.to_string()), format!("{}, {}", p.name, p.title)));
+        return choices(t.step_provider, any.into_iter().chain(named).collect());
     };
     let Some(location) = steps.location.clone() else {
-        let body = html! {
-            h1 { (title) }
-            h2 { (t.step_location) }
-            @if !settings.disable_any_location {
-                a.choice href={ (path) "?" (Steps { location: Some(ANY.into()), ..steps.clone() }.query(lang, &[])) } { (t.any_location) }
-            }
-            @for location in &snapshot.locations {
-                a.choice href={ (path) "?" (Steps { location: Some(location.id.to_string()), ..steps.clone() }.query(lang, &[])) } {
-                    (location.name) " — " (location.address)
-                }
-            }
-        };
-        return html_response(StatusCode::OK, page_shell(lang, &title, &path, &steps, body));
+        let with = |id: String| Steps { location: Some(id), ..steps.clone() };
+        let any = (!settings.disable_any_location).then(|| (with(ANY.into()), t.any_location.to_owned()));
+        let named = snapshot.locations.iter().map(|l| (with(l.id.to_string()), format!("{} — {}", l.name, l.address)));
+        return choices(t.step_location, any.into_iter().chain(named).collect());
     };
     let selection = match offer::select(&snapshot, &booking_type, &provider, &location) {
         Ok(selection) => selection,
