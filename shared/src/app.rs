@@ -9,6 +9,9 @@ use crate::domain::rate_limit::RateLimit;
 use crate::events::EventPublisher;
 use crate::events::aws::EventBridgePublisher;
 use crate::events::in_process::InProcessEvents;
+use crate::files::ReferralFiles;
+use crate::files::embedded::EmbeddedReferralFiles;
+use crate::files::s3::S3ReferralFiles;
 use crate::messages::Messages;
 use crate::messages::aws::AwsMessages;
 use crate::messages::outbox::Outbox;
@@ -54,6 +57,8 @@ pub struct AppState {
     pub events: Arc<dyn EventPublisher>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// Referral uploads.
+    pub files: Arc<dyn ReferralFiles>,
     /// Settings.
     pub settings: Settings,
 }
@@ -92,12 +97,14 @@ impl AppState {
         ));
         let events =
             Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&config), env("EVENT_BUS_NAME")?));
+        let files = Arc::new(S3ReferralFiles::new(aws_sdk_s3::Client::new(&config), env("REFERRAL_BUCKET")?));
         Ok(Self {
             store,
             messages,
             scheduler,
             events,
             clock,
+            files,
             settings: Settings {
                 public_base_url: env("PUBLIC_BASE_URL")?,
                 public_rate_limit: public_rate_limit_from_env(),
@@ -114,6 +121,8 @@ pub struct EmbeddedApp {
     pub scheduler: Arc<EmbeddedScheduler>,
     /// The in-process event bus, to which the consumer is attached.
     pub events: Arc<InProcessEvents>,
+    /// Referral files in the data directory, whose upload route the local server serves.
+    pub files: Arc<EmbeddedReferralFiles>,
 }
 
 impl EmbeddedApp {
@@ -122,11 +131,20 @@ impl EmbeddedApp {
     pub fn open(data_dir: &Path, clock: Arc<dyn Clock>, settings: Settings) -> Result<Self, crate::store::StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|error| crate::store::StoreError::Unavailable(error.to_string()))?;
         let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&data_dir.join("clinic.redb"), clock.clone())?);
-        Ok(Self::over(store, clock, settings))
+        Self::over(store, data_dir, clock, settings)
     }
 
-    /// Wires the embedded messages, scheduler and events over any store.
-    pub fn over(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+    /// Wires the embedded messages, scheduler, events and files over any store.
+    pub fn over(
+        store: Arc<dyn Store>,
+        data_dir: &Path,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Result<Self, crate::store::StoreError> {
+        let files = Arc::new(
+            EmbeddedReferralFiles::open(data_dir, &settings.public_base_url)
+                .map_err(|error| crate::store::StoreError::Unavailable(error.to_string()))?,
+        );
         let scheduler = Arc::new(EmbeddedScheduler::new(store.clone(), clock.clone()));
         let events = Arc::new(InProcessEvents::new());
         let messages = Arc::new(Outbox::new(store.clone(), clock.clone()));
@@ -137,8 +155,9 @@ impl EmbeddedApp {
             scheduler: scheduler.clone(),
             events: events.clone(),
             clock,
+            files: files.clone(),
             settings,
         });
-        Self { state, scheduler, events }
+        Ok(Self { state, scheduler, events, files })
     }
 }

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod domain;
 pub mod events;
 pub mod features;
+pub mod files;
 pub mod http;
 pub mod lambda;
 pub mod local;

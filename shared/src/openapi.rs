@@ -10,6 +10,7 @@ use crate::domain::diary::{BlockInput, DiaryBlock, DiaryTemplate, TemplateInput}
 use crate::domain::location::{Location, LocationInput};
 use crate::domain::online_settings::OnlineSettingsInput;
 use crate::domain::provider::{Provider, ProviderInput};
+use crate::domain::referral::ReferralUploadInput;
 use crate::features::activity::ActivityReport;
 use crate::features::catalog::admin::{HistoryPage, ScheduledChange, UpdateBookingTypeInput};
 use crate::features::catalog::public::PublicCatalog;
@@ -17,7 +18,7 @@ use crate::features::catalog::settings::OnlineSettingsView;
 use crate::features::clinics::ClinicView;
 use crate::features::diary::appointments::{AppointmentChange, AppointmentView, DiaryDay, StaffBookingInput};
 use crate::features::diary::schedule::{BlockList, TemplateList};
-use crate::features::self_booking::api::{AvailabilityView, BookingConfirmation, BookingInput};
+use crate::features::self_booking::api::{AvailabilityView, BookingConfirmation, BookingInput, ReferralUploadView};
 use crate::http::Problem;
 use crate::routes::{Access, Endpoint, ROUTES};
 
@@ -73,6 +74,8 @@ fn components() -> Map<String, Value> {
     add::<AvailabilityView>(&mut schemas);
     add::<BookingInput>(&mut schemas);
     add::<BookingConfirmation>(&mut schemas);
+    add::<ReferralUploadInput>(&mut schemas);
+    add::<ReferralUploadView>(&mut schemas);
     for (page, item) in [("BookingTypePage", "BookingType"), ("LocationPage", "Location"), ("ProviderPage", "Provider")]
     {
         schemas.insert(page.into(), page_of(item));
@@ -213,6 +216,12 @@ fn operation(endpoint: Endpoint) -> Operation {
             "Book an appointment (send `Idempotency-Key` to make retries safe)",
             Json("BookingInput"),
             &[(200, Json("BookingConfirmation")), (201, Json("BookingConfirmation"))],
+            &[],
+        ),
+        Endpoint::CreateReferralUpload => op(
+            "A signed URL to upload one referral (PDF or image, at most 5 MiB), valid for 15 minutes",
+            Json("ReferralUploadInput"),
+            &[(201, Json("ReferralUploadView"))],
             &[],
         ),
         Endpoint::BookingPage => op(

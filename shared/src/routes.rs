@@ -78,6 +78,8 @@ pub enum Endpoint {
     Availability,
     /// A patient books.
     CreateBooking,
+    /// A signed URL to upload a referral.
+    CreateReferralUpload,
     /// The patient's booking pages.
     BookingPage,
     /// The booking pages' confirm form.
@@ -206,6 +208,13 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/public/clinics/{clinicId}/catalog", "catalog-public", Access::Public, Endpoint::PublicCatalog),
     route("GET", "/public/clinics/{clinicId}/availability", BOOKING_PUBLIC, Access::Public, Endpoint::Availability),
     route("POST", "/public/clinics/{clinicId}/bookings", BOOKING_PUBLIC, Access::Public, Endpoint::CreateBooking),
+    route(
+        "POST",
+        "/public/clinics/{clinicId}/referral-uploads",
+        BOOKING_PUBLIC,
+        Access::Public,
+        Endpoint::CreateReferralUpload,
+    ),
     route("GET", "/book/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::BookingPage),
     route("POST", "/book/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::SubmitBookingPage),
 ];
@@ -250,6 +259,7 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::PublicCatalog => catalog::public::catalog(state, request).await,
         Endpoint::Availability => self_booking::api::availability(state, request).await,
         Endpoint::CreateBooking => self_booking::api::create(state, request).await,
+        Endpoint::CreateReferralUpload => self_booking::api::create_referral_upload(state, request).await,
         Endpoint::BookingPage => self_booking::pages::page(state, request).await,
         Endpoint::SubmitBookingPage => self_booking::pages::submit(state, request).await,
     })

@@ -119,6 +119,7 @@ async fn app() -> (EmbeddedApp, tempfile::TempDir) {
         channel: Channel::Online,
         status: AppointmentStatus::Booked,
         notes: None,
+        referral: None,
         created_at: now,
         updated_at: now,
     };
@@ -137,6 +138,7 @@ async fn every_http_event_runs_through_its_function() {
         ("booking-public/availability.json", "booking-public", 200),
         ("booking-public/create-booking.json", "booking-public", 201),
         ("booking-public/create-booking.json", "booking-public", 200),
+        ("booking-public/create-referral-upload.json", "booking-public", 201),
         ("booking-public/booking-page.json", "booking-public", 200),
         ("booking-public/submit-booking-page.json", "booking-public", 201),
         ("diary-admin/create-diary-template.json", "diary-admin", 201),

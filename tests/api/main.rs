@@ -11,6 +11,7 @@ mod lambda_events;
 mod messages_conformance;
 mod publication;
 mod rate_limit;
+mod referrals;
 mod route_parity;
 mod scheduled_changes;
 mod scheduler_conformance;

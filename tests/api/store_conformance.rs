@@ -200,6 +200,12 @@ async fn pagination_walks_every_page_in_order(subject: Subject) {
         .query(&Query::prefix("PAGES", "").after(Some(clinic_shared::store::Cursor::from_client("!!not-ours"))))
         .await;
     assert_eq!(bad_cursor, Err(StoreError::BadCursor));
+    // A cursor from one partition cannot walk another.
+    store.write(Write::put(item("OTHER", "secret", json!({"n": 0})), Condition::Always)).await.unwrap();
+    let first = store.query(&Query::prefix("OTHER", "").limit(1)).await.unwrap();
+    assert_eq!(first.items.len(), 1);
+    let foreign = store.query(&Query::prefix("PAGES", "").limit(1)).await.unwrap().next.unwrap();
+    assert_eq!(store.query(&Query::prefix("OTHER", "").after(Some(foreign))).await, Err(StoreError::BadCursor));
 }
 
 async fn secondary_index_lists_by_its_own_key(subject: Subject) {

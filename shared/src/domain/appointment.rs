@@ -59,6 +59,9 @@ pub struct Appointment {
     pub status: AppointmentStatus,
     /// Staff notes.
     pub notes: Option<String>,
+    /// A referral the patient attached.
+    #[serde(default)]
+    pub referral: Option<super::referral::Referral>,
     /// When it was booked.
     pub created_at: Timestamp,
     /// When it last changed.

@@ -8,7 +8,9 @@ use super::ids::uuid_id;
 use super::validation::{Checker, FieldError, required_text};
 
 /// Shortest and longest booking type, in minutes.
-pub const DURATION_RANGE: std::ops::RangeInclusive<u32> = 5..=480;
+/// At most 240 minutes: an appointment claims one item per five minutes, and moving it releases
+/// and claims in one transaction of at most 100 writes.
+pub const DURATION_RANGE: std::ops::RangeInclusive<u32> = 5..=240;
 
 uuid_id!(
     /// A booking type's identifier, generated at creation.
@@ -26,7 +28,7 @@ pub struct BookingType {
     pub short_name: String,
     /// Long name patients see when booking online.
     pub long_name: String,
-    /// Length of the appointment in minutes (5 to 480, a multiple of 5).
+    /// Length of the appointment in minutes (5 to 240, a multiple of 5).
     pub duration_minutes: u32,
     /// Whether patients may book it online.
     pub enabled_online: bool,
@@ -58,7 +60,7 @@ pub struct NewBookingTypeInput {
     pub short_name: String,
     /// 1 to 120 characters.
     pub long_name: String,
-    /// 5 to 480, a multiple of 5.
+    /// 5 to 240, a multiple of 5.
     pub duration_minutes: u32,
     /// Defaults to false: a new type is offered online only when asked.
     #[serde(default)]
@@ -87,7 +89,7 @@ fn duration(field: &str, minutes: u32) -> Result<u32, FieldError> {
     if DURATION_RANGE.contains(&minutes) && minutes.is_multiple_of(5) {
         Ok(minutes)
     } else {
-        Err(FieldError::new(field, "must be 5 to 480 minutes, in steps of 5"))
+        Err(FieldError::new(field, "must be 5 to 240 minutes, in steps of 5"))
     }
 }
 
@@ -188,7 +190,7 @@ mod tests {
 
     #[test]
     fn durations_outside_the_range_or_off_the_five_minute_grid_are_refused() {
-        for minutes in [0, 3, 7, 485, 10_000] {
+        for minutes in [0, 3, 7, 245, 10_000] {
             let mut raw = input();
             raw.duration_minutes = minutes;
             let errors = BookingType::create(id(), &raw, Timestamp::UNIX_EPOCH).unwrap_err();
@@ -234,7 +236,7 @@ mod tests {
             let mut raw = input();
             raw.duration_minutes = minutes;
             let accepted = BookingType::create(id(), &raw, Timestamp::UNIX_EPOCH).is_ok();
-            prop_assert_eq!(accepted, (5..=480).contains(&minutes) && minutes % 5 == 0);
+            prop_assert_eq!(accepted, (5..=240).contains(&minutes) && minutes % 5 == 0);
         }
     }
 }

@@ -176,6 +176,9 @@ impl DiaryTemplate {
                 booking_type_ids.push(id);
             }
         }
+        if input.booking_type_ids.len() > 50 {
+            checker.check::<()>(Err(FieldError::new("booking_type_ids", "may name at most 50 booking types")));
+        }
         if input.booking_type_ids.is_empty() {
             checker.check::<()>(Err(FieldError::new("booking_type_ids", "must name at least one booking type")));
         }

@@ -18,4 +18,5 @@ pub mod online_settings;
 pub mod patient;
 pub mod provider;
 pub mod rate_limit;
+pub mod referral;
 pub mod validation;

@@ -137,6 +137,13 @@ impl OnlineSettings {
             }
             next.horizon_days = days;
         }
+        let each_valid = next.minimum_notice_minutes <= 10_080 && (1..=365).contains(&next.horizon_days);
+        if each_valid && i64::from(next.minimum_notice_minutes) >= i64::from(next.horizon_days) * 24 * 60 {
+            checker.check::<()>(Err(FieldError::new(
+                "minimum_notice_minutes",
+                "must be shorter than the booking horizon",
+            )));
+        }
         checker.finish()?;
         Ok(next)
     }
@@ -184,5 +191,11 @@ mod tests {
             OnlineSettingsInput { horizon_days: Some(0), minimum_notice_minutes: Some(99_999), ..Default::default() };
         let fields: Vec<String> = settings.apply(&bad).unwrap_err().into_iter().map(|error| error.field).collect();
         assert_eq!(fields, ["minimum_notice_minutes", "horizon_days"]);
+        let notice_past_horizon = OnlineSettingsInput {
+            horizon_days: Some(2),
+            minimum_notice_minutes: Some(2 * 24 * 60),
+            ..Default::default()
+        };
+        assert_eq!(settings.apply(&notice_past_horizon).unwrap_err()[0].field, "minimum_notice_minutes");
     }
 }

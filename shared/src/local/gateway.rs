@@ -41,6 +41,7 @@ pub fn router(gateway: Gateway) -> axum::Router {
     axum::Router::new()
         .route("/_local/outbox", axum::routing::get(outbox))
         .route("/_local/clock", axum::routing::post(advance_clock))
+        .route("/_local/referral-uploads/{*key}", axum::routing::put(referral_upload))
         .fallback(serve)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(gateway)
@@ -256,6 +257,32 @@ async fn outbox(State(gateway): State<Gateway>) -> Response {
     match list_outbox(gateway.app.state.store.as_ref()).await {
         Ok(messages) => axum::Json(json!({"messages": messages})).into_response(),
         Err(error) => to_axum(Problem::from(error).into_response()),
+    }
+}
+
+/// The local stand-in for an S3 presigned PUT of a referral.
+async fn referral_upload(
+    State(gateway): State<Gateway>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use crate::files::embedded::UploadRefused;
+    let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
+    let token = query.get("token").map(String::as_str).unwrap_or("");
+    match gateway.app.files.accept_upload(&key, token, content_type, &body, gateway.clock.now()) {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(UploadRefused::BadToken) => {
+            to_axum(Problem::forbidden("the upload link is invalid or expired").into_response())
+        }
+        Err(UploadRefused::Mismatch(field)) => {
+            to_axum(Problem::malformed(field, "does not match the signed upload").into_response())
+        }
+        Err(UploadRefused::Storage(cause)) => {
+            tracing::error!(%cause, "referral not stored");
+            to_axum(Problem::unavailable().into_response())
+        }
     }
 }
 

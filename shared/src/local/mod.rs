@@ -110,7 +110,7 @@ pub async fn start_over(
         listener.local_addr().map_err(|error| StartError::Bind { port: options.port, cause: error.to_string() })?;
     let settings =
         Settings { public_base_url: format!("http://{address}"), public_rate_limit: options.public_rate_limit };
-    let app = Arc::new(EmbeddedApp::over(store, clock.clone(), settings));
+    let app = Arc::new(EmbeddedApp::over(store, &options.data_dir, clock.clone(), settings)?);
     seed::seed_demo_clinic(&app.state).await?;
     let timer =
         tokio::spawn(app.scheduler.clone().run_timer(Arc::new(AppRunner(app.state.clone())), options.scheduler_tick));

@@ -106,6 +106,7 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
         advisory: Some("If you have chest pain or difficulty breathing, call 999 now. Do not book online.".into()),
         outcome_message: Some("Thank you. We have booked your appointment and look forward to seeing you.".into()),
         redirect_url: Some("https://clinic.example.com/".into()),
+        disable_referrals: Some(false),
         minimum_notice_minutes: Some(60),
         horizon_days: Some(60),
         ..Default::default()

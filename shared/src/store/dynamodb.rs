@@ -342,7 +342,11 @@ impl DynamoStore {
             .map(|write| transact_item(write, now).map(|item| with_table(item, &self.table)))
             .collect::<Result<Vec<_>, _>>()?;
         self.trips.add();
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        // A token makes the SDK's own retry of a committed-but-unanswered call a no-op, instead of
+        // a failed condition that would look like a lost race.
+        let token = uuid::Uuid::new_v4().to_string();
+        let result =
+            self.client.transact_write_items().set_transact_items(Some(items)).client_request_token(token).send().await;
         let Err(error) = result else { return Ok(()) };
         let service = error.into_service_error();
         if let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
@@ -449,6 +453,16 @@ impl Store for DynamoStore {
             Some(cursor) => {
                 let raw: HashMap<String, String> =
                     serde_json::from_slice(&cursor.decode()?).map_err(|_| StoreError::BadCursor)?;
+                // A cursor only continues the query it came from: never a way into another partition.
+                let mut expected = vec!["pk", "sk"];
+                if index_name.is_some() {
+                    expected.extend(["gsi1pk", "gsi1sk"]);
+                }
+                let own_partition = raw.get(pk_name).is_some_and(|value| *value == query.pk);
+                if raw.len() != expected.len() || !expected.iter().all(|name| raw.contains_key(*name)) || !own_partition
+                {
+                    return Err(StoreError::BadCursor);
+                }
                 Some(raw.into_iter().map(|(name, value)| (name, AttributeValue::S(value))).collect())
             }
             None => None,

@@ -205,6 +205,11 @@ impl Store for EmbeddedStore {
         };
         if let Some(cursor) = &query.cursor {
             let position = String::from_utf8(cursor.decode()?).map_err(|_| StoreError::BadCursor)?;
+            // A cursor only continues the query it came from: never a way into another partition.
+            let (low, high) = bounds(&query.pk, &query.range)?;
+            if position.as_str() < low.as_str() || position.as_str() > high.as_str() {
+                return Err(StoreError::BadCursor);
+            }
             if query.descending {
                 upper = Bound::Excluded(position);
             } else {

@@ -305,6 +305,9 @@ pub(crate) fn validate_transaction(writes: &[Write]) -> Result<(), StoreError> {
             writes.len()
         )));
     }
+    if writes.iter().any(|write| matches!(write, Write::Add { counters, .. } if counters.is_empty())) {
+        return Err(StoreError::InvalidTransaction("an add names no counter".into()));
+    }
     let mut seen = std::collections::HashSet::new();
     for write in writes {
         if !seen.insert(write.key()) {

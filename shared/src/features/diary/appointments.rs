@@ -25,8 +25,8 @@ use crate::http::request::{json_body, path_param, query_param};
 use crate::http::response::json;
 use crate::store::{Query, keys, query_all};
 
-/// An appointment as staff see it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+/// An appointment as staff see it (no `Debug`: it holds patient data).
+#[derive(Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AppointmentView {
     /// Identifier.
     pub id: String,
@@ -57,12 +57,14 @@ pub struct AppointmentView {
     pub patient_email: String,
     /// Staff notes.
     pub notes: Option<String>,
+    /// The referral the patient attached, if any (stored under `referrals/{clinic}/{id}`).
+    pub referral: Option<crate::domain::referral::Referral>,
     /// Version, for the record.
     pub version: u64,
 }
 
 /// A day of the diary.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DiaryDay {
     /// The local day.
     pub date: String,
@@ -89,6 +91,7 @@ fn view(appointment: &Appointment, version: u64, clinic: &Clinic) -> Appointment
         patient_mobile: appointment.patient.mobile.as_str().to_owned(),
         patient_email: appointment.patient.email.as_str().to_owned(),
         notes: appointment.notes.clone(),
+        referral: appointment.referral.clone(),
         version,
     }
 }
@@ -178,7 +181,11 @@ pub struct StaffBookingInput {
     pub notes: Option<String>,
 }
 
-fn on_grid(field: &str, at: Timestamp) -> Result<Timestamp, FieldError> {
+fn on_grid(field: &str, at: Timestamp, now: Timestamp) -> Result<Timestamp, FieldError> {
+    let year = SignedDuration::from_hours(24 * 366);
+    if at < now - year || at > now + year * 3 {
+        return Err(FieldError::new(field, "must be within a year before and three years after today"));
+    }
     if at.as_second().rem_euclid(UNIT_MINUTES * 60) == 0 && at.subsec_nanosecond() == 0 {
         Ok(at)
     } else {
@@ -213,7 +220,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     let booking_type_id = checker.check(BookingTypeId::parse("booking_type_id", &input.booking_type_id));
     let provider_id = checker.check(ProviderId::parse("provider_id", &input.provider_id));
     let location_id = checker.check(LocationId::parse("location_id", &input.location_id));
-    let starts_at = checker.check(on_grid("starts_at", input.starts_at));
+    let starts_at = checker.check(on_grid("starts_at", input.starts_at, state.clock.now()));
     let patient = match PatientDetails::parse(&input.patient, today, "patient.") {
         Ok(patient) => Some(patient),
         Err(errors) => {
@@ -258,6 +265,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
         channel: Channel::Staff,
         status: AppointmentStatus::Booked,
         notes,
+        referral: None,
         created_at: now,
         updated_at: now,
     };
@@ -296,7 +304,7 @@ pub async fn update(state: &AppState, request: &Request) -> Result<Response<Body
     let mut checker = Checker::default();
     let mut next = current.appointment.clone();
     if let Some(at) = change.starts_at
-        && let Some(at) = checker.check(on_grid("starts_at", at))
+        && let Some(at) = checker.check(on_grid("starts_at", at, state.clock.now()))
     {
         next.starts_at = at;
     }

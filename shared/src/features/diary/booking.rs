@@ -207,13 +207,22 @@ pub async fn rewrite(
         Err(error) => return Err(error.into()),
     }
     tracing::info!(appointment_id = %next.id, action, "appointment rewritten");
-    let fact = if next.status == AppointmentStatus::Cancelled && current.appointment.status == AppointmentStatus::Booked
-    {
-        Fact::AppointmentCancelled { appointment_id: next.id.clone(), channel: next.channel }
-    } else {
-        Fact::AppointmentMoved { appointment_id: next.id.clone() }
-    };
-    announce(state, clinic, fact, now).await;
+    let cancelled =
+        next.status == AppointmentStatus::Cancelled && current.appointment.status == AppointmentStatus::Booked;
+    let moved = next.starts_at != current.appointment.starts_at
+        || next.provider_id != current.appointment.provider_id
+        || next.location_id != current.appointment.location_id;
+    if cancelled {
+        announce(
+            state,
+            clinic,
+            Fact::AppointmentCancelled { appointment_id: next.id.clone(), channel: next.channel },
+            now,
+        )
+        .await;
+    } else if moved {
+        announce(state, clinic, Fact::AppointmentMoved { appointment_id: next.id.clone() }, now).await;
+    }
     Ok(())
 }
 

@@ -11,13 +11,16 @@ use crate::domain::appointment::Appointment;
 use crate::domain::clinic::ClinicId;
 use crate::domain::diary::date;
 use crate::domain::patient::{PatientDetails, PatientInput};
+use crate::domain::referral::{Referral, ReferralId, ReferralUpload, ReferralUploadInput, accept_stored};
 use crate::domain::validation::{Checker, FieldError};
 use crate::features::catalog::public::{PublicSnapshot, snapshot};
 use crate::features::diary::booking::{self, BookingError};
 use crate::features::rate_limit::check_public;
+use crate::files::{UploadTarget, referral_key};
 use crate::http::Problem;
 use crate::http::request::{json_body, path_param, query_param};
 use crate::http::response::json;
+use crate::store::keys;
 
 /// Most days one availability request may span.
 const MAX_DAYS: i64 = 62;
@@ -92,6 +95,9 @@ pub struct BookingInput {
     /// The patient ticked the up-front advisory (required when the clinic has one).
     #[serde(default)]
     pub advisory_accepted: bool,
+    /// A referral uploaded through `referral-uploads` (when the clinic accepts referrals).
+    #[serde(default)]
+    pub referral_upload_id: Option<String>,
 }
 
 /// What a patient sees after booking.
@@ -144,6 +150,55 @@ pub fn confirmation(snapshot: &PublicSnapshot, appointment: &Appointment) -> Boo
     }
 }
 
+/// The referral as stored, checked to be an accepted type and size.
+async fn stored_referral(state: &AppState, clinic: &ClinicId, id: ReferralId) -> Result<Referral, Problem> {
+    let stored = state.files.describe(&referral_key(clinic, &id)).await.map_err(|error| {
+        tracing::error!(%error, "referral storage unavailable");
+        Problem::unavailable()
+    })?;
+    let stored = stored.ok_or_else(|| {
+        Problem::invalid(vec![FieldError::new("referral_upload_id", "no file was uploaded for this id")])
+    })?;
+    accept_stored(id, &stored.content_type, stored.size_bytes).map_err(|error| Problem::invalid(vec![error]))
+}
+
+/// How long a referral upload link works.
+const UPLOAD_MINUTES: i64 = 15;
+
+/// The answer to a referral upload request.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReferralUploadView {
+    /// Send this as `referral_upload_id` when booking.
+    pub upload_id: String,
+    /// Where and how to upload the file.
+    pub upload: UploadTarget,
+}
+
+/// `POST /public/clinics/{clinicId}/referral-uploads`: a signed URL to upload one referral.
+#[tracing::instrument(skip_all)]
+pub async fn create_referral_upload(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = path_param(request, "clinicId", ClinicId::parse)?;
+    check_public(state, request).await?;
+    let input: ReferralUploadInput = json_body(request)?;
+    let snapshot = snapshot(state.store.as_ref(), &clinic).await?;
+    if snapshot.clinic.settings.disable_referrals {
+        return Err(Problem::not_found("this clinic does not accept referrals online"));
+    }
+    let upload = ReferralUpload::parse(&input).map_err(Problem::invalid)?;
+    let id = ReferralId::random();
+    let now = state.clock.now();
+    let expires_at = now + jiff::SignedDuration::from_mins(UPLOAD_MINUTES);
+    let target = state
+        .files
+        .upload_target(&referral_key(&clinic, &id), upload.content_type, upload.size_bytes, now, expires_at)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "referral storage unavailable");
+            Problem::unavailable()
+        })?;
+    json(StatusCode::CREATED, &ReferralUploadView { upload_id: id.to_string(), upload: target })
+}
+
 /// Checks an `Idempotency-Key`: 1 to 100 characters of letters, digits, `-` and `_`.
 pub fn idempotency_key(raw: &str) -> Result<String, FieldError> {
     let valid = !raw.is_empty()
@@ -174,11 +229,21 @@ pub fn validate(
     if snapshot.clinic.settings.advisory.is_some() && !input.advisory_accepted {
         errors.push(FieldError::new("advisory_accepted", "the advisory must be read and ticked"));
     }
+    let referral = match input.referral_upload_id.as_deref() {
+        Some(_) if snapshot.clinic.settings.disable_referrals => {
+            errors.push(FieldError::new("referral_upload_id", "this clinic does not accept referrals online"));
+            None
+        }
+        Some(raw) => ReferralId::parse("referral_upload_id", raw).map_err(|error| errors.push(error)).ok(),
+        None => None,
+    };
     let today = now.to_zoned(zone).date();
     let patient = PatientDetails::parse(&input.patient, today, "patient.").map_err(|found| errors.extend(found)).ok();
     match (selection, patient) {
         (Some(selection), Some(patient)) if errors.is_empty() => {
-            Ok(BookingRequest { selection, starts_at: input.starts_at, patient, idempotency })
+            // The referral is checked against storage by the caller; the id is carried for it.
+            let referral = referral.map(|id| Referral { id, content_type: String::new(), size_bytes: 0 });
+            Ok(BookingRequest { selection, starts_at: input.starts_at, patient, idempotency, referral })
         }
         _ => Err(errors),
     }
@@ -204,7 +269,25 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     };
     let input: BookingInput = json_body(request)?;
     let snapshot = snapshot(state.store.as_ref(), &clinic).await?;
-    let booking_request = validate(&snapshot, &input, state.clock.now(), idempotency).map_err(Problem::invalid)?;
+    let mut booking_request = match validate(&snapshot, &input, state.clock.now(), idempotency.clone()) {
+        Ok(valid) => valid,
+        Err(errors) => {
+            // A retry of a booking that went through may no longer validate (the time is now
+            // too close, say): the key still answers with the booking it made.
+            if let Some((key, print)) = &idempotency
+                && let Some(item) = state.store.get(&keys::idempotency(&clinic, key)).await?
+                && let Ok(record) = item.record::<booking::IdempotencyRecord>()
+                && record.fingerprint == *print
+                && let Some(stored) = booking::load(state.store.as_ref(), &clinic, &record.appointment_id).await?
+            {
+                return json(StatusCode::OK, &confirmation(&snapshot, &stored.appointment));
+            }
+            return Err(Problem::invalid(errors));
+        }
+    };
+    if let Some(claimed) = booking_request.referral.take() {
+        booking_request.referral = Some(stored_referral(state, &clinic, claimed.id).await?);
+    }
     match offer::book(state, &clinic, &snapshot, booking_request).await {
         Ok(Booked::New(appointment)) => json(StatusCode::CREATED, &confirmation(&snapshot, &appointment)),
         Ok(Booked::Replayed(id)) => {

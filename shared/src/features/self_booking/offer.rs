@@ -164,6 +164,8 @@ pub struct BookingRequest {
     pub patient: PatientDetails,
     /// Idempotency key and request fingerprint.
     pub idempotency: Option<(String, String)>,
+    /// The attached referral, checked against what was stored.
+    pub referral: Option<crate::domain::referral::Referral>,
 }
 
 /// How a booking attempt ended.
@@ -225,6 +227,7 @@ pub async fn book(
             channel: Channel::Online,
             status: AppointmentStatus::Booked,
             notes: None,
+            referral: request.referral.clone(),
             created_at: now,
             updated_at: now,
         };

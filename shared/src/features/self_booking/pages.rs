@@ -472,7 +472,7 @@ async fn time_page(
     let path = clinic_path(clinic);
     let zone = offer::zone(snapshot);
     let (first, last) = offer::window(snapshot, state.clock.now()).days(&zone);
-    let from = steps.day.as_deref().and_then(|raw| raw.parse::<Date>().ok()).unwrap_or(first).clamp(first, last);
+    let from = steps.day.as_deref().and_then(|raw| raw.parse::<Date>().ok()).unwrap_or(first).min(last).max(first);
     let to = from.checked_add((DAYS_SHOWN - 1).days()).unwrap_or(from).min(last);
     let slots = offer::free_slots(state, clinic, snapshot, selection, from, to, 5000).await?;
     let mut by_day: BTreeMap<Date, Vec<Timestamp>> = BTreeMap::new();
@@ -523,8 +523,8 @@ async fn time_page(
     html_response(status, page_shell(lang, &title, &path, steps, body))
 }
 
-/// The details form as posted.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The details form as posted (no `Debug`: it holds patient data).
+#[derive(Clone, Default, Deserialize)]
 struct BookingForm {
     #[serde(rename = "type", default)]
     booking_type: String,
@@ -691,10 +691,22 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
             email: form.email.clone(),
         },
         advisory_accepted: form.advisory.is_some(),
+        referral_upload_id: None,
     };
-    let fingerprint = offer::fingerprint(
-        format!("{}|{}|{}|{}", form.booking_type, form.provider, form.location, form.time).as_bytes(),
-    );
+    // Every field the patient typed or chose, so a changed form under the same key is not a replay.
+    let fields = [
+        form.booking_type.as_str(),
+        &form.provider,
+        &form.location,
+        &form.time,
+        &form.first_name,
+        &form.last_name,
+        &form.date_of_birth,
+        &form.mobile,
+        &form.email,
+        form.advisory.as_deref().unwrap_or(""),
+    ];
+    let fingerprint = offer::fingerprint(fields.join("\u{1f}").as_bytes());
     let validated = api::validate(&snapshot, &input, state.clock.now(), key.map(|key| (key, fingerprint)));
     let request_to_book = match validated {
         Ok(valid) if errors.is_empty() => valid,
