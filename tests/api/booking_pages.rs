@@ -120,3 +120,57 @@ async fn pages_carry_a_strict_content_security_policy_and_a_language() {
         .unwrap();
     assert!(garbage.status().is_client_error(), "{}", garbage.status());
 }
+
+#[tokio::test]
+async fn the_booking_form_carries_a_referral_file_and_refuses_other_files() {
+    let app = TestApp::spawn().await;
+    let demo = super::self_booking::demo(&app).await;
+    let slots = super::self_booking::slots(&app, &format!("booking_type_id={}", demo.gp15)).await;
+    let form = |time: &str, file_type: &str, file: &[u8], key: &str| {
+        let mut body = Vec::new();
+        let boundary = "XBOUNDARYX";
+        for (name, value) in [
+            ("type", demo.gp15.as_str()),
+            ("provider", "any"),
+            ("location", "any"),
+            ("time", time),
+            ("first_name", "Pat"),
+            ("last_name", "Example"),
+            ("date_of_birth", "1980-05-17"),
+            ("mobile", "+447700900123"),
+            ("email", "pat@example.com"),
+            ("advisory", "yes"),
+            ("idempotency_key", key),
+            ("lang", "en"),
+        ] {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .into_bytes(),
+            );
+        }
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"referral\"; filename=\"letter\"\r\nContent-Type: {file_type}\r\n\r\n").into_bytes());
+        body.extend_from_slice(file);
+        body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+        body
+    };
+    let post = |body: Vec<u8>| {
+        app.client
+            .post(app.url("/book/demo"))
+            .header("content-type", "multipart/form-data; boundary=XBOUNDARYX")
+            .body(body)
+            .send()
+    };
+    let refused = post(form(slots[0]["starts_at"].as_str().unwrap(), "text/html", b"<script>", "k1")).await.unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(refused.text().await.unwrap().contains("referral-error"));
+    let png = b"\x89PNG\r\n\x1a\nreferral";
+    let booked = post(form(slots[0]["starts_at"].as_str().unwrap(), "image/png", png, "k2")).await.unwrap();
+    assert_eq!(booked.status().as_u16(), 201);
+    let day = &slots[0]["local_start"].as_str().unwrap()[..10];
+    let diary = app.get(&format!("/admin/clinics/demo/appointments?date={day}"), Some(&app.demo_admin())).await;
+    let referral = &diary.body["items"][0]["referral"];
+    assert_eq!(
+        (referral["content_type"].as_str(), referral["size_bytes"].as_u64()),
+        (Some("image/png"), Some(png.len() as u64))
+    );
+}

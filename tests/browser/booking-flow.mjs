@@ -111,6 +111,7 @@ try {
 
     await page.fill('#mobile', '+447700900123');
     await page.check('#advisory');
+    await page.setInputFiles('#referral', { name: 'referral.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 referral') });
     const [confirmed] = await Promise.all([page.waitForNavigation(), page.click('button.primary')]);
     assert(confirmed.status() === 201, `confirm answered ${confirmed.status()}`);
     assert((await page.textContent('h1')).includes('Your appointment is booked'), 'outcome page missing');
@@ -126,7 +127,9 @@ try {
     const date = `${day[3]}-${String(months.indexOf(day[2]) + 1).padStart(2, '0')}-${day[1].padStart(2, '0')}`;
     const diary = await fetch(`${base}/admin/clinics/demo/appointments?date=${date}`, { headers: { authorization: `Bearer ${token}` } });
     const items = (await diary.json()).items;
-    assert(items.some((item) => item.channel === 'online' && item.patient_email === 'pat@example.com'), 'the booking is not in the diary marked online');
+    const booked = items.find((item) => item.channel === 'online' && item.patient_email === 'pat@example.com');
+    assert(booked, 'the booking is not in the diary marked online');
+    assert(booked.referral && booked.referral.content_type === 'application/pdf' && booked.referral.size_bytes === 17, 'the referral is not attached');
   });
 
   await check('the pages speak French to a French browser, with a switch back to English', async () => {

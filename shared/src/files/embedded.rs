@@ -98,11 +98,15 @@ impl EmbeddedReferralFiles {
         if body.len() as u64 != claims.size {
             return Err(UploadRefused::Mismatch("content-length"));
         }
-        let path = self.path(key).map_err(|error| UploadRefused::Storage(error.0))?;
-        std::fs::write(&path, body).map_err(|error| UploadRefused::Storage(error.to_string()))?;
-        let meta = serde_json::to_vec(&Meta { size_bytes: claims.size, content_type: claims.content_type })
-            .map_err(|error| UploadRefused::Storage(error.to_string()))?;
-        std::fs::write(path.with_extension("meta"), meta).map_err(|error| UploadRefused::Storage(error.to_string()))
+        self.write(key, &claims.content_type, body).map_err(|error| UploadRefused::Storage(error.0))
+    }
+
+    fn write(&self, key: &str, content_type: &str, body: &[u8]) -> Result<(), FilesError> {
+        let path = self.path(key)?;
+        std::fs::write(&path, body).map_err(|error| FilesError(error.to_string()))?;
+        let meta = serde_json::to_vec(&Meta { size_bytes: body.len() as u64, content_type: content_type.to_owned() })
+            .map_err(|error| FilesError(error.to_string()))?;
+        std::fs::write(path.with_extension("meta"), meta).map_err(|error| FilesError(error.to_string()))
     }
 }
 
@@ -134,6 +138,10 @@ impl ReferralFiles for EmbeddedReferralFiles {
             headers,
             expires_at,
         })
+    }
+
+    async fn put(&self, key: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), FilesError> {
+        self.write(key, content_type, &bytes)
     }
 
     async fn describe(&self, key: &str) -> Result<Option<StoredFile>, FilesError> {

@@ -51,6 +51,8 @@ pub trait ReferralFiles: Send + Sync {
     ) -> Result<UploadTarget, FilesError>;
     /// What is stored under `key`, if anything.
     async fn describe(&self, key: &str) -> Result<Option<StoredFile>, FilesError>;
+    /// Stores a file the server received itself (the booking pages' form upload).
+    async fn put(&self, key: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), FilesError>;
 }
 
 /// The storage key of a clinic's referral upload: the clinic is part of it, so one clinic's

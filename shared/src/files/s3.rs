@@ -54,6 +54,19 @@ impl ReferralFiles for S3ReferralFiles {
         Ok(UploadTarget { url: presigned.uri().to_owned(), method: "PUT".into(), headers, expires_at })
     }
 
+    async fn put(&self, key: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), FilesError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(bytes.into())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| unavailable(aws_sdk_s3::error::DisplayErrorContext(error)))
+    }
+
     async fn describe(&self, key: &str) -> Result<Option<StoredFile>, FilesError> {
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {
             Ok(head) => Ok(Some(StoredFile {

@@ -22,8 +22,8 @@ use crate::messages::outbox::list_outbox;
 use crate::routes::{Access, ROUTES, Route, handle};
 
 /// Most bytes of a request body the local gateway takes (API Gateway's payload limit is larger;
-/// every route refuses more than 64 KiB itself).
-const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+/// JSON routes refuse more than 64 KiB themselves, the booking form more than its referral limit).
+const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 
 /// What the gateway needs.
 #[derive(Clone)]

@@ -18,10 +18,12 @@ use crate::app::AppState;
 use crate::domain::availability::OfferedSlot;
 use crate::domain::clinic::ClinicId;
 use crate::domain::patient::PatientInput;
+use crate::domain::referral::{Referral, ReferralId, ReferralUpload, ReferralUploadInput};
 use crate::domain::validation::FieldError;
 use crate::features::catalog::public::{PublicSnapshot, SnapshotError, snapshot};
 use crate::features::diary::booking::{self, BookingError};
 use crate::features::rate_limit::check_public;
+use crate::files::referral_key;
 use crate::http::Problem;
 use crate::http::request::{path_param, query_param};
 
@@ -90,6 +92,8 @@ struct Texts {
     mobile_hint: &'static str,
     email: &'static str,
     advisory_tick: &'static str,
+    referral: &'static str,
+    referral_rules: &'static str,
     confirm: &'static str,
     summary: &'static str,
     what: &'static str,
@@ -130,6 +134,8 @@ const EN: Texts = Texts {
     mobile_hint: "In international form, for example +447700900123",
     email: "Email address",
     advisory_tick: "I have read the information above",
+    referral: "Referral letter (optional)",
+    referral_rules: "A PDF, JPEG or PNG file of at most 5 MB",
     confirm: "Confirm booking",
     summary: "Your choice",
     what: "Appointment",
@@ -183,6 +189,8 @@ const FR: Texts = Texts {
     mobile_hint: "Au format international, par exemple +447700900123",
     email: "Adresse e-mail",
     advisory_tick: "J'ai lu les informations ci-dessus",
+    referral: "Lettre d'orientation (facultatif)",
+    referral_rules: "Un fichier PDF, JPEG ou PNG de 5 Mo au plus",
     confirm: "Confirmer le rendez-vous",
     summary: "Votre choix",
     what: "Rendez-vous",
@@ -523,6 +531,55 @@ async fn time_page(
     html_response(status, page_shell(lang, &title, &path, steps, body))
 }
 
+/// A file posted with the booking form.
+struct Attachment {
+    content_type: String,
+    bytes: Vec<u8>,
+}
+
+/// Most bytes a booking form may carry (a referral of 5 MiB and the fields).
+const MAX_FORM_BYTES: usize = 6 * 1024 * 1024;
+
+/// Reads the booking form: URL-encoded, or multipart when it carries a referral file.
+async fn read_form(request: &Request) -> Result<(BookingForm, Option<Attachment>), Problem> {
+    let bytes: Vec<u8> = match request.body() {
+        Body::Text(text) => text.as_bytes().to_vec(),
+        Body::Binary(bytes) => bytes.clone(),
+        _ => Vec::new(),
+    };
+    let content_type =
+        request.headers().get(http::header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
+    let Ok(boundary) = multer::parse_boundary(content_type) else {
+        if bytes.len() > crate::http::problem::MAX_BODY_BYTES {
+            return Err(Problem::too_large());
+        }
+        let form =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| Problem::malformed("body", "is not a booking form"))?;
+        return Ok((form, None));
+    };
+    if bytes.len() > MAX_FORM_BYTES {
+        return Err(Problem::too_large());
+    }
+    let malformed = |_| Problem::malformed("body", "is not a booking form");
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(axum::body::Bytes::from(bytes)) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut fields = serde_json::Map::new();
+    let mut attachment = None;
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "referral" {
+            let content_type = field.content_type().map(|mime| mime.essence_str().to_owned()).unwrap_or_default();
+            let bytes = field.bytes().await.map_err(malformed)?.to_vec();
+            attachment = Some(Attachment { content_type, bytes });
+        } else if !name.is_empty() {
+            fields.insert(name, serde_json::Value::String(field.text().await.map_err(malformed)?));
+        }
+    }
+    let form = serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|_| Problem::malformed("body", "is not a booking form"))?;
+    Ok((form, attachment))
+}
+
 /// The details form as posted (no `Debug`: it holds patient data).
 #[derive(Clone, Default, Deserialize)]
 struct BookingForm {
@@ -601,7 +658,7 @@ fn details_page(
                 ul { @for error in errors { li { (error.field) ": " (error.message) } } }
             }
         }
-        form method="post" action=(path) {
+        form method="post" action=(path) enctype=[(!snapshot.clinic.settings.disable_referrals).then_some("multipart/form-data")] {
             h2 { (t.step_details) }
             input type="hidden" name="type" value=(form.booking_type);
             input type="hidden" name="provider" value=(form.provider);
@@ -623,6 +680,12 @@ fn details_page(
                     " " (t.advisory_tick)
                 }
             }
+            @if !snapshot.clinic.settings.disable_referrals {
+                label for="referral" { (t.referral) }
+                span.hint id="referral-hint" { (t.referral_rules) }
+                @if let Some(error) = error_for("referral") { span.error id="referral-error" { (error) } }
+                input type="file" id="referral" name="referral" accept="application/pdf,image/jpeg,image/png" aria-describedby="referral-hint";
+            }
             button.primary type="submit" { (t.confirm) }
         }
     };
@@ -634,16 +697,7 @@ fn details_page(
 pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = path_param(request, "clinicId", ClinicId::parse)?;
     check_public(state, request).await?;
-    let bytes: &[u8] = match request.body() {
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => &[],
-    };
-    if bytes.len() > crate::http::problem::MAX_BODY_BYTES {
-        return Err(Problem::too_large());
-    }
-    let form: BookingForm =
-        serde_urlencoded::from_bytes(bytes).map_err(|_| Problem::malformed("body", "is not a booking form"))?;
+    let (form, attachment) = read_form(request).await?;
     let lang = Lang::of(request, form.lang.as_deref());
     let path = clinic_path(&clinic);
     let snapshot = match snapshot(state.store.as_ref(), &clinic).await {
@@ -706,9 +760,25 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
         &form.email,
         form.advisory.as_deref().unwrap_or(""),
     ];
-    let fingerprint = offer::fingerprint(fields.join("\u{1f}").as_bytes());
+    let file_size = attachment.as_ref().map_or(0, |file| file.bytes.len()).to_string();
+    let fingerprint = offer::fingerprint([fields.join("\u{1f}"), file_size].join("\u{1f}").as_bytes());
     let validated = api::validate(&snapshot, &input, state.clock.now(), key.map(|key| (key, fingerprint)));
-    let request_to_book = match validated {
+    let attachment = attachment.filter(|file| !file.bytes.is_empty());
+    let upload = match &attachment {
+        Some(file) if !snapshot.clinic.settings.disable_referrals => {
+            let input =
+                ReferralUploadInput { content_type: file.content_type.clone(), size_bytes: file.bytes.len() as u64 };
+            match ReferralUpload::parse(&input) {
+                Ok(upload) => Some(upload),
+                Err(_) => {
+                    errors.push(FieldError::new("referral", texts(lang).referral_rules));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let mut request_to_book = match validated {
         Ok(valid) if errors.is_empty() => valid,
         Ok(_) => {
             return details_page(
@@ -738,6 +808,15 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
             );
         }
     };
+    if let (Some(upload), Some(file)) = (upload, attachment) {
+        let id = ReferralId::random();
+        state.files.put(&referral_key(&clinic, &id), upload.content_type, file.bytes).await.map_err(|error| {
+            tracing::error!(%error, "referral not stored");
+            Problem::unavailable()
+        })?;
+        request_to_book.referral =
+            Some(Referral { id, content_type: upload.content_type.to_owned(), size_bytes: upload.size_bytes });
+    }
     let appointment = match offer::book(state, &clinic, &snapshot, request_to_book).await {
         Ok(Booked::New(appointment)) => *appointment,
         Ok(Booked::Replayed(id)) => {
