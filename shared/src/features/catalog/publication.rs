@@ -151,8 +151,10 @@ pub async fn publish_dataset(state: &AppState, clinic: &ClinicId) -> Result<usiz
     Ok(count)
 }
 
-/// Removes every public item but the gate (which the switch-off transaction already removed).
-pub async fn clear_dataset(state: &AppState, clinic: &ClinicId) -> Result<usize, StoreError> {
+/// Removes every public item but the gate (which the switch-off transaction already removed),
+/// each chunk conditional on the settings still being at `off_version`, so a late clean-up
+/// cannot remove what a quick switch back on has just published.
+pub async fn clear_dataset(state: &AppState, clinic: &ClinicId, off_version: u64) -> Result<usize, StoreError> {
     let items = query_all(state.store.as_ref(), Query::prefix(keys::public_partition(clinic), "").limit(1000)).await?;
     let writes: Vec<Write> = items
         .into_iter()
@@ -160,8 +162,10 @@ pub async fn clear_dataset(state: &AppState, clinic: &ClinicId) -> Result<usize,
         .map(|item| Write::Delete { key: item.key, condition: Condition::Always })
         .collect();
     let count = writes.len();
-    for chunk in writes.chunks(crate::store::MAX_TRANSACTION_WRITES) {
-        state.store.transact(chunk.to_vec()).await?;
+    for chunk in writes.chunks(crate::store::MAX_TRANSACTION_WRITES - 1) {
+        let mut chunk = chunk.to_vec();
+        chunk.push(Write::Check { key: keys::online_settings(clinic), condition: Condition::VersionIs(off_version) });
+        state.store.transact(chunk).await?;
     }
     Ok(count)
 }

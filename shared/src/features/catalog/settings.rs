@@ -103,7 +103,7 @@ pub async fn change_settings(
     }
     if was && !is {
         // Nothing is served from here on (the gate is gone); the rest is housekeeping.
-        if let Err(error) = clear_dataset(state, clinic_id).await {
+        if let Err(error) = clear_dataset(state, clinic_id, version).await {
             tracing::error!(%error, "public items left behind after online booking was switched off");
         }
     }
