@@ -187,8 +187,8 @@ async fn public_booking_figures(state: &AppState) -> Vec<Figure> {
         .as_array()
         .expect("types")
         .iter()
-        .find(|bt| bt["duration_minutes"] == 15)
-        .expect("a 15-minute type")["id"]
+        .find(|bt| bt["name"] == "GP consultation (15 minutes)")
+        .expect("the demo GP type")["id"]
         .as_str()
         .expect("id")
         .to_owned();

@@ -780,32 +780,12 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
     };
     let mut request_to_book = match validated {
         Ok(valid) if errors.is_empty() => valid,
-        Ok(_) => {
-            return details_page(
-                &snapshot,
-                &selection,
-                &steps,
-                &form,
-                lang,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &zone,
-                &path,
-            );
-        }
-        Err(found) => {
-            errors.extend(found);
-            return details_page(
-                &snapshot,
-                &selection,
-                &steps,
-                &form,
-                lang,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &zone,
-                &path,
-            );
+        other => {
+            if let Err(found) = other {
+                errors.extend(found);
+            }
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return details_page(&snapshot, &selection, &steps, &form, lang, &errors, status, &zone, &path);
         }
     };
     if let (Some(upload), Some(file)) = (upload, attachment) {
