@@ -72,11 +72,14 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .endpoint_url(endpoint())
         .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
         // One moto serves every test at once, one request at a time: give callers room to wait.
+        // Connection attempts are retried; a slow answer is waited for, not retried: moto ignores
+        // ClientRequestToken, so a retried transaction that had committed would fail its own
+        // conditions (DynamoDB answers such a retry with success).
         .retry_config(RetryConfig::standard().with_max_attempts(10).with_initial_backoff(Duration::from_millis(50)))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(10))
-                .read_timeout(Duration::from_secs(30))
+                .read_timeout(Duration::from_secs(600))
                 .build(),
         )
         .load()
