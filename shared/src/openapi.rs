@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use crate::domain::booking_link::BroadcastRuleInput;
 use crate::domain::booking_type::{BookingType, BookingTypeChange, NewBookingTypeInput};
 use crate::domain::clinic::ClinicProfileInput;
 use crate::domain::diary::{BlockInput, DiaryBlock, DiaryTemplate, TemplateInput};
@@ -12,6 +13,9 @@ use crate::domain::online_settings::OnlineSettingsInput;
 use crate::domain::provider::{Provider, ProviderInput};
 use crate::domain::referral::ReferralUploadInput;
 use crate::features::activity::ActivityReport;
+use crate::features::booking_links::admin::{
+    BroadcastRuleList, BroadcastRuleView, InboxList, LinkHistory, LinkSent, LinkView, SendLinkInput,
+};
 use crate::features::catalog::admin::{HistoryPage, ScheduledChange, UpdateBookingTypeInput};
 use crate::features::catalog::public::PublicCatalog;
 use crate::features::catalog::settings::OnlineSettingsView;
@@ -76,6 +80,14 @@ fn components() -> Map<String, Value> {
     add::<BookingConfirmation>(&mut schemas);
     add::<ReferralUploadInput>(&mut schemas);
     add::<ReferralUploadView>(&mut schemas);
+    add::<BroadcastRuleInput>(&mut schemas);
+    add::<BroadcastRuleView>(&mut schemas);
+    add::<BroadcastRuleList>(&mut schemas);
+    add::<SendLinkInput>(&mut schemas);
+    add::<LinkSent>(&mut schemas);
+    add::<LinkView>(&mut schemas);
+    add::<LinkHistory>(&mut schemas);
+    add::<InboxList>(&mut schemas);
     for (page, item) in [("BookingTypePage", "BookingType"), ("LocationPage", "Location"), ("ProviderPage", "Provider")]
     {
         schemas.insert(page.into(), page_of(item));
@@ -240,6 +252,66 @@ fn operation(endpoint: Endpoint) -> Operation {
         Endpoint::SubmitBookingPage => {
             op("Confirm a booking from the details form (HTML)", Form, &[(201, Html), (409, Html), (422, Html)], &[])
         }
+        Endpoint::CreateBroadcastRule => op(
+            "Create a broadcast rule: what a booking link books and what its pages and SMS say",
+            Json("BroadcastRuleInput"),
+            &[(201, Json("BroadcastRuleView"))],
+            &[],
+        ),
+        Endpoint::ListBroadcastRules => op(
+            "List broadcast rules by title",
+            None,
+            &[(200, Json("BroadcastRuleList"))],
+            &[("search", "Only rules whose title contains this text (any case)")],
+        ),
+        Endpoint::ReplaceBroadcastRule => {
+            op("Replace a broadcast rule", Json("BroadcastRuleInput"), &[(200, Json("BroadcastRuleView"))], &[])
+        }
+        Endpoint::SendBookingLink => op(
+            "Create a single-use booking link and text it to the patient; the answer shows the URL once",
+            Json("SendLinkInput"),
+            &[(201, Json("LinkSent"))],
+            &[],
+        ),
+        Endpoint::ExpireBookingLink => {
+            op("Expire an unused booking link (the patient phoned instead)", None, &[(200, Json("LinkView"))], &[])
+        }
+        Endpoint::DeleteBookingLink => op("Delete an unused booking link", None, &[(200, Json("LinkView"))], &[]),
+        Endpoint::PatientBookingLinks => op(
+            "A patient's booking links with their status history and the appointments they booked",
+            None,
+            &[(200, Json("LinkHistory"))],
+            &[],
+        ),
+        Endpoint::ProviderMessages => {
+            op("A provider's staff inbox (reschedules moved to them)", None, &[(200, Json("InboxList"))], &[])
+        }
+        Endpoint::BookingLinkPage => op(
+            "A booking link's pages (HTML): welcome, times, review; a used link shows its confirmation",
+            None,
+            &[(200, Html), (410, Html)],
+            &[
+                ("step", "`times` or `review`"),
+                ("day", "First day shown"),
+                ("time", "Chosen time"),
+                ("lang", "`en` or `fr`"),
+            ],
+        ),
+        Endpoint::ConfirmBookingLink => op(
+            "Book with a booking link (HTML); the link is used up in the same transaction",
+            Form,
+            &[(200, Html), (201, Html), (409, Html), (410, Html)],
+            &[],
+        ),
+        Endpoint::ManagePage => {
+            op("The manage link's verification page (HTML)", None, &[(200, Html), (403, Html)], &[])
+        }
+        Endpoint::SubmitManagePage => op(
+            "Verify (date of birth), then see or reschedule the appointment (HTML)",
+            Form,
+            &[(200, Html), (401, Html), (403, Html), (409, Html), (422, Html)],
+            &[],
+        ),
     }
 }
 
@@ -283,7 +355,7 @@ fn path_item_operation(route: &crate::routes::Route) -> Value {
     if route.access == Access::Admin {
         errors.extend([(401, "No valid admin token"), (403, "Token lacks this clinic or permission")]);
     }
-    if route.path.starts_with("/public/") || route.path.starts_with("/book/") {
+    if route.access == Access::Public && route.path != "/health" && route.path != "/openapi.json" {
         errors.push((429, "Too many requests from this address (see `Retry-After`)"));
     }
     if matches!(spec.request, Content::Json(_)) {

@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, Response};
 use tracing::Instrument;
 
 use crate::app::AppState;
-use crate::features::{activity, catalog, clinics, diary, meta, self_booking};
+use crate::features::{activity, booking_links, catalog, clinics, diary, meta, self_booking};
 use crate::http::Problem;
 use crate::http::request::{request_id, route_key};
 use crate::http::response::respond;
@@ -84,6 +84,30 @@ pub enum Endpoint {
     BookingPage,
     /// The booking pages' confirm form.
     SubmitBookingPage,
+    /// Create a broadcast rule (a kind of booking link).
+    CreateBroadcastRule,
+    /// List (search) broadcast rules.
+    ListBroadcastRules,
+    /// Replace a broadcast rule.
+    ReplaceBroadcastRule,
+    /// Send a booking link by SMS.
+    SendBookingLink,
+    /// Expire an unused booking link.
+    ExpireBookingLink,
+    /// Delete an unused booking link.
+    DeleteBookingLink,
+    /// A patient's booking-link history.
+    PatientBookingLinks,
+    /// A provider's staff inbox.
+    ProviderMessages,
+    /// A booking link's pages.
+    BookingLinkPage,
+    /// A booking link's confirm form.
+    ConfirmBookingLink,
+    /// The manage link's pages.
+    ManagePage,
+    /// The manage link's forms (verify, reschedule).
+    SubmitManagePage,
 }
 
 /// One route.
@@ -217,11 +241,61 @@ pub const ROUTES: &[Route] = &[
     ),
     route("GET", "/book/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::BookingPage),
     route("POST", "/book/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::SubmitBookingPage),
+    route(
+        "POST",
+        "/admin/clinics/{clinicId}/broadcast-rules",
+        LINKS_ADMIN,
+        Access::Admin,
+        Endpoint::CreateBroadcastRule,
+    ),
+    route("GET", "/admin/clinics/{clinicId}/broadcast-rules", LINKS_ADMIN, Access::Admin, Endpoint::ListBroadcastRules),
+    route(
+        "PUT",
+        "/admin/clinics/{clinicId}/broadcast-rules/{ruleId}",
+        LINKS_ADMIN,
+        Access::Admin,
+        Endpoint::ReplaceBroadcastRule,
+    ),
+    route("POST", "/admin/clinics/{clinicId}/booking-links", LINKS_ADMIN, Access::Admin, Endpoint::SendBookingLink),
+    route(
+        "POST",
+        "/admin/clinics/{clinicId}/booking-links/{linkId}/expire",
+        LINKS_ADMIN,
+        Access::Admin,
+        Endpoint::ExpireBookingLink,
+    ),
+    route(
+        "DELETE",
+        "/admin/clinics/{clinicId}/booking-links/{linkId}",
+        LINKS_ADMIN,
+        Access::Admin,
+        Endpoint::DeleteBookingLink,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/patients/{patientReference}/booking-links",
+        LINKS_ADMIN,
+        Access::Admin,
+        Endpoint::PatientBookingLinks,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/providers/{providerId}/messages",
+        LINKS_ADMIN,
+        Access::Admin,
+        Endpoint::ProviderMessages,
+    ),
+    route("GET", "/links/{token}", LINKS_PUBLIC, Access::Public, Endpoint::BookingLinkPage),
+    route("POST", "/links/{token}", LINKS_PUBLIC, Access::Public, Endpoint::ConfirmBookingLink),
+    route("GET", "/manage/{token}", LINKS_PUBLIC, Access::Public, Endpoint::ManagePage),
+    route("POST", "/manage/{token}", LINKS_PUBLIC, Access::Public, Endpoint::SubmitManagePage),
 ];
 
 const CATALOG_ADMIN: &str = "catalog-admin";
 const DIARY_ADMIN: &str = "diary-admin";
 const BOOKING_PUBLIC: &str = "booking-public";
+const LINKS_ADMIN: &str = "booking-links-admin";
+const LINKS_PUBLIC: &str = "booking-links-public";
 
 /// Runs the endpoint's handler.
 pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) -> Response<Body> {
@@ -262,6 +336,18 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::CreateReferralUpload => self_booking::api::create_referral_upload(state, request).await,
         Endpoint::BookingPage => self_booking::pages::page(state, request).await,
         Endpoint::SubmitBookingPage => self_booking::pages::submit(state, request).await,
+        Endpoint::CreateBroadcastRule => booking_links::admin::create_rule(state, request).await,
+        Endpoint::ListBroadcastRules => booking_links::admin::list_rules(state, request).await,
+        Endpoint::ReplaceBroadcastRule => booking_links::admin::replace_rule(state, request).await,
+        Endpoint::SendBookingLink => booking_links::admin::send(state, request).await,
+        Endpoint::ExpireBookingLink => booking_links::admin::expire(state, request).await,
+        Endpoint::DeleteBookingLink => booking_links::admin::delete(state, request).await,
+        Endpoint::PatientBookingLinks => booking_links::admin::history(state, request).await,
+        Endpoint::ProviderMessages => booking_links::admin::inbox(state, request).await,
+        Endpoint::BookingLinkPage => booking_links::link_pages::show(state, request).await,
+        Endpoint::ConfirmBookingLink => booking_links::link_pages::confirm(state, request).await,
+        Endpoint::ManagePage => booking_links::manage_pages::show(state, request).await,
+        Endpoint::SubmitManagePage => booking_links::manage_pages::submit(state, request).await,
     })
 }
 

@@ -6,14 +6,18 @@ use std::sync::Arc;
 
 use clinic_shared::app::{EmbeddedApp, Settings};
 use clinic_shared::domain::appointment::{Appointment, AppointmentId, AppointmentStatus, Channel};
+use clinic_shared::domain::booking_link::{
+    BookingLink, BookingLinkId, BroadcastRule, BroadcastRuleId, BroadcastRuleInput, LinkToken, TokenPurpose,
+};
 use clinic_shared::domain::booking_type::{BookingType, BookingTypeId};
 use clinic_shared::domain::clinic::ClinicId;
 use clinic_shared::domain::diary::{BlockId, BlockInput, DiaryBlock, DiaryTemplate, TemplateId, TemplateInput};
 use clinic_shared::domain::jobs::{JobRecord, JobStatus, ScheduledJob};
 use clinic_shared::domain::location::{Location, LocationId, LocationInput};
-use clinic_shared::domain::patient::{PatientDetails, PatientInput};
+use clinic_shared::domain::patient::{PatientDetails, PatientInput, PatientReference};
 use clinic_shared::domain::provider::{Provider, ProviderId, ProviderInput};
 use clinic_shared::features::activity::ActivityConsumer;
+use clinic_shared::features::booking_links::tokens::{TokenRecord, link_item, record_write};
 use clinic_shared::features::catalog::publication::publish_dataset;
 use clinic_shared::lambda::{handle_domain_event, handle_scheduled_payload};
 use clinic_shared::local::seed::seed_demo_clinic;
@@ -29,6 +33,12 @@ const PROVIDER: &str = "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a";
 const TEMPLATE: &str = "3e4f5a6b-7c8d-4e9f-0a1b-2c3d4e5f6a7b";
 const BLOCK: &str = "4f5a6b7c-8d9e-4f0a-1b2c-3d4e5f6a7b8c";
 const APPOINTMENT: &str = "5a6b7c8d-9e0f-4a1b-2c3d-4e5f6a7b8c9d";
+const RULE: &str = "6b7c8d9e-0f1a-4b2c-3d4e-5f6a7b8c9d0e";
+const LINK_TO_EXPIRE: &str = "7c8d9e0f-1a2b-4c3d-4e5f-6a7b8c9d0e1f";
+/// The token of the fixtures' unused link (`/links/{token}`).
+const BOOK_TOKEN: [u8; 32] = [0xa1; 32];
+/// The manage token of the fixtures' booked link (`/manage/{token}`).
+const MANAGE_TOKEN: [u8; 32] = [0xb2; 32];
 
 fn fixture(path: &str) -> String {
     std::fs::read_to_string(repo_root().join("events").join(path)).unwrap()
@@ -125,7 +135,57 @@ async fn app() -> (EmbeddedApp, tempfile::TempDir) {
     };
     clinic_shared::features::diary::booking::book(&app.state, &clinic, &appointment, "test", None).await.unwrap();
     publish_dataset(&app.state, &clinic).await.unwrap();
+    seed_links(&app, &clinic, &appointment, now).await;
     (app, dir)
+}
+
+/// A broadcast rule, an unused link (book token), a link that booked the fixture appointment
+/// (manage token), and a link to expire and delete.
+async fn seed_links(app: &EmbeddedApp, clinic: &ClinicId, appointment: &Appointment, now: Timestamp) {
+    let input = BroadcastRuleInput {
+        title: "Physiotherapy follow-up".into(),
+        booking_type_id: BOOKING_TYPE.into(),
+        provider_ids: vec![PROVIDER.into()],
+        location_ids: vec![LOCATION.into()],
+        link_lifetime_hours: 72,
+        allow_reschedule: true,
+        sms_template: "Hi {first_name}: {link}".into(),
+        ..BroadcastRuleInput::default()
+    };
+    let rule = BroadcastRule::parse(BroadcastRuleId::generated(RULE.into()), &input).unwrap();
+    let put_versioned = |key, item: &BroadcastRule| Item::from_record(key, item).unwrap().with_version(1);
+    app.state
+        .store
+        .write(Write::put(put_versioned(keys::broadcast_rule(clinic, RULE), &rule), Condition::NotExists))
+        .await
+        .unwrap();
+    let reference = PatientReference::parse("r", "MRN-1001").unwrap();
+    let links = [
+        (BookingLinkId::random(), LinkToken::from_random_bytes(BOOK_TOKEN), TokenPurpose::Book, false),
+        (BookingLinkId::random(), LinkToken::from_random_bytes(MANAGE_TOKEN), TokenPurpose::Manage, true),
+        (
+            BookingLinkId::generated(LINK_TO_EXPIRE.into()),
+            LinkToken::from_random_bytes([0xc3; 32]),
+            TokenPurpose::Book,
+            false,
+        ),
+    ];
+    for (id, token, purpose, booked) in links {
+        let mut link =
+            BookingLink::sent(id, &rule, reference.clone(), appointment.patient.clone(), token.hash(), "staff", now);
+        if booked {
+            link.mark_booked(appointment.id.clone(), token.hash(), now).unwrap();
+        }
+        let record = TokenRecord { clinic_id: clinic.clone(), link_id: link.id.clone(), purpose };
+        app.state
+            .store
+            .transact(vec![
+                Write::put(link_item(clinic, &link, 1).unwrap(), Condition::NotExists),
+                record_write(&token.hash(), &record).unwrap(),
+            ])
+            .await
+            .unwrap();
+    }
 }
 
 #[tokio::test]
@@ -164,6 +224,19 @@ async fn every_http_event_runs_through_its_function() {
         ("catalog-admin/update-provider.json", "catalog-admin", 200),
         ("catalog-admin/get-online-settings.json", "catalog-admin", 200),
         ("catalog-admin/put-online-settings.json", "catalog-admin", 200),
+        ("booking-links-admin/create-broadcast-rule.json", "booking-links-admin", 201),
+        ("booking-links-admin/list-broadcast-rules.json", "booking-links-admin", 200),
+        ("booking-links-admin/replace-broadcast-rule.json", "booking-links-admin", 200),
+        ("booking-links-admin/send-booking-link.json", "booking-links-admin", 201),
+        ("booking-links-admin/expire-booking-link.json", "booking-links-admin", 200),
+        ("booking-links-admin/delete-booking-link.json", "booking-links-admin", 200),
+        ("booking-links-admin/provider-messages.json", "booking-links-admin", 200),
+        ("booking-links-public/booking-link-page.json", "booking-links-public", 200),
+        ("booking-links-public/confirm-booking-link.json", "booking-links-public", 201),
+        ("booking-links-public/confirm-booking-link.json", "booking-links-public", 200),
+        ("booking-links-public/manage-page.json", "booking-links-public", 200),
+        ("booking-links-public/submit-manage-page.json", "booking-links-public", 200),
+        ("booking-links-admin/patient-booking-links.json", "booking-links-admin", 200),
     ];
     let mut covered = BTreeSet::new();
     for (file, function, status) in cases {

@@ -48,6 +48,21 @@ impl TestApp {
         Self::around(server, data_dir)
     }
 
+    /// Starts a server over a fresh data directory and also hands back its embedded store, for
+    /// tests that inspect everything stored.
+    pub async fn spawn_with_store() -> (Self, Arc<clinic_shared::store::embedded::EmbeddedStore>) {
+        let data_dir = tempfile::tempdir().expect("temporary directory");
+        let clock = Arc::new(ManualClock::following_system_time());
+        let store = Arc::new(
+            clinic_shared::store::embedded::EmbeddedStore::open(&data_dir.path().join("clinic.redb"), clock.clone())
+                .expect("store opens"),
+        );
+        let server = local::start_over(options(data_dir.path(), false, None), store.clone(), clock)
+            .await
+            .expect("local server starts");
+        (Self::around(server, data_dir), store)
+    }
+
     /// Starts a server whose store is DynamoDB on moto (a fresh table).
     pub async fn spawn_on_moto() -> Self {
         let config = moto::sdk_config().await;

@@ -14,6 +14,7 @@ fn channel_name(channel: Channel) -> &'static str {
     match channel {
         Channel::Online => "online",
         Channel::Staff => "staff",
+        Channel::BookingLink => "booking_link",
     }
 }
 

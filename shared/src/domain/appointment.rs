@@ -24,6 +24,8 @@ pub enum Channel {
     Online,
     /// Staff booked it.
     Staff,
+    /// The patient booked through a booking link staff sent.
+    BookingLink,
 }
 
 /// Where an appointment stands.

@@ -6,6 +6,7 @@ pub mod activity;
 pub mod appointment;
 pub mod audit;
 pub mod availability;
+pub mod booking_link;
 pub mod booking_type;
 pub mod clinic;
 pub mod contact;

@@ -6,6 +6,29 @@ use serde::{Deserialize, Serialize};
 use super::contact::{EmailAddress, PhoneNumber};
 use super::validation::{Checker, FieldError, required_text};
 
+/// The clinic's own reference for a patient record (a record number, not personal data):
+/// 1 to 40 characters of letters, digits and `-`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PatientReference(String);
+
+impl PatientReference {
+    /// Parses a reference sent by staff.
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let valid = (1..=40).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if valid {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(FieldError::new(field, "must be 1 to 40 letters, digits or dashes"))
+        }
+    }
+
+    /// The reference as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Oldest age we accept as a plausible birth date.
 pub const MAX_AGE_YEARS: i16 = 120;
 

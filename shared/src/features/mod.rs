@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod audit_trail;
+pub mod booking_links;
 pub mod catalog;
 pub mod clinics;
 pub mod diary;

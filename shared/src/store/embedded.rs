@@ -41,6 +41,22 @@ impl EmbeddedStore {
         Ok(Self { db: Arc::new(db), clock, trips: RoundTrips::default() })
     }
 
+    /// Every stored item, expired or not, in key order: for exports, inspection and the tests
+    /// that check what is (and is not) kept.
+    pub async fn all_items(&self) -> Result<Vec<Item>, StoreError> {
+        self.blocking(|db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let table = txn.open_table(ITEMS).map_err(unavailable)?;
+            let mut items = Vec::new();
+            for entry in table.iter().map_err(unavailable)? {
+                let (_, bytes) = entry.map_err(unavailable)?;
+                items.push(decode(bytes.value())?);
+            }
+            Ok(items)
+        })
+        .await
+    }
+
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,

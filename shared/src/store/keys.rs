@@ -23,6 +23,13 @@
 //! | scheduled job | Get, Put | `CLINIC#{clinic}` | `JOB#{job}` | | runner: version (pending -> done once) |
 //! | processed event marker | Put | `EVENT#{event}` | `EVENT` | | not exists; expires after 7 days |
 //! | daily activity counters | Add, Query range | `ACTIVITY#{clinic}` | `{YYYY-MM-DD}` | | same transaction as the event marker |
+//! | broadcast rule | Get, Put | `CLINIC#{clinic}` | `BROADCAST_RULE#{id}` | | create: not exists; replace: version |
+//! | a clinic's broadcast rules | Query prefix | `CLINIC#{clinic}` | `BROADCAST_RULE#` | | |
+//! | booking link | Get, Put | `BOOKING_LINK#{clinic}#{id}` | `LINK` | `PATIENT_LINKS#{clinic}#{patient ref}` / `{sent at}#{id}` | create: not exists; every change: version |
+//! | a patient's links, newest first | Query on gsi1 | | | `PATIENT_LINKS#{clinic}#{patient ref}` | |
+//! | link token (hash only, never the token) | Get, Put | `LINK_TOKEN#{sha256}` | `TOKEN` | | not exists; same transaction as the link (booking) or the booking (manage) |
+//! | manage-page grant after verification (hash only) | Get, Put | `LINK_GRANT#{sha256}` | `GRANT` | | not exists; expires after 15 minutes |
+//! | provider's staff inbox | Put, Query | `INBOX#{clinic}#{provider}` | `{at}#{id}` | | same transaction as the reschedule |
 //! | outbox message (embedded) | Put, Query | `OUTBOX` | `{at}#{id}` | | |
 //! | due schedule (embedded) | Put, Query range, Delete | `SCHEDULE` | `{due}#{name}` | | |
 //! | schedule by name (embedded) | Put, Get, Delete | `SCHEDULE_NAME#{name}` | `NAME` | | create: not exists |
@@ -190,6 +197,49 @@ pub fn idempotency(clinic: &ClinicId, key: &str) -> Key {
 /// A client's rate-limit bucket.
 pub fn rate_bucket(scope: &str, client: &str) -> Key {
     Key::new(format!("RATE#{scope}#{client}"), "BUCKET")
+}
+
+/// Sort-key prefix of broadcast rules.
+pub const BROADCAST_RULE_PREFIX: &str = "BROADCAST_RULE#";
+
+/// One broadcast rule.
+pub fn broadcast_rule(clinic: &ClinicId, id: &str) -> Key {
+    Key::new(clinic_partition(clinic), format!("{BROADCAST_RULE_PREFIX}{id}"))
+}
+
+/// One booking link (each in its own partition).
+pub fn booking_link(clinic: &ClinicId, id: &str) -> Key {
+    Key::new(format!("BOOKING_LINK#{clinic}#{id}"), "LINK")
+}
+
+/// The index partition of a patient's links.
+pub fn patient_links_partition(clinic: &ClinicId, patient_reference: &str) -> String {
+    format!("PATIENT_LINKS#{clinic}#{patient_reference}")
+}
+
+/// A link's place among its patient's links.
+pub fn patient_link(clinic: &ClinicId, patient_reference: &str, sent_at: Timestamp, id: &str) -> Key {
+    Key::new(patient_links_partition(clinic, patient_reference), format!("{}#{id}", sortable_time(sent_at)))
+}
+
+/// A link token's record, found by the token's hash.
+pub fn link_token(token_hash: &str) -> Key {
+    Key::new(format!("LINK_TOKEN#{token_hash}"), "TOKEN")
+}
+
+/// A manage-page grant, found by the grant's hash.
+pub fn manage_grant(grant_hash: &str) -> Key {
+    Key::new(format!("LINK_GRANT#{grant_hash}"), "GRANT")
+}
+
+/// The partition of a provider's staff inbox.
+pub fn inbox_partition(clinic: &ClinicId, provider: &str) -> String {
+    format!("INBOX#{clinic}#{provider}")
+}
+
+/// One message in a provider's staff inbox.
+pub fn inbox_message(clinic: &ClinicId, provider: &str, at: Timestamp, id: &str) -> Key {
+    Key::new(inbox_partition(clinic, provider), format!("{}#{id}", sortable_time(at)))
 }
 
 #[cfg(test)]

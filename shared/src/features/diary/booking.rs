@@ -100,6 +100,19 @@ pub async fn book(
     actor: &str,
     idempotency: Option<(&str, &str)>,
 ) -> Result<(), BookingError> {
+    book_guarded(state, clinic, appointment, actor, idempotency, Vec::new()).await
+}
+
+/// Books `appointment` together with `guards`: more writes of the same transaction (such as a
+/// booking link's version-checked update). A failed guard answers [`BookingError::Conflict`].
+pub async fn book_guarded(
+    state: &AppState,
+    clinic: &ClinicId,
+    appointment: &Appointment,
+    actor: &str,
+    idempotency: Option<(&str, &str)>,
+    guards: Vec<Write>,
+) -> Result<(), BookingError> {
     let now = state.clock.now();
     let mut writes = Vec::new();
     if let Some((key, fingerprint)) = idempotency {
@@ -108,6 +121,8 @@ pub async fn book(
             .with_expiry(now.as_second() + IDEMPOTENCY_SECONDS);
         writes.push(Write::put(item, Condition::NotExists));
     }
+    let guarded = writes.len()..writes.len() + guards.len();
+    writes.extend(guards);
     writes.push(Write::put(appointment_item(clinic, appointment, 1)?, Condition::NotExists));
     writes.extend(claims(clinic, appointment, appointment.units())?);
     writes.push(audit_trail::record(
@@ -128,6 +143,7 @@ pub async fn book(
             let stored = state.store.get(&keys::idempotency(clinic, key)).await?.ok_or(BookingError::Conflict)?;
             return Err(BookingError::Replayed(stored.record()?));
         }
+        Err(StoreError::ConditionFailed { index }) if guarded.contains(&index) => return Err(BookingError::Conflict),
         Err(StoreError::ConditionFailed { .. }) => return Err(BookingError::Taken),
         Err(error) => return Err(error.into()),
     }
@@ -171,6 +187,20 @@ pub async fn rewrite(
     actor: &str,
     action: &str,
 ) -> Result<(), BookingError> {
+    rewrite_guarded(state, clinic, current, next, actor, action, Vec::new()).await
+}
+
+/// [`rewrite`] together with `guards`, more writes of the same transaction; a failed guard
+/// answers [`BookingError::Conflict`].
+pub async fn rewrite_guarded(
+    state: &AppState,
+    clinic: &ClinicId,
+    current: &StoredAppointment,
+    next: &Appointment,
+    actor: &str,
+    action: &str,
+    guards: Vec<Write>,
+) -> Result<(), BookingError> {
     let now = state.clock.now();
     let held: BTreeSet<i64> = if current.appointment.status == AppointmentStatus::Booked {
         current.appointment.units().collect()
@@ -187,6 +217,8 @@ pub async fn rewrite(
     };
     let version = current.version + 1;
     let mut writes = vec![Write::put(appointment_item(clinic, next, version)?, Condition::VersionIs(current.version))];
+    let guarded = 1..1 + guards.len();
+    writes.extend(guards);
     writes.extend(releases(clinic, &current.appointment.provider_id, release.into_iter()));
     writes.extend(claims(clinic, next, claim.into_iter())?);
     writes.push(audit_trail::record(
@@ -202,7 +234,9 @@ pub async fn rewrite(
     )?);
     match state.store.transact(writes).await {
         Ok(()) => {}
-        Err(StoreError::ConditionFailed { index: 0 }) => return Err(BookingError::Conflict),
+        Err(StoreError::ConditionFailed { index }) if index == 0 || guarded.contains(&index) => {
+            return Err(BookingError::Conflict);
+        }
         Err(StoreError::ConditionFailed { .. }) => return Err(BookingError::Taken),
         Err(error) => return Err(error.into()),
     }

@@ -9,7 +9,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use lambda_http::{Body, Request, Response};
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::api::{self, BookingInput, confirmation, idempotency_key};
@@ -25,50 +25,11 @@ use crate::features::diary::booking::{self, BookingError};
 use crate::features::rate_limit::check_public;
 use crate::files::referral_key;
 use crate::http::Problem;
+use crate::http::html::{Lang, document, html_response, long_date, long_time};
 use crate::http::request::{path_param, query_param};
 
 /// Days of slots one time page shows.
 const DAYS_SHOWN: i32 = 7;
-
-/// A page language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// English.
-    En,
-    /// French.
-    Fr,
-}
-
-impl Lang {
-    fn code(self) -> &'static str {
-        match self {
-            Self::En => "en",
-            Self::Fr => "fr",
-        }
-    }
-
-    /// `?lang=` first, then the browser's `Accept-Language`, then English.
-    fn of(request: &Request, form_lang: Option<&str>) -> Self {
-        let explicit = form_lang.or_else(|| query_param(request, "lang"));
-        match explicit {
-            Some("fr") => return Self::Fr,
-            Some("en") => return Self::En,
-            _ => {}
-        }
-        let accept =
-            request.headers().get(http::header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok()).unwrap_or("");
-        for part in accept.split(',') {
-            let tag = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-            if tag.starts_with("fr") {
-                return Self::Fr;
-            }
-            if tag.starts_with("en") {
-                return Self::En;
-            }
-        }
-        Self::En
-    }
-}
 
 /// Every text the pages show, per language.
 struct Texts {
@@ -106,11 +67,7 @@ struct Texts {
     done: &'static str,
     not_available: &'static str,
     start_again: &'static str,
-    at: &'static str,
     change: &'static str,
-    language: &'static str,
-    weekdays: [&'static str; 7],
-    months: [&'static str; 12],
 }
 
 const EN: Texts = Texts {
@@ -148,24 +105,7 @@ const EN: Texts = Texts {
     done: "Done",
     not_available: "Online booking is not available for this clinic.",
     start_again: "Start again",
-    at: "at",
     change: "Change",
-    language: "Language",
-    weekdays: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-    months: [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
 };
 
 const FR: Texts = Texts {
@@ -203,24 +143,7 @@ const FR: Texts = Texts {
     done: "Terminé",
     not_available: "La prise de rendez-vous en ligne n'est pas disponible pour ce cabinet.",
     start_again: "Recommencer",
-    at: "à",
     change: "Modifier",
-    language: "Langue",
-    weekdays: ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
-    months: [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ],
 };
 
 fn texts(lang: Lang) -> &'static Texts {
@@ -229,33 +152,6 @@ fn texts(lang: Lang) -> &'static Texts {
         Lang::Fr => &FR,
     }
 }
-
-fn long_date(date: Date, lang: Lang) -> String {
-    let t = texts(lang);
-    let weekday = t.weekdays[usize::from(date.weekday().to_monday_zero_offset() as u8)];
-    let month = t.months[usize::from(date.month() as u8 - 1)];
-    match lang {
-        Lang::En => format!("{weekday} {} {month} {}", date.day(), date.year()),
-        Lang::Fr => format!("{weekday} {} {month} {}", date.day(), date.year()),
-    }
-}
-
-fn long_time(at: Timestamp, zone: &TimeZone, lang: Lang) -> String {
-    let local = at.to_zoned(zone.clone());
-    format!("{} {} {}", long_date(local.date(), lang), texts(lang).at, local.strftime("%H:%M"))
-}
-
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff;line-height:1.5}\
-main{max-width:40rem;margin:0 auto;padding:1rem}h1{font-size:1.4rem}h2{font-size:1.15rem}\
-a,button{font-size:1rem}.choice{display:block;padding:.75rem 1rem;margin:.5rem 0;border:2px solid #0b5394;border-radius:.4rem;color:#0b5394;text-decoration:none;background:#fff;text-align:left;width:100%;box-sizing:border-box;cursor:pointer}\
-.choice:hover,.choice:focus{background:#e8f0fb}.slots{display:flex;flex-wrap:wrap;gap:.5rem;padding:0;list-style:none}\
-.slots button{padding:.5rem .9rem;border:2px solid #0b5394;border-radius:.4rem;background:#fff;color:#0b5394;cursor:pointer}\
-.slots button:focus,.choice:focus,a:focus,input:focus,button:focus{outline:3px solid #f1c232;outline-offset:2px}\
-label{display:block;font-weight:600;margin-top:1rem}input[type=text],input[type=tel],input[type=email],input[type=date]{width:100%;padding:.6rem;font-size:1rem;border:1px solid #555;border-radius:.3rem;box-sizing:border-box}\
-.primary{margin-top:1.5rem;padding:.8rem 1.2rem;background:#0b5394;color:#fff;border:0;border-radius:.4rem;cursor:pointer}\
-.errors{border:3px solid #b00020;padding:.5rem 1rem;margin:1rem 0}.error{color:#b00020;font-weight:600}\
-.advisory{border-left:4px solid #0b5394;padding:.5rem 1rem;background:#f3f6fa}.hint{color:#444;font-size:.9rem}\
-nav.lang{text-align:right;padding:.5rem 1rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{font-weight:600}";
 
 /// The patient's choices so far, carried in the query string (and as hidden fields).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -295,51 +191,15 @@ impl Steps {
 }
 
 fn page_shell(lang: Lang, title: &str, clinic_path: &str, steps: &Steps, body: Markup) -> Markup {
-    let t = texts(lang);
-    let other = match lang {
-        Lang::En => (Lang::Fr, "Français"),
-        Lang::Fr => (Lang::En, "English"),
-    };
-    let mut switch = steps.clone();
-    switch.time = steps.time.clone();
-    let switch_query = {
-        let mut extra = Vec::new();
-        if let Some(day) = &steps.day {
-            extra.push(("day", day.as_str()));
-        }
-        if let Some(time) = &steps.time {
-            extra.push(("time", time.as_str()));
-        }
-        switch.query(other.0, &extra)
-    };
-    html! {
-        (DOCTYPE)
-        html lang=(lang.code()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                style { (maud::PreEscaped(STYLE)) }
-            }
-            body {
-                nav.lang aria-label=(t.language) {
-                    a href={ (clinic_path) "?" (switch_query) } lang=(other.0.code()) hreflang=(other.0.code()) { (other.1) }
-                }
-                main { (body) }
-            }
-        }
+    let mut extra = Vec::new();
+    if let Some(day) = &steps.day {
+        extra.push(("day", day.as_str()));
     }
-}
-
-fn html_response(status: StatusCode, markup: Markup) -> Result<Response<Body>, Problem> {
-    Response::builder()
-        .status(status)
-        .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .header(http::header::CACHE_CONTROL, "no-store")
-        .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-        .header("x-content-type-options", "nosniff")
-        .body(Body::Text(markup.into_string()))
-        .map_err(|_| Problem::internal())
+    if let Some(time) = &steps.time {
+        extra.push(("time", time.as_str()));
+    }
+    let switch = format!("{clinic_path}?{}", steps.query(lang.other().0, &extra));
+    document(lang, title, &switch, body)
 }
 
 fn not_available(lang: Lang, clinic_path: &str) -> Result<Response<Body>, Problem> {
@@ -827,25 +687,4 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
         a.primary href=(done) { (t.done) }
     };
     html_response(StatusCode::CREATED, page_shell(lang, title, &path, &Steps::default(), body))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_read_naturally_in_both_languages() {
-        let day: Date = "2026-11-23".parse().unwrap();
-        assert_eq!(long_date(day, Lang::En), "Monday 23 November 2026");
-        assert_eq!(long_date(day, Lang::Fr), "lundi 23 novembre 2026");
-    }
-
-    #[test]
-    fn the_language_comes_from_the_query_then_the_browser() {
-        let mut request = Request::new(Body::Empty);
-        request.headers_mut().insert(http::header::ACCEPT_LANGUAGE, "fr-CA,fr;q=0.9,en;q=0.8".parse().unwrap());
-        assert_eq!(Lang::of(&request, None), Lang::Fr);
-        assert_eq!(Lang::of(&request, Some("en")), Lang::En);
-        assert_eq!(Lang::of(&Request::new(Body::Empty), None), Lang::En);
-    }
 }
