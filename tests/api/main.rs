@@ -2,6 +2,7 @@
 //! and the checks that keep the template, the server and the OpenAPI document in step.
 
 mod bad_input;
+mod booking_links;
 mod booking_pages;
 mod booking_types_api;
 mod contested_booking;

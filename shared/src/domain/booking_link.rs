@@ -529,7 +529,7 @@ pub struct BookingLink {
     /// The latest recorded status (see [`BookingLink::status_at`] for expiry by time).
     pub status: LinkStatus,
     /// When an unused link stops working.
-    pub expires_at: Timestamp,
+    pub usable_until: Timestamp,
     /// The appointment it booked.
     pub appointment_id: Option<AppointmentId>,
     /// Every status change, oldest first.
@@ -559,7 +559,7 @@ impl BookingLink {
             token_hash,
             manage_token_hash: None,
             status: LinkStatus::Sent,
-            expires_at: now + jiff::SignedDuration::from_hours(i64::from(rule.link_lifetime_hours)),
+            usable_until: now + jiff::SignedDuration::from_hours(i64::from(rule.link_lifetime_hours)),
             appointment_id: None,
             events: vec![LinkEvent { status: LinkStatus::Sent, at: now, by: by.to_owned() }],
             verification_failures: 0,
@@ -570,7 +570,7 @@ impl BookingLink {
     /// The status at `now`: an unused link past its lifetime reads as expired.
     pub fn status_at(&self, now: Timestamp) -> LinkStatus {
         match self.status {
-            LinkStatus::Sent | LinkStatus::Accessed if now >= self.expires_at => LinkStatus::Expired,
+            LinkStatus::Sent | LinkStatus::Accessed if now >= self.usable_until => LinkStatus::Expired,
             status => status,
         }
     }

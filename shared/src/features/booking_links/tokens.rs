@@ -39,7 +39,7 @@ pub fn record_write(hash: &TokenHash, record: &TokenRecord) -> Result<Write, Sto
 
 /// A link's stored item: its own partition, indexed under its patient.
 pub fn link_item(clinic: &ClinicId, link: &BookingLink, version: u64) -> Result<Item, StoreError> {
-    let sent_at = link.events.first().map_or(link.expires_at, |event| event.at);
+    let sent_at = link.events.first().map_or(link.usable_until, |event| event.at);
     let index = keys::patient_link(clinic, link.patient_reference.as_str(), sent_at, link.id.as_str());
     Ok(Item::from_record(keys::booking_link(clinic, link.id.as_str()), link)?.with_gsi1(index).with_version(version))
 }
