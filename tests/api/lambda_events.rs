@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use clinic_shared::app::{EmbeddedApp, Settings};
+use clinic_shared::app::{AppState, EmbeddedApp, Settings};
 use clinic_shared::domain::appointment::{Appointment, AppointmentId, AppointmentStatus, Channel};
 use clinic_shared::domain::booking_link::{
     BookingLink, BookingLinkId, BroadcastRule, BroadcastRuleId, BroadcastRuleInput, LinkToken, TokenPurpose,
@@ -44,20 +44,25 @@ fn fixture(path: &str) -> String {
     std::fs::read_to_string(repo_root().join("events").join(path)).unwrap()
 }
 
-async fn put<T: serde::Serialize>(app: &EmbeddedApp, key: clinic_shared::store::Key, record: &T) {
-    app.state.store.write(Write::put(Item::from_record(key, record).unwrap(), Condition::NotExists)).await.unwrap();
+async fn put<T: serde::Serialize>(state: &AppState, key: clinic_shared::store::Key, record: &T) {
+    state.store.write(Write::put(Item::from_record(key, record).unwrap(), Condition::NotExists)).await.unwrap();
+}
+
+fn settings() -> Settings {
+    Settings { public_base_url: "http://127.0.0.1".into(), public_rate_limit: None }
 }
 
 /// The demo clinic plus the records the sample events name, published.
 async fn app() -> (EmbeddedApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let app = EmbeddedApp::open(
-        dir.path(),
-        clinic_tests::frozen_clock(),
-        Settings { public_base_url: "http://127.0.0.1".into(), public_rate_limit: None },
-    )
-    .unwrap();
-    seed_demo_clinic(&app.state).await.unwrap();
+    let app = EmbeddedApp::open(dir.path(), clinic_tests::frozen_clock(), settings()).unwrap();
+    fixtures(&app.state).await;
+    (app, dir)
+}
+
+/// Writes what the sample events name into `state`'s store.
+async fn fixtures(state: &AppState) {
+    seed_demo_clinic(state).await.unwrap();
     let clinic = ClinicId::parse("demo").unwrap();
     let now: Timestamp = clinic_tests::TEST_START.parse().unwrap();
     let booking_type = BookingType {
@@ -69,7 +74,7 @@ async fn app() -> (EmbeddedApp, tempfile::TempDir) {
         created_at: now,
         updated_at: now,
     };
-    put(&app, keys::entry(&clinic, keys::BOOKING_TYPE_PREFIX, BOOKING_TYPE), &booking_type).await;
+    put(state, keys::entry(&clinic, keys::BOOKING_TYPE_PREFIX, BOOKING_TYPE), &booking_type).await;
     let location_input = LocationInput {
         full_name: Some("Fixture Surgery".into()),
         primary_address: Some("1 Test Street".into()),
@@ -77,14 +82,14 @@ async fn app() -> (EmbeddedApp, tempfile::TempDir) {
         enabled_online: Some(true),
     };
     let location = Location::create(LocationId::generated(LOCATION.into()), &location_input, now).unwrap();
-    put(&app, keys::entry(&clinic, keys::LOCATION_PREFIX, LOCATION), &location).await;
+    put(state, keys::entry(&clinic, keys::LOCATION_PREFIX, LOCATION), &location).await;
     let provider_input = ProviderInput {
         name: Some("Dr Fixture".into()),
         professional_title: Some("GP".into()),
         enabled_online: Some(true),
     };
     let provider = Provider::create(ProviderId::generated(PROVIDER.into()), &provider_input, now).unwrap();
-    put(&app, keys::entry(&clinic, keys::PROVIDER_PREFIX, PROVIDER), &provider).await;
+    put(state, keys::entry(&clinic, keys::PROVIDER_PREFIX, PROVIDER), &provider).await;
     let template_input = TemplateInput {
         provider_id: PROVIDER.into(),
         location_id: LOCATION.into(),
@@ -97,7 +102,7 @@ async fn app() -> (EmbeddedApp, tempfile::TempDir) {
         valid_to: None,
     };
     let template = DiaryTemplate::create(TemplateId::generated(TEMPLATE.into()), &template_input).unwrap();
-    put(&app, keys::entry(&clinic, keys::TEMPLATE_PREFIX, TEMPLATE), &template).await;
+    put(state, keys::entry(&clinic, keys::TEMPLATE_PREFIX, TEMPLATE), &template).await;
     let block_input = BlockInput {
         provider_id: PROVIDER.into(),
         starts_at: "2026-12-01T09:00".into(),
@@ -110,7 +115,7 @@ async fn app() -> (EmbeddedApp, tempfile::TempDir) {
         &jiff::tz::TimeZone::get("Europe/London").unwrap(),
     )
     .unwrap();
-    put(&app, keys::entry(&clinic, keys::BLOCK_PREFIX, BLOCK), &block).await;
+    put(state, keys::entry(&clinic, keys::BLOCK_PREFIX, BLOCK), &block).await;
     let patient = PatientInput {
         first_name: "Robin".into(),
         last_name: "Example".into(),
@@ -133,15 +138,14 @@ async fn app() -> (EmbeddedApp, tempfile::TempDir) {
         created_at: now,
         updated_at: now,
     };
-    clinic_shared::features::diary::booking::book(&app.state, &clinic, &appointment, "test", None).await.unwrap();
-    publish_dataset(&app.state, &clinic).await.unwrap();
-    seed_links(&app, &clinic, &appointment, now).await;
-    (app, dir)
+    clinic_shared::features::diary::booking::book(state, &clinic, &appointment, "test", None).await.unwrap();
+    publish_dataset(state, &clinic).await.unwrap();
+    seed_links(state, &clinic, &appointment, now).await;
 }
 
 /// A broadcast rule, an unused link (book token), a link that booked the fixture appointment
 /// (manage token), and a link to expire and delete.
-async fn seed_links(app: &EmbeddedApp, clinic: &ClinicId, appointment: &Appointment, now: Timestamp) {
+async fn seed_links(state: &AppState, clinic: &ClinicId, appointment: &Appointment, now: Timestamp) {
     let input = BroadcastRuleInput {
         title: "Physiotherapy follow-up".into(),
         booking_type_id: BOOKING_TYPE.into(),
@@ -154,7 +158,7 @@ async fn seed_links(app: &EmbeddedApp, clinic: &ClinicId, appointment: &Appointm
     };
     let rule = BroadcastRule::parse(BroadcastRuleId::generated(RULE.into()), &input).unwrap();
     let put_versioned = |key, item: &BroadcastRule| Item::from_record(key, item).unwrap().with_version(1);
-    app.state
+    state
         .store
         .write(Write::put(put_versioned(keys::broadcast_rule(clinic, RULE), &rule), Condition::NotExists))
         .await
@@ -177,7 +181,7 @@ async fn seed_links(app: &EmbeddedApp, clinic: &ClinicId, appointment: &Appointm
             link.mark_booked(appointment.id.clone(), token.hash(), now).unwrap();
         }
         let record = TokenRecord { clinic_id: clinic.clone(), link_id: link.id.clone(), purpose };
-        app.state
+        state
             .store
             .transact(vec![
                 Write::put(link_item(clinic, &link, 1).unwrap(), Condition::NotExists),
@@ -201,6 +205,12 @@ async fn every_http_event_runs_through_its_function() {
         ("booking-public/create-referral-upload.json", "booking-public", 201),
         ("booking-public/booking-page.json", "booking-public", 200),
         ("booking-public/submit-booking-page.json", "booking-public", 201),
+        // Before the diary fixtures delete the Saturday template the link books from.
+        ("booking-links-public/booking-link-page.json", "booking-links-public", 200),
+        ("booking-links-public/confirm-booking-link.json", "booking-links-public", 201),
+        ("booking-links-public/confirm-booking-link.json", "booking-links-public", 200),
+        ("booking-links-public/manage-page.json", "booking-links-public", 200),
+        ("booking-links-public/submit-manage-page.json", "booking-links-public", 200),
         ("diary-admin/create-diary-template.json", "diary-admin", 201),
         ("diary-admin/list-diary-templates.json", "diary-admin", 200),
         ("diary-admin/delete-diary-template.json", "diary-admin", 204),
@@ -231,11 +241,6 @@ async fn every_http_event_runs_through_its_function() {
         ("booking-links-admin/expire-booking-link.json", "booking-links-admin", 200),
         ("booking-links-admin/delete-booking-link.json", "booking-links-admin", 200),
         ("booking-links-admin/provider-messages.json", "booking-links-admin", 200),
-        ("booking-links-public/booking-link-page.json", "booking-links-public", 200),
-        ("booking-links-public/confirm-booking-link.json", "booking-links-public", 201),
-        ("booking-links-public/confirm-booking-link.json", "booking-links-public", 200),
-        ("booking-links-public/manage-page.json", "booking-links-public", 200),
-        ("booking-links-public/submit-manage-page.json", "booking-links-public", 200),
         ("booking-links-admin/patient-booking-links.json", "booking-links-admin", 200),
     ];
     let mut covered = BTreeSet::new();
@@ -292,4 +297,67 @@ async fn the_eventbridge_event_counts_once() {
         app.state.store.get(&keys::daily_activity(&clinic, "2026-11-22".parse().unwrap())).await.unwrap().unwrap();
     // The seed's four creations happened on the frozen clock's day too.
     assert_eq!(day.data["booking_types_created"].as_i64(), Some(5));
+}
+
+/// On the AWS adapters (DynamoDB and SNS on moto): a sent link and the confirmation with its
+/// manage link reach SNS, and the booking lands in DynamoDB.
+#[tokio::test]
+async fn on_dynamodb_and_sns_a_link_is_texted_and_its_booking_confirmed() {
+    let config = clinic_tests::moto::sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let table = clinic_tests::moto::unique("links");
+    clinic_shared::store::dynamodb::create_table(&dynamodb, &table).await.unwrap();
+    let clock = clinic_tests::frozen_clock();
+    let store = Arc::new(clinic_shared::store::dynamodb::DynamoStore::new(dynamodb, table, clock.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = EmbeddedApp::over(store, dir.path(), clock, settings()).unwrap();
+    let base = &embedded.state;
+    let messages = clinic_shared::messages::aws::AwsMessages::new(
+        aws_sdk_sns::Client::new(&config),
+        aws_sdk_sesv2::Client::new(&config),
+        "bookings@example.com",
+        None,
+    );
+    let state = AppState {
+        store: base.store.clone(),
+        messages: Arc::new(messages),
+        scheduler: base.scheduler.clone(),
+        events: base.events.clone(),
+        clock: base.clock.clone(),
+        files: base.files.clone(),
+        settings: settings(),
+    };
+    fixtures(&state).await;
+    let run = |file: &'static str, function: &'static str| {
+        let state = &state;
+        async move {
+            let response = handle(state, function, lambda_http::request::from_str(&fixture(file)).unwrap()).await;
+            let status = response.status().as_u16();
+            let body = match response.body() {
+                lambda_http::Body::Text(text) => text.clone(),
+                _ => String::new(),
+            };
+            (status, body)
+        }
+    };
+    let (status, sent) = run("booking-links-admin/send-booking-link.json", "booking-links-admin").await;
+    assert_eq!(status, 201, "{sent}");
+    let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
+    assert_eq!(sent["sms"]["status"], "sent", "{sent}");
+    let url = sent["url"].as_str().unwrap();
+    let (status, page) = run("booking-links-public/confirm-booking-link.json", "booking-links-public").await;
+    assert_eq!(status, 201, "{page}");
+    let recorded = clinic_tests::moto::recorded().await;
+    let texts: Vec<String> =
+        recorded["sns"]["SMS"].as_array().cloned().unwrap_or_default().iter().map(|sms| sms.to_string()).collect();
+    assert!(
+        texts.iter().any(|sms| sms.contains(url) && sms.contains("+447700900789")),
+        "link SMS not in moto: {texts:?}"
+    );
+    assert!(
+        texts.iter().any(|sms| sms.contains("http://127.0.0.1/manage/") && sms.contains("is booked for")),
+        "confirmation SMS not in moto: {texts:?}"
+    );
+    let (status, _) = run("booking-links-public/confirm-booking-link.json", "booking-links-public").await;
+    assert_eq!(status, 200, "the used link shows its confirmation");
 }
