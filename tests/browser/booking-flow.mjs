@@ -4,62 +4,12 @@
 // gives each launch a fresh, empty profile.
 //
 // Usage: node booking-flow.mjs BASE_URL ADMIN_TOKEN
-import { readFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { accessible, arguments_, assert, check, fitsThePhone, launch, phone, report } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(join(dirname(require.resolve('axe-core')), 'axe.min.js'), 'utf8');
-const [base, token] = process.argv.slice(2);
-if (!base || !token) {
-  console.error('usage: node booking-flow.mjs BASE_URL ADMIN_TOKEN');
-  process.exit(2);
-}
-
-let passed = 0;
-let failed = 0;
-const results = [];
-
-async function check(name, body) {
-  try {
-    await body();
-    passed += 1;
-    results.push(`ok   ${name}`);
-  } catch (error) {
-    failed += 1;
-    results.push(`FAIL ${name}: ${error.stack || error}`);
-  }
-}
-
-function assert(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function accessible(page, label) {
-  await page.addScriptTag({ content: axeSource });
-  const outcome = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
-  const serious = outcome.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert(serious.length === 0, `${label}: axe found ${serious.map((v) => `${v.id} (${v.nodes.length})`).join(', ')}`);
-}
-
-async function fitsThePhone(page, label) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert(overflow <= 1, `${label}: the page is ${overflow}px wider than the phone screen`);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
+const { base, token } = arguments_();
+const browser = await launch();
 
 try {
-  // bypassCSP lets the test inject axe; the pages' own CSP forbids every script.
-  const phone = { viewport: { width: 375, height: 740 }, locale: 'en-GB', bypassCSP: true };
-
   await check('a patient books through every step, by keyboard and mouse, and every page is accessible', async () => {
     const context = await browser.newContext(phone);
     const page = await context.newPage();
@@ -159,6 +109,4 @@ try {
   await browser.close();
 }
 
-for (const line of results) console.log(line);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+report();
