@@ -43,7 +43,7 @@ fn no_patient_data_reaches_the_logs() {
         .finish();
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this process");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
+    let link_secrets = runtime.block_on(async {
         let app = TestApp::spawn().await;
         let token = app.demo_admin();
         let patient_note = format!("{NAME} born {BIRTH_DATE}, mobile {PHONE}, email {EMAIL}");
@@ -114,14 +114,87 @@ fn no_patient_data_reaches_the_logs() {
         assert_eq!(staff.status, 201, "{:?}", staff.body);
         let day = &slots[0]["local_start"].as_str().unwrap()[..10];
         assert_eq!(app.get(&format!("/admin/clinics/demo/appointments?date={day}"), Some(&token)).await.status, 200);
+        link_flow(&app, &token, &gp15, &patient).await
     });
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.lines().count() > 5, "the logs were not captured: {logs}");
     assert!(logs.contains("\"answered\""), "request logs missing: {logs}");
     assert!(logs.contains("request_id"), "request ids missing: {logs}");
-    for secret in [NAME, "Quarrington", PHONE, NATIONAL_PHONE, EMAIL, "zebedee", BIRTH_DATE] {
+    assert!(
+        logs.contains("booked through a link") && logs.contains("rescheduled through a link"),
+        "link flow logs missing"
+    );
+    let mut secrets = vec![NAME, "Quarrington", PHONE, NATIONAL_PHONE, EMAIL, "zebedee", BIRTH_DATE];
+    secrets.extend(link_secrets.iter().map(String::as_str));
+    for secret in secrets {
         let line = logs.lines().find(|line| line.to_lowercase().contains(&secret.to_lowercase()));
         assert!(line.is_none(), "{secret} appears in a log line: {}", line.unwrap_or(""));
     }
     let _ = std::io::stdout().flush();
+}
+
+/// A booking link sent to the patient, booked, verified (wrongly, then rightly) and
+/// rescheduled; returns the link's and the manage link's tokens, which must not be logged either.
+async fn link_flow(app: &TestApp, token: &str, gp15: &str, patient: &serde_json::Value) -> Vec<String> {
+    let providers = app.get("/admin/clinics/demo/providers", Some(token)).await.body;
+    let locations = app.get("/admin/clinics/demo/locations", Some(token)).await.body;
+    let ids = |list: &serde_json::Value| -> Vec<String> {
+        list["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let rule = app
+        .json("POST", "/admin/clinics/demo/broadcast-rules", Some(token), json!({
+            "title": "Review", "booking_type_id": gp15, "provider_ids": ids(&providers)[..2], "location_ids": ids(&locations),
+            "link_lifetime_hours": 24, "allow_reschedule": true, "sms_template": "Hi {first_name}: {link}"
+        }))
+        .await;
+    assert_eq!(rule.status, 201, "{:?}", rule.body);
+    let sent = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/booking-links",
+            Some(token),
+            json!({"rule_id": rule.body["id"], "patient_reference": "MRN-LOG", "patient": patient}),
+        )
+        .await;
+    assert_eq!(sent.status, 201, "{:?}", sent.body);
+    let url = sent.body["url"].as_str().unwrap();
+    let link = url.rsplit('/').next().unwrap().to_owned();
+    let html = |path: String| async move { app.client.get(app.url(&path)).send().await.unwrap().text().await.unwrap() };
+    let post = |path: String, body: String| async move {
+        let response = app
+            .client
+            .post(app.url(&path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+    html(format!("/links/{link}")).await;
+    let times = html(format!("/links/{link}?step=times")).await;
+    let time = times.split("name=\"time\" value=\"").nth(1).unwrap().split('"').next().unwrap().replace(':', "%3A");
+    assert_eq!(post(format!("/links/{link}"), format!("time={time}")).await.0, 201);
+    let outbox = app.get("/_local/outbox", None).await.body;
+    let confirmation = outbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["body"].as_str().unwrap().contains("/manage/"))
+        .unwrap();
+    let manage_url =
+        confirmation["body"].as_str().unwrap().split_whitespace().find(|w| w.contains("/manage/")).unwrap();
+    let manage = manage_url.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(post(format!("/manage/{manage}"), "action=verify&date_of_birth=1984-03-01".into()).await.0, 422);
+    let (status, overview) =
+        post(format!("/manage/{manage}"), format!("action=verify&date_of_birth={BIRTH_DATE}")).await;
+    assert_eq!(status, 200);
+    let grant = overview.split("name=\"grant\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let other = overview.split("name=\"time\" value=\"").nth(2).unwrap().split('"').next().unwrap().replace(':', "%3A");
+    let (status, _) = post(format!("/manage/{manage}"), format!("action=reschedule&grant={grant}&time={other}")).await;
+    assert_eq!(status, 200);
+    let history = app.get("/admin/clinics/demo/patients/MRN-LOG/booking-links", Some(token)).await;
+    assert_eq!(history.status, 200);
+    vec![link, manage, grant]
 }
