@@ -150,6 +150,16 @@ async fn book_first_time(app: &TestApp, link_token: &str) -> (u16, String, Strin
     (status, body, time)
 }
 
+/// The manage token of the confirmation SMS sent to `mobile`.
+async fn manage_token(app: &TestApp, mobile: &str) -> String {
+    let messages = outbox(app).await;
+    let confirmation = messages
+        .iter()
+        .find(|m| m["to"] == mobile && m["body"].as_str().unwrap().contains("/manage/"))
+        .expect("a confirmation SMS with a manage link");
+    manage_token_in(confirmation["body"].as_str().unwrap())
+}
+
 fn manage_token_in(sms: &str) -> String {
     let url = sms.split_whitespace().find(|word| word.contains("/manage/")).expect("a manage link in the SMS");
     url.rsplit('/').next().unwrap().to_owned()
@@ -430,11 +440,8 @@ async fn five_wrong_birth_dates_lock_the_manage_link_and_one_patients_link_canno
     for token in [&first, &second] {
         assert_eq!(book_first_time(&app, token).await.0, 201);
     }
-    let messages = outbox(&app).await;
-    let manage_of = |mobile: &str| {
-        manage_token_in(messages.iter().find(|m| m["to"] == mobile && m["body"].as_str().unwrap().contains("/manage/")).unwrap()["body"].as_str().unwrap())
-    };
-    let (first_manage, second_manage) = (manage_of("+447700900127"), manage_of("+447700900128"));
+    let (first_manage, second_manage) =
+        (manage_token(&app, "+447700900127").await, manage_token(&app, "+447700900128").await);
 
     // The second patient's birth date does not open the first patient's appointment.
     let path = format!("/manage/{first_manage}");
@@ -475,11 +482,7 @@ async fn a_rule_without_rescheduling_shows_the_appointment_but_cannot_move_it() 
     let rule = create_rule(&app, &admin, rule_body(&demo.gp15, &[&demo.amara], &[&demo.riverside], false)).await;
     let (_, link_token) = send(&app, &admin, &rule, "MRN-5001", patient("+447700900129", "1966-02-03")).await;
     let (_, _, time) = book_first_time(&app, &link_token).await;
-    let manage = manage_token_in(
-        outbox(&app).await.iter().find(|m| m["body"].as_str().unwrap().contains("/manage/")).unwrap()["body"]
-            .as_str()
-            .unwrap(),
-    );
+    let manage = manage_token(&app, "+447700900129").await;
     let path = format!("/manage/{manage}");
     let (status, overview) = post_form(&app, &path, &[("action", "verify"), ("date_of_birth", "1966-02-03")]).await;
     assert_eq!(status, 200);
@@ -511,11 +514,7 @@ async fn the_store_never_holds_a_raw_token() {
     let rule = create_rule(&app, &admin, rule_body(&demo.gp15, &[&demo.amara], &[&demo.riverside], true)).await;
     let (_, link_token) = send(&app, &admin, &rule, "MRN-6001", patient("+447700900130", "1988-09-10")).await;
     assert_eq!(book_first_time(&app, &link_token).await.0, 201);
-    let manage = manage_token_in(
-        outbox(&app).await.iter().find(|m| m["body"].as_str().unwrap().contains("/manage/")).unwrap()["body"]
-            .as_str()
-            .unwrap(),
-    );
+    let manage = manage_token(&app, "+447700900130").await;
     let (_, overview) =
         post_form(&app, &format!("/manage/{manage}"), &[("action", "verify"), ("date_of_birth", "1988-09-10")]).await;
     let grant = values(&overview, "grant")[0].clone();
@@ -569,11 +568,7 @@ async fn script_payloads_from_admins_and_patients_come_out_escaped_on_every_link
     let (_, link_token) = send(&app, &admin, &rule, "MRN-7001", evil).await;
     let (status, confirmed, _) = book_first_time(&app, &link_token).await;
     assert_eq!(status, 201);
-    let manage = manage_token_in(
-        outbox(&app).await.iter().find(|m| m["body"].as_str().unwrap().contains("/manage/")).unwrap()["body"]
-            .as_str()
-            .unwrap(),
-    );
+    let manage = manage_token(&app, "+447700900131").await;
     let (_, overview) =
         post_form(&app, &format!("/manage/{manage}"), &[("action", "verify"), ("date_of_birth", "1979-11-12")]).await;
     let mut pages = vec![confirmed, overview];

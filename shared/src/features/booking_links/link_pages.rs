@@ -65,10 +65,30 @@ async fn confirmation(
     page(lang, status, t.booked_title, &switch_href(token, lang, &[]), body)
 }
 
-fn refused(opened: &OpenedLink, status: LinkStatus, lang: Lang, token: &str) -> Result<Response<Body>, Problem> {
+/// What a link shows once it can no longer book: the confirmation of what it booked, or that it
+/// expired or was deleted. `None` while it can still book.
+async fn no_longer_bookable(
+    state: &AppState,
+    opened: &OpenedLink,
+    lang: Lang,
+    token: &str,
+) -> Option<Result<Response<Body>, Problem>> {
     let t = texts(lang);
-    let title = if status == LinkStatus::Deleted { t.deleted_title } else { t.expired_title };
-    refusal(opened, lang, StatusCode::GONE, title, t.phone_to_book, &switch_href(token, lang, &[]))
+    let title = match opened.link.status_at(state.clock.now()) {
+        LinkStatus::Booked | LinkStatus::Rescheduled => {
+            return Some(confirmation(state, opened, lang, StatusCode::OK, token).await);
+        }
+        LinkStatus::Deleted => t.deleted_title,
+        LinkStatus::Expired => t.expired_title,
+        LinkStatus::Sent | LinkStatus::Accessed => return None,
+    };
+    Some(refusal(opened, lang, StatusCode::GONE, title, t.phone_to_book, &switch_href(token, lang, &[])))
+}
+
+/// The rule's booking type is gone: the link cannot book online any more.
+fn unavailable(opened: &OpenedLink, lang: Lang, token: &str) -> Result<Response<Body>, Problem> {
+    let t = texts(lang);
+    refusal(opened, lang, StatusCode::GONE, t.unavailable, t.phone_to_book, &switch_href(token, lang, &[]))
 }
 
 async fn times(
@@ -122,12 +142,8 @@ pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>,
         return invalid_link(lang, &switch_href(&token, lang, &[]));
     };
     let now = state.clock.now();
-    match opened.link.status_at(now) {
-        LinkStatus::Booked | LinkStatus::Rescheduled => {
-            return confirmation(state, &opened, lang, StatusCode::OK, &token).await;
-        }
-        status @ (LinkStatus::Expired | LinkStatus::Deleted) => return refused(&opened, status, lang, &token),
-        LinkStatus::Sent | LinkStatus::Accessed => {}
+    if let Some(page) = no_longer_bookable(state, &opened, lang, &token).await {
+        return page;
     }
     let mut accessed = opened.link.clone();
     if accessed.mark_accessed(now) {
@@ -147,14 +163,7 @@ pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>,
     }
     let t = texts(lang);
     let Some(diary) = offer::rule_diary(state, &opened).await? else {
-        return refusal(
-            &opened,
-            lang,
-            StatusCode::GONE,
-            t.unavailable,
-            t.phone_to_book,
-            &switch_href(&token, lang, &[]),
-        );
+        return unavailable(&opened, lang, &token);
     };
     match query_param(request, "step") {
         Some("times") => {
@@ -246,23 +255,11 @@ pub async fn confirm(state: &AppState, request: &Request) -> Result<Response<Bod
         return invalid_link(lang, &switch_href(&token, lang, &[]));
     };
     let t = texts(lang);
-    let now = state.clock.now();
-    match opened.link.status_at(now) {
-        LinkStatus::Booked | LinkStatus::Rescheduled => {
-            return confirmation(state, &opened, lang, StatusCode::OK, &token).await;
-        }
-        status @ (LinkStatus::Expired | LinkStatus::Deleted) => return refused(&opened, status, lang, &token),
-        LinkStatus::Sent | LinkStatus::Accessed => {}
+    if let Some(page) = no_longer_bookable(state, &opened, lang, &token).await {
+        return page;
     }
     let Some(diary) = offer::rule_diary(state, &opened).await? else {
-        return refusal(
-            &opened,
-            lang,
-            StatusCode::GONE,
-            t.unavailable,
-            t.phone_to_book,
-            &switch_href(&token, lang, &[]),
-        );
+        return unavailable(&opened, lang, &token);
     };
     let Ok(at) = form.time.parse::<Timestamp>() else {
         return times(state, &opened, &diary, lang, &token, None, Some(t.taken)).await;
@@ -279,14 +276,9 @@ pub async fn confirm(state: &AppState, request: &Request) -> Result<Response<Bod
             let Some(current) = tokens::open(state.store.as_ref(), &token, TokenPurpose::Book).await? else {
                 return invalid_link(lang, &switch_href(&token, lang, &[]));
             };
-            match current.link.status_at(state.clock.now()) {
-                LinkStatus::Booked | LinkStatus::Rescheduled => {
-                    confirmation(state, &current, lang, StatusCode::OK, &token).await
-                }
-                status @ (LinkStatus::Expired | LinkStatus::Deleted) => refused(&current, status, lang, &token),
-                LinkStatus::Sent | LinkStatus::Accessed => {
-                    times(state, &current, &diary, lang, &token, None, Some(t.taken)).await
-                }
+            match no_longer_bookable(state, &current, lang, &token).await {
+                Some(page) => page,
+                None => times(state, &current, &diary, lang, &token, None, Some(t.taken)).await,
             }
         }
         Ok(LinkBooking::Taken | LinkBooking::NotOffered) => {

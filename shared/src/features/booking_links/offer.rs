@@ -41,6 +41,15 @@ pub struct RuleDiary {
     window: Window,
 }
 
+/// Every record of one kind in a partition.
+async fn records<T: serde::de::DeserializeOwned>(
+    store: &dyn crate::store::Store,
+    partition: &str,
+    prefix: &str,
+) -> Result<Vec<T>, StoreError> {
+    query_all(store, Query::prefix(partition, prefix)).await?.iter().map(|item| item.record()).collect()
+}
+
 /// Loads what the rule may book: `None` when its booking type no longer exists.
 pub async fn rule_diary(state: &AppState, opened: &OpenedLink) -> Result<Option<RuleDiary>, StoreError> {
     let store = state.store.as_ref();
@@ -52,30 +61,20 @@ pub async fn rule_diary(state: &AppState, opened: &OpenedLink) -> Result<Option<
         return Ok(None);
     };
     let partition = keys::clinic_partition(clinic);
-    let providers = query_all(store, Query::prefix(partition.clone(), keys::PROVIDER_PREFIX))
+    let providers = records::<Provider>(store, &partition, keys::PROVIDER_PREFIX)
         .await?
-        .iter()
-        .map(|item| item.record::<Provider>())
-        .filter(|provider| provider.as_ref().map_or(true, |provider| rule.provider_ids.contains(&provider.id)))
-        .map(|provider| provider.map(|provider| (provider.id.clone(), provider)))
-        .collect::<Result<_, _>>()?;
-    let locations = query_all(store, Query::prefix(partition.clone(), keys::LOCATION_PREFIX))
+        .into_iter()
+        .filter(|provider| rule.provider_ids.contains(&provider.id))
+        .map(|provider| (provider.id.clone(), provider))
+        .collect();
+    let locations = records::<Location>(store, &partition, keys::LOCATION_PREFIX)
         .await?
-        .iter()
-        .map(|item| item.record::<Location>())
-        .filter(|location| location.as_ref().map_or(true, |location| rule.location_ids.contains(&location.id)))
-        .map(|location| location.map(|location| (location.id.clone(), location)))
-        .collect::<Result<_, _>>()?;
-    let templates = query_all(store, Query::prefix(partition.clone(), keys::TEMPLATE_PREFIX))
-        .await?
-        .iter()
-        .map(|item| item.record())
-        .collect::<Result<_, _>>()?;
-    let blocks = query_all(store, Query::prefix(partition, keys::BLOCK_PREFIX))
-        .await?
-        .iter()
-        .map(|item| item.record())
-        .collect::<Result<_, _>>()?;
+        .into_iter()
+        .filter(|location| rule.location_ids.contains(&location.id))
+        .map(|location| (location.id.clone(), location))
+        .collect();
+    let templates = records(store, &partition, keys::TEMPLATE_PREFIX).await?;
+    let blocks = records(store, &partition, keys::BLOCK_PREFIX).await?;
     let settings = online_state(store, clinic).await?.settings;
     let window = Window::at(state.clock.now(), settings.minimum_notice_minutes, settings.horizon_days);
     Ok(Some(RuleDiary {
