@@ -17,12 +17,20 @@ pub enum Permission {
     DiaryRead,
     /// Change the diary: templates, blocks; book, move and cancel appointments.
     DiaryWrite,
+    /// Book on behalf of external partners (a `partner` claim limits it to that partner).
+    PartnerBook,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 5] =
-        [Self::ClinicWrite, Self::CatalogRead, Self::CatalogWrite, Self::DiaryRead, Self::DiaryWrite];
+    pub const ALL: [Permission; 6] = [
+        Self::ClinicWrite,
+        Self::CatalogRead,
+        Self::CatalogWrite,
+        Self::DiaryRead,
+        Self::DiaryWrite,
+        Self::PartnerBook,
+    ];
 
     /// The claim value naming this permission.
     pub fn as_claim(self) -> &'static str {
@@ -32,6 +40,7 @@ impl Permission {
             Self::CatalogWrite => "catalog:write",
             Self::DiaryRead => "diary:read",
             Self::DiaryWrite => "diary:write",
+            Self::PartnerBook => "partner:book",
         }
     }
 
@@ -49,6 +58,9 @@ pub enum AccessDenied {
     /// The token lacks a permission.
     #[error("this token lacks the permission {0}")]
     MissingPermission(&'static str),
+    /// A partner's user asked to act for another partner.
+    #[error("this token acts for another partner than {0}")]
+    OtherPartner(String),
 }
 
 /// The authenticated staff member behind an admin request.
@@ -58,6 +70,8 @@ pub struct Actor {
     pub subject: String,
     clinics: BTreeSet<String>,
     permissions: BTreeSet<Permission>,
+    /// The partner a partner's own user acts for; `None` for clinic staff.
+    pub partner: Option<String>,
 }
 
 impl Actor {
@@ -71,6 +85,22 @@ impl Actor {
                 .iter()
                 .filter_map(|value| Permission::from_claim(value))
                 .collect(),
+            partner: None,
+        }
+    }
+
+    /// The same actor limited to `partner` (from the token's `partner` claim), when given.
+    pub fn for_partner(mut self, partner: Option<&str>) -> Self {
+        self.partner = partner.map(str::trim).filter(|value| !value.is_empty()).map(str::to_owned);
+        self
+    }
+
+    /// Checks this actor may act for `partner`: clinic staff for any, a partner's user only
+    /// for its own.
+    pub fn may_act_for(&self, partner: &str) -> Result<(), AccessDenied> {
+        match &self.partner {
+            Some(own) if own != partner => Err(AccessDenied::OtherPartner(partner.to_owned())),
+            _ => Ok(()),
         }
     }
 
@@ -129,6 +159,17 @@ mod tests {
             actor.authorize(&clinic("north"), Permission::CatalogWrite),
             Err(AccessDenied::MissingPermission("catalog:write"))
         );
+    }
+
+    #[test]
+    fn a_partner_user_acts_only_for_its_own_partner() {
+        let staff = Actor::from_claims("staff-1", "north", "partner:book");
+        assert_eq!(staff.authorize(&clinic("north"), Permission::PartnerBook), Ok(()));
+        assert_eq!(staff.may_act_for("acme"), Ok(()));
+        let partner = staff.clone().for_partner(Some("acme"));
+        assert_eq!(partner.may_act_for("acme"), Ok(()));
+        assert_eq!(partner.may_act_for("other"), Err(AccessDenied::OtherPartner("other".into())));
+        assert_eq!(staff.for_partner(Some(" ")).partner, None);
     }
 
     #[test]

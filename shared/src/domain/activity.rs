@@ -7,16 +7,8 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-use super::appointment::Channel;
 use super::events::{DomainEvent, Fact};
-
-fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Online => "online",
-        Channel::Staff => "staff",
-        Channel::BookingLink => "booking_link",
-    }
-}
+use super::statistics::channel_name;
 
 /// The counters one event adds to, with the amount.
 pub fn counters_for(event: &DomainEvent) -> Vec<(String, i64)> {
@@ -69,6 +61,7 @@ pub struct DailyActivity {
 mod tests {
     use super::*;
     use crate::domain::appointment::AppointmentId;
+    use crate::domain::appointment::Channel;
     use crate::domain::clinic::ClinicId;
     use crate::domain::events::EntryKind;
 

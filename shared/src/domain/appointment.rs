@@ -26,6 +26,8 @@ pub enum Channel {
     Staff,
     /// The patient booked through a booking link staff sent.
     BookingLink,
+    /// Booked on behalf of an external partner (the appointment names which).
+    Partner,
 }
 
 /// Where an appointment stands.
@@ -36,6 +38,8 @@ pub enum AppointmentStatus {
     Booked,
     /// Cancelled; its time is free again.
     Cancelled,
+    /// The patient did not come; its time is free again.
+    NoShow,
 }
 
 /// An appointment as stored.
@@ -61,6 +65,9 @@ pub struct Appointment {
     pub status: AppointmentStatus,
     /// Staff notes.
     pub notes: Option<String>,
+    /// The partner it was booked for (partner bookings only).
+    #[serde(default)]
+    pub partner_id: Option<super::partner::PartnerId>,
     /// A referral the patient attached.
     #[serde(default)]
     pub referral: Option<super::referral::Referral>,

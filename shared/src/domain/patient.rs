@@ -29,6 +29,51 @@ impl PatientReference {
     }
 }
 
+/// A patient record of the clinic: its reference and the patient's details.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientRecord {
+    /// The clinic's reference.
+    pub reference: PatientReference,
+    /// The patient.
+    pub details: PatientDetails,
+}
+
+impl std::fmt::Debug for PatientRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatientRecord").field("reference", &self.reference).finish_non_exhaustive()
+    }
+}
+
+/// Text folded for matching: accents removed (Unicode NFKD without combining marks), lower
+/// case, runs of spaces, dashes and apostrophes made one space, trimmed.
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let folded: String = text.nfkd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect();
+    folded
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '\'' || c == '\u{2019}')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl PatientRecord {
+    /// Whether this record is likely the same person: the same folded full name and birth date.
+    pub fn same_person(&self, other: &PatientDetails) -> bool {
+        self.details.date_of_birth == other.date_of_birth
+            && fold(&self.details.first_name) == fold(&other.first_name)
+            && fold(&self.details.last_name) == fold(&other.last_name)
+    }
+
+    /// Whether the folded `search` is the reference, or part of the folded full name.
+    pub fn matches(&self, search: &str) -> bool {
+        let search = fold(search);
+        !search.is_empty()
+            && (fold(self.reference.as_str()) == search
+                || fold(&format!("{} {}", self.details.first_name, self.details.last_name)).contains(&search))
+    }
+}
+
 /// Oldest age we accept as a plausible birth date.
 pub const MAX_AGE_YEARS: i16 = 120;
 
@@ -127,6 +172,29 @@ mod tests {
         let today: Date = "2026-11-22".parse().unwrap();
         let details = PatientDetails::parse(&input(), today, "patient.").unwrap();
         assert_eq!(format!("{details:?}"), "PatientDetails(<redacted>)");
+    }
+
+    fn record(first: &str, last: &str, born: &str) -> PatientRecord {
+        let details = PatientDetails::parse(
+            &PatientInput { first_name: first.into(), last_name: last.into(), date_of_birth: born.into(), ..input() },
+            "2026-11-22".parse().unwrap(),
+            "",
+        )
+        .unwrap();
+        PatientRecord { reference: PatientReference::parse("r", "MRN-9").unwrap(), details }
+    }
+
+    #[test]
+    fn names_fold_case_accents_and_spacing() {
+        assert_eq!(fold("  Zoë   O’Brien-Élan "), "zoe o brien elan");
+        assert_eq!(fold("ÅSA"), "asa");
+        let zoe = record("Zoë", "O'Brien", "1980-05-17");
+        assert!(zoe.same_person(&record("zoe", "o brien", "1980-05-17").details));
+        assert!(!zoe.same_person(&record("Zoe", "O'Brien", "1980-05-18").details), "another birth date");
+        assert!(!zoe.same_person(&record("Zoey", "O'Brien", "1980-05-17").details), "another name");
+        assert!(zoe.matches("o'brien") && zoe.matches("ZOE") && zoe.matches("mrn-9"));
+        assert!(!zoe.matches("obrien"), "a missing space is a near miss, not a match");
+        assert!(!zoe.matches("  "));
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub struct Provider {
     pub professional_title: String,
     /// Whether patients may book with this provider online.
     pub enabled_online: bool,
+    /// Qualifications (specialties) staff filter by, e.g. "Cardiology".
+    #[serde(default)]
+    pub qualifications: Vec<String>,
     /// When it was created.
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -54,6 +57,26 @@ pub struct ProviderInput {
     pub professional_title: Option<String>,
     /// Offer online.
     pub enabled_online: Option<bool>,
+    /// Qualifications: at most 10, each 1 to 60 characters (replaces the list).
+    #[serde(default)]
+    pub qualifications: Option<Vec<String>>,
+}
+
+/// Checks a list of qualifications: at most 10, each 1 to 60 characters, repeats dropped.
+fn qualifications(values: &[String], checker: &mut Checker) -> Vec<String> {
+    if values.len() > 10 {
+        checker.check::<()>(Err(FieldError::new("qualifications", "must name at most 10")));
+        return Vec::new();
+    }
+    let mut kept: Vec<String> = Vec::new();
+    for (index, value) in values.iter().enumerate() {
+        if let Some(value) = checker.check(required_text(&format!("qualifications[{index}]"), value, 60))
+            && !kept.iter().any(|known| known.eq_ignore_ascii_case(&value))
+        {
+            kept.push(value);
+        }
+    }
+    kept
 }
 
 impl Provider {
@@ -63,12 +86,14 @@ impl Provider {
         let name = checker.check(required_text("name", input.name.as_deref().unwrap_or(""), 120));
         let title =
             checker.check(required_text("professional_title", input.professional_title.as_deref().unwrap_or(""), 80));
+        let qualifications = qualifications(input.qualifications.as_deref().unwrap_or_default(), &mut checker);
         checker.finish()?;
         Ok(Self {
             id,
             name: name.unwrap_or_default(),
             professional_title: title.unwrap_or_default(),
             enabled_online: input.enabled_online.unwrap_or(false),
+            qualifications,
             created_at: now,
             updated_at: now,
         })
@@ -89,6 +114,9 @@ impl Provider {
         }
         if let Some(enabled) = input.enabled_online {
             next.enabled_online = enabled;
+        }
+        if let Some(values) = &input.qualifications {
+            next.qualifications = qualifications(values, &mut checker);
         }
         checker.finish()?;
         if next == *self {
@@ -125,9 +153,13 @@ mod tests {
             name: Some("Dr A".into()),
             professional_title: Some("GP".into()),
             enabled_online: Some(true),
+            qualifications: Some(vec!["Cardiology".into(), "cardiology".into()]),
         };
         let provider = Provider::create(ProviderId::random(), &input, Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(provider.qualifications, ["Cardiology"], "repeats are dropped");
         assert_eq!(provider.change(&input, Timestamp::UNIX_EPOCH).unwrap(), None);
+        let too_many = ProviderInput { qualifications: Some(vec!["x".into(); 11]), ..ProviderInput::default() };
+        assert_eq!(provider.change(&too_many, Timestamp::UNIX_EPOCH).unwrap_err()[0].field, "qualifications");
         assert!(provider.change(&ProviderInput::default(), Timestamp::UNIX_EPOCH).is_err());
     }
 }

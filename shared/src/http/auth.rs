@@ -13,6 +13,9 @@ pub const CLINICS_CLAIM: &str = "clinics";
 /// Claim naming the permissions a token grants (also read as `custom:permissions`).
 pub const PERMISSIONS_CLAIM: &str = "permissions";
 
+/// Claim naming the partner a partner's own user acts for (also read as `custom:partner`).
+pub const PARTNER_CLAIM: &str = "partner";
+
 /// The actor behind an admin request; 401 when the authorizer passed no claims.
 pub fn actor(request: &Request) -> Result<Actor, Problem> {
     let claims = match request.request_context_ref() {
@@ -29,14 +32,18 @@ pub fn actor(request: &Request) -> Result<Actor, Problem> {
     let read = |name: &str| {
         claims.get(name).or_else(|| claims.get(&format!("custom:{name}"))).map(String::as_str).unwrap_or("")
     };
-    Ok(Actor::from_claims(subject, read(CLINICS_CLAIM), read(PERMISSIONS_CLAIM)))
+    let partner = Some(read(PARTNER_CLAIM)).filter(|value| !value.is_empty());
+    Ok(Actor::from_claims(subject, read(CLINICS_CLAIM), read(PERMISSIONS_CLAIM)).for_partner(partner))
+}
+
+/// A refusal as a 403 problem.
+pub fn forbidden(denied: AccessDenied) -> Problem {
+    Problem::forbidden(denied.to_string())
 }
 
 /// The actor, checked for `permission` on `clinic`; 401 or 403 otherwise.
 pub fn authorize(request: &Request, clinic: &ClinicId, permission: Permission) -> Result<Actor, Problem> {
     let actor = actor(request)?;
-    actor.authorize(clinic, permission).map_err(|denied| match denied {
-        AccessDenied::OtherClinic(_) | AccessDenied::MissingPermission(_) => Problem::forbidden(denied.to_string()),
-    })?;
+    actor.authorize(clinic, permission).map_err(forbidden)?;
     Ok(actor)
 }

@@ -59,15 +59,16 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
         locations.push(entries::create::<Location>(state, &clinic, SEED_ACTOR, &input).await.map_err(seed_error)?);
     }
     let mut providers = Vec::new();
-    for (name, title) in [
-        ("Dr Amara Okafor", "General Practitioner"),
-        ("Dr Tom Lindqvist", "General Practitioner"),
-        ("Sam Patel", "Practice Nurse"),
+    for (name, title, qualification) in [
+        ("Dr Amara Okafor", "General Practitioner", "General practice"),
+        ("Dr Tom Lindqvist", "General Practitioner", "Cardiology"),
+        ("Sam Patel", "Practice Nurse", "Nursing"),
     ] {
         let input = ProviderInput {
             name: Some(name.into()),
             professional_title: Some(title.into()),
             enabled_online: Some(true),
+            qualifications: Some(vec![qualification.into()]),
         };
         providers.push(entries::create::<Provider>(state, &clinic, SEED_ACTOR, &input).await.map_err(seed_error)?);
     }

@@ -30,6 +30,10 @@
 //! | link token (hash only, never the token) | Get, Put | `LINK_TOKEN#{sha256}` | `TOKEN` | | not exists; same transaction as the link (booking) or the booking (manage) |
 //! | manage-page grant after verification (hash only) | Get, Put | `LINK_GRANT#{sha256}` | `GRANT` | | not exists; expires after 15 minutes |
 //! | provider's staff inbox | Put, Query | `INBOX#{clinic}#{provider}` | `{at}#{id}` | | same transaction as the reschedule |
+//! | booking statistics | Add, Query between days | `STATS#{clinic}` | `{day}#{channel}#{partner}#{booking type}#{provider}` | | same transaction as the booking, cancellation or no-show |
+//! | partner | Get, Put, Query prefix | `CLINIC#{clinic}` | `PARTNER#{code}` | | create: not exists; replace: version |
+//! | partner hold | Get, Put, Delete | `HOLD#{clinic}#{id}` | `HOLD` | | not exists; lapses after 5 minutes with its claims; confirm: exists |
+//! | patient record | Get, Put, Query prefix | `CLINIC#{clinic}` | `PATIENT#{reference}` | | create: not exists |
 //! | outbox message (embedded) | Put, Query | `OUTBOX` | `{at}#{id}` | | |
 //! | due schedule (embedded) | Put, Query range, Delete | `SCHEDULE` | `{due}#{name}` | | |
 //! | schedule by name (embedded) | Put, Get, Delete | `SCHEDULE_NAME#{name}` | `NAME` | | create: not exists |
@@ -240,6 +244,37 @@ pub fn inbox_partition(clinic: &ClinicId, provider: &str) -> String {
 /// One message in a provider's staff inbox.
 pub fn inbox_message(clinic: &ClinicId, provider: &str, at: Timestamp, id: &str) -> Key {
     Key::new(inbox_partition(clinic, provider), format!("{}#{id}", sortable_time(at)))
+}
+
+/// The partition of a clinic's statistics.
+pub fn statistics_partition(clinic: &ClinicId) -> String {
+    format!("STATS#{clinic}")
+}
+
+/// One statistics counter item.
+pub fn statistics(clinic: &ClinicId, sort_key: &str) -> Key {
+    Key::new(statistics_partition(clinic), sort_key)
+}
+
+/// Sort-key prefix of partners.
+pub const PARTNER_PREFIX: &str = "PARTNER#";
+
+/// One partner of a clinic.
+pub fn partner(clinic: &ClinicId, code: &str) -> Key {
+    Key::new(clinic_partition(clinic), format!("{PARTNER_PREFIX}{code}"))
+}
+
+/// One partner hold.
+pub fn hold(clinic: &ClinicId, id: &str) -> Key {
+    Key::new(format!("HOLD#{clinic}#{id}"), "HOLD")
+}
+
+/// Sort-key prefix of patient records.
+pub const PATIENT_PREFIX: &str = "PATIENT#";
+
+/// One patient record.
+pub fn patient(clinic: &ClinicId, reference: &str) -> Key {
+    Key::new(clinic_partition(clinic), format!("{PATIENT_PREFIX}{reference}"))
 }
 
 #[cfg(test)]

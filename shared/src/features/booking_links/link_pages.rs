@@ -11,7 +11,8 @@ use maud::html;
 use serde::Deserialize;
 
 use super::admin::manage_url;
-use super::offer::{self, LinkBooking, RuleDiary};
+use super::offer::{self, LinkBooking};
+use crate::features::diary::private_offer::PrivateDiary;
 use super::pages::{
     self, describe, details, fill, information, invalid_link, page, page_days, refusal, slot_buttons, texts, welcome,
 };
@@ -94,7 +95,7 @@ fn unavailable(opened: &OpenedLink, lang: Lang, token: &str) -> Result<Response<
 async fn times(
     state: &AppState,
     opened: &OpenedLink,
-    diary: &RuleDiary,
+    diary: &PrivateDiary,
     lang: Lang,
     token: &str,
     day: Option<Date>,

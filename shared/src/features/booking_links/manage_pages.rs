@@ -10,7 +10,8 @@ use lambda_http::{Body, Request, Response};
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 
-use super::offer::{self, Rescheduling, RuleDiary};
+use super::offer::{self, Rescheduling};
+use crate::features::diary::private_offer::PrivateDiary;
 use super::pages::{
     self, describe, details, fill, information, invalid_link, page, page_days, refusal, slot_buttons, texts,
 };
@@ -240,7 +241,7 @@ impl Managed<'_> {
         page(self.lang, status, t.manage_title, &switch_href(self.token, self.lang), body)
     }
 
-    async fn review(&self, diary: &RuleDiary, at: Timestamp) -> Result<Response<Body>, Problem> {
+    async fn review(&self, diary: &PrivateDiary, at: Timestamp) -> Result<Response<Body>, Problem> {
         let t = texts(self.lang);
         let path = manage_path(self.token);
         let body = html! {
@@ -265,7 +266,7 @@ impl Managed<'_> {
         page(self.lang, StatusCode::OK, t.review, &switch_href(self.token, self.lang), body)
     }
 
-    async fn reschedule(&self, diary: &RuleDiary, at: Timestamp) -> Result<Response<Body>, Problem> {
+    async fn reschedule(&self, diary: &PrivateDiary, at: Timestamp) -> Result<Response<Body>, Problem> {
         let t = texts(self.lang);
         let current = self.appointment().await?;
         if !self.can_reschedule(&current, self.state.clock.now()) {

@@ -6,148 +6,22 @@
 //! (conditional on the version read) and the manage token. Of any number of confirms of one
 //! link, exactly one commits.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-
-use jiff::civil::Date;
-use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::tokens::{self, OpenedLink, TokenRecord, link_item};
 use crate::app::AppState;
 use crate::domain::appointment::{Appointment, AppointmentId, AppointmentStatus, Channel};
-use crate::domain::availability::{Choice, Diary, OfferedSlot, SlotQuery, Window};
 use crate::domain::booking_link::{LinkRefusal, LinkToken, TokenPurpose};
-use crate::domain::booking_type::BookingType;
-use crate::domain::diary::{DiaryBlock, DiaryTemplate};
-use crate::domain::location::{Location, LocationId};
-use crate::domain::provider::{Provider, ProviderId};
-use crate::features::catalog::publication::online_state;
 use crate::features::diary::booking::{self, BookingError, StoredAppointment};
-use crate::store::{Condition, Item, Query, StoreError, Write, keys, query_all};
-
-/// The part of the clinic's diary a rule may book.
-pub struct RuleDiary {
-    /// The clinic's zone.
-    pub zone: TimeZone,
-    /// The rule's booking type.
-    pub booking_type: BookingType,
-    /// The rule's providers that still exist, by id.
-    pub providers: HashMap<ProviderId, Provider>,
-    /// The rule's locations that still exist, by id.
-    pub locations: HashMap<LocationId, Location>,
-    templates: Vec<DiaryTemplate>,
-    blocks: Vec<DiaryBlock>,
-    window: Window,
-}
-
-/// Every record of one kind in a partition.
-async fn records<T: serde::de::DeserializeOwned>(
-    store: &dyn crate::store::Store,
-    partition: &str,
-    prefix: &str,
-) -> Result<Vec<T>, StoreError> {
-    query_all(store, Query::prefix(partition, prefix)).await?.iter().map(|item| item.record()).collect()
-}
+use crate::features::diary::private_offer::PrivateDiary;
+use crate::store::{Condition, Item, StoreError, Write, keys};
 
 /// Loads what the rule may book: `None` when its booking type no longer exists.
-pub async fn rule_diary(state: &AppState, opened: &OpenedLink) -> Result<Option<RuleDiary>, StoreError> {
-    let store = state.store.as_ref();
-    let clinic = &opened.clinic.id;
+pub async fn rule_diary(state: &AppState, opened: &OpenedLink) -> Result<Option<PrivateDiary>, StoreError> {
     let rule = &opened.rule;
-    let Some(booking_type) =
-        store.get(&keys::entry(clinic, keys::BOOKING_TYPE_PREFIX, rule.booking_type_id.as_str())).await?
-    else {
-        return Ok(None);
-    };
-    let partition = keys::clinic_partition(clinic);
-    let providers = records::<Provider>(store, &partition, keys::PROVIDER_PREFIX)
-        .await?
-        .into_iter()
-        .filter(|provider| rule.provider_ids.contains(&provider.id))
-        .map(|provider| (provider.id.clone(), provider))
-        .collect();
-    let locations = records::<Location>(store, &partition, keys::LOCATION_PREFIX)
-        .await?
-        .into_iter()
-        .filter(|location| rule.location_ids.contains(&location.id))
-        .map(|location| (location.id.clone(), location))
-        .collect();
-    let templates = records(store, &partition, keys::TEMPLATE_PREFIX).await?;
-    let blocks = records(store, &partition, keys::BLOCK_PREFIX).await?;
-    let settings = online_state(store, clinic).await?.settings;
-    let window = Window::at(state.clock.now(), settings.minimum_notice_minutes, settings.horizon_days);
-    Ok(Some(RuleDiary {
-        zone: opened.clinic.time_zone.zone(),
-        booking_type: booking_type.record()?,
-        providers,
-        locations,
-        templates,
-        blocks,
-        window,
-    }))
-}
-
-impl RuleDiary {
-    /// The first and last local day a slot may be on.
-    pub fn days(&self) -> (Date, Date) {
-        self.window.days(&self.zone)
-    }
-
-    fn query(&self, from: Date, to: Date) -> SlotQuery {
-        SlotQuery {
-            booking_type: self.booking_type.id.clone(),
-            duration_minutes: self.booking_type.duration_minutes,
-            provider: Choice::Any,
-            location: Choice::Any,
-            from,
-            to,
-        }
-    }
-
-    fn diary<'a>(
-        &'a self,
-        busy: &'a HashMap<ProviderId, HashSet<i64>>,
-        providers: &'a BTreeSet<ProviderId>,
-        locations: &'a BTreeSet<LocationId>,
-    ) -> Diary<'a> {
-        Diary { zone: &self.zone, templates: &self.templates, blocks: &self.blocks, busy, providers, locations }
-    }
-
-    fn provider_ids(&self) -> BTreeSet<ProviderId> {
-        self.providers.keys().cloned().collect()
-    }
-
-    fn location_ids(&self) -> BTreeSet<LocationId> {
-        self.locations.keys().cloned().collect()
-    }
-
-    /// Free slots between two local days, at most `limit`: one query per provider.
-    pub async fn free_slots(
-        &self,
-        state: &AppState,
-        clinic: &crate::domain::clinic::ClinicId,
-        from: Date,
-        to: Date,
-        limit: usize,
-    ) -> Result<Vec<OfferedSlot>, StoreError> {
-        let providers = self.provider_ids();
-        let locations = self.location_ids();
-        let until = self.window.latest + SignedDuration::from_hours(24);
-        let busy =
-            booking::busy_units(state.store.as_ref(), clinic, providers.iter(), self.window.earliest, until).await?;
-        Ok(self.diary(&busy, &providers, &locations).free_slots(&self.query(from, to), &self.window, limit))
-    }
-
-    /// The diary's candidates (provider and location) at `at`, ignoring claims: the claims'
-    /// conditions decide.
-    fn candidates_at(&self, at: Timestamp) -> Vec<OfferedSlot> {
-        let providers = self.provider_ids();
-        let locations = self.location_ids();
-        let none = HashMap::new();
-        let day = at.to_zoned(self.zone.clone()).date();
-        self.diary(&none, &providers, &locations).candidates_at(&self.query(day, day), &self.window, at)
-    }
+    PrivateDiary::load(state, &opened.clinic, &rule.booking_type_id, Some(&rule.provider_ids), Some(&rule.location_ids))
+        .await
 }
 
 /// How a link booking ended.
@@ -173,7 +47,7 @@ pub enum LinkBooking {
 pub async fn book(
     state: &AppState,
     opened: &OpenedLink,
-    diary: &RuleDiary,
+    diary: &PrivateDiary,
     at: Timestamp,
 ) -> Result<LinkBooking, BookingError> {
     const ATTEMPTS: usize = 5;
@@ -198,6 +72,7 @@ pub async fn book(
             channel: Channel::BookingLink,
             status: AppointmentStatus::Booked,
             notes: None,
+            partner_id: None,
             referral: None,
             created_at: now,
             updated_at: now,
@@ -261,7 +136,7 @@ pub enum Rescheduling {
 pub async fn reschedule(
     state: &AppState,
     opened: &OpenedLink,
-    diary: &RuleDiary,
+    diary: &PrivateDiary,
     current: &StoredAppointment,
     at: Timestamp,
 ) -> Result<Rescheduling, BookingError> {

@@ -45,6 +45,8 @@ pub struct AppointmentView {
     pub duration_minutes: u32,
     /// How it was booked.
     pub channel: Channel,
+    /// The partner it was booked for (partner bookings).
+    pub partner_id: Option<String>,
     /// Booked or cancelled.
     pub status: AppointmentStatus,
     /// Patient's name.
@@ -85,6 +87,7 @@ fn view(appointment: &Appointment, version: u64, clinic: &Clinic) -> Appointment
         local_start: appointment.starts_at.to_zoned(zone).strftime("%Y-%m-%dT%H:%M").to_string(),
         duration_minutes: appointment.duration_minutes,
         channel: appointment.channel,
+        partner_id: appointment.partner_id.as_ref().map(|id| id.as_str().to_owned()),
         status: appointment.status,
         patient_name: format!("{} {}", appointment.patient.first_name, appointment.patient.last_name),
         patient_date_of_birth: appointment.patient.date_of_birth.to_string(),
@@ -265,6 +268,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
         channel: Channel::Staff,
         status: AppointmentStatus::Booked,
         notes,
+        partner_id: None,
         referral: None,
         created_at: now,
         updated_at: now,
@@ -286,7 +290,7 @@ pub struct AppointmentChange {
     pub location_id: Option<String>,
     /// New notes (empty removes them).
     pub notes: Option<String>,
-    /// `cancelled` to cancel.
+    /// `cancelled` to cancel; `no_show` once it has started and the patient did not come.
     pub status: Option<AppointmentStatus>,
 }
 
@@ -322,17 +326,27 @@ pub async fn update(state: &AppState, request: &Request) -> Result<Response<Body
         next.notes = notes(change.notes.as_deref(), &mut checker);
     }
     if let Some(status) = change.status {
-        if status == AppointmentStatus::Booked && current.appointment.status == AppointmentStatus::Cancelled {
+        let was = current.appointment.status;
+        if status != was && was != AppointmentStatus::Booked {
+            checker.check::<()>(Err(FieldError::new(
+                "status",
+                "a cancelled or no-show appointment cannot change status; book again",
+            )));
+        }
+        if status == AppointmentStatus::NoShow
+            && was == AppointmentStatus::Booked
+            && current.appointment.starts_at > state.clock.now()
+        {
             checker
-                .check::<()>(Err(FieldError::new("status", "a cancelled appointment cannot be restored; book again")));
+                .check::<()>(Err(FieldError::new("status", "an appointment that has not started cannot be a no-show")));
         }
         next.status = status;
     }
     let moves = next.starts_at != current.appointment.starts_at
         || next.provider_id != current.appointment.provider_id
         || next.location_id != current.appointment.location_id;
-    if moves && current.appointment.status == AppointmentStatus::Cancelled {
-        checker.check::<()>(Err(FieldError::new("status", "a cancelled appointment cannot be moved")));
+    if moves && current.appointment.status != AppointmentStatus::Booked {
+        checker.check::<()>(Err(FieldError::new("status", "a cancelled or no-show appointment cannot be moved")));
     }
     if next == current.appointment {
         checker.check::<()>(Err(FieldError::new("body", "must change at least one field")));
@@ -355,14 +369,16 @@ pub async fn update(state: &AppState, request: &Request) -> Result<Response<Body
         }
     }
     next.updated_at = state.clock.now();
-    let action =
-        if next.status == AppointmentStatus::Cancelled && current.appointment.status == AppointmentStatus::Booked {
-            "appointment.cancelled"
-        } else if moves {
-            "appointment.moved"
-        } else {
-            "appointment.edited"
-        };
+    let from_booked = current.appointment.status == AppointmentStatus::Booked;
+    let action = if next.status == AppointmentStatus::Cancelled && from_booked {
+        "appointment.cancelled"
+    } else if next.status == AppointmentStatus::NoShow && from_booked {
+        "appointment.no_show"
+    } else if moves {
+        "appointment.moved"
+    } else {
+        "appointment.edited"
+    };
     booking::rewrite(state, &clinic_id, &current, &next, &actor.subject, action).await.map_err(booking_problem)?;
     json(StatusCode::OK, &view(&next, current.version + 1, &clinic))
 }

@@ -13,6 +13,7 @@ use crate::domain::clinic::ClinicId;
 use crate::domain::diary::unit_start;
 use crate::domain::events::Fact;
 use crate::domain::provider::ProviderId;
+use crate::domain::statistics::{Counted, Dimensions};
 use crate::features::announce;
 use crate::features::audit_trail::{self, Change};
 use crate::store::keys::sortable_time;
@@ -69,20 +70,52 @@ fn appointment_item(clinic: &ClinicId, appointment: &Appointment, version: u64) 
         .with_version(version))
 }
 
+/// The claims of `units` for `appointment`: `NotExists` for free units, `Exists` to take over
+/// the units a live hold claimed.
 fn claims(
     clinic: &ClinicId,
     appointment: &Appointment,
     units: impl Iterator<Item = i64>,
+    condition: Condition,
 ) -> Result<Vec<Write>, StoreError> {
     units
         .map(|unit| {
             let claim = Claim { appointment_id: appointment.id.clone() };
             Ok(Write::put(
                 Item::from_record(keys::claim(clinic, appointment.provider_id.as_str(), unit), &claim)?,
-                Condition::NotExists,
+                condition,
             ))
         })
         .collect()
+}
+
+/// The claim items a hold writes: like an appointment's, but lapsing at `until`.
+pub fn hold_claims(
+    clinic: &ClinicId,
+    provider: &ProviderId,
+    units: impl Iterator<Item = i64>,
+    hold_id: &str,
+    until: Timestamp,
+) -> Result<Vec<Write>, StoreError> {
+    units
+        .map(|unit| {
+            let item = Item::from_record(
+                keys::claim(clinic, provider.as_str(), unit),
+                &serde_json::json!({"hold_id": hold_id}),
+            )?
+            .with_expiry(until.as_second());
+            Ok(Write::put(item, Condition::NotExists))
+        })
+        .collect()
+}
+
+/// The write that counts a change in the clinic's statistics, in the change's own transaction.
+fn statistics_write(clinic: &ClinicId, appointment: &Appointment, counted: Counted, now: Timestamp) -> Write {
+    let day = now.to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
+    Write::Add {
+        key: keys::statistics(clinic, &Dimensions::of(appointment).sort_key(&day)),
+        counters: vec![(counted.counter().to_owned(), 1)],
+    }
 }
 
 fn releases(clinic: &ClinicId, provider: &ProviderId, units: impl Iterator<Item = i64>) -> Vec<Write> {
@@ -113,6 +146,32 @@ pub async fn book_guarded(
     idempotency: Option<(&str, &str)>,
     guards: Vec<Write>,
 ) -> Result<(), BookingError> {
+    commit_booking(state, clinic, appointment, actor, idempotency, guards, Condition::NotExists).await
+}
+
+/// Books `appointment` on the units a live hold claimed: the hold is deleted (it must still be
+/// there: a lapsed hold answers [`BookingError::Conflict`]) and its claims become the
+/// appointment's, in one transaction.
+pub async fn book_held(
+    state: &AppState,
+    clinic: &ClinicId,
+    appointment: &Appointment,
+    actor: &str,
+    hold: crate::store::Key,
+) -> Result<(), BookingError> {
+    let guard = vec![Write::Delete { key: hold, condition: Condition::Exists }];
+    commit_booking(state, clinic, appointment, actor, None, guard, Condition::Exists).await
+}
+
+async fn commit_booking(
+    state: &AppState,
+    clinic: &ClinicId,
+    appointment: &Appointment,
+    actor: &str,
+    idempotency: Option<(&str, &str)>,
+    guards: Vec<Write>,
+    claim_condition: Condition,
+) -> Result<(), BookingError> {
     let now = state.clock.now();
     let mut writes = Vec::new();
     if let Some((key, fingerprint)) = idempotency {
@@ -124,7 +183,8 @@ pub async fn book_guarded(
     let guarded = writes.len()..writes.len() + guards.len();
     writes.extend(guards);
     writes.push(Write::put(appointment_item(clinic, appointment, 1)?, Condition::NotExists));
-    writes.extend(claims(clinic, appointment, appointment.units())?);
+    writes.extend(claims(clinic, appointment, appointment.units(), claim_condition)?);
+    writes.push(statistics_write(clinic, appointment, Counted::Booked, now));
     writes.push(audit_trail::record(
         clinic,
         Change {
@@ -220,7 +280,14 @@ pub async fn rewrite_guarded(
     let guarded = 1..1 + guards.len();
     writes.extend(guards);
     writes.extend(releases(clinic, &current.appointment.provider_id, release.into_iter()));
-    writes.extend(claims(clinic, next, claim.into_iter())?);
+    writes.extend(claims(clinic, next, claim.into_iter(), Condition::NotExists)?);
+    if current.appointment.status == AppointmentStatus::Booked {
+        match next.status {
+            AppointmentStatus::Cancelled => writes.push(statistics_write(clinic, next, Counted::Cancelled, now)),
+            AppointmentStatus::NoShow => writes.push(statistics_write(clinic, next, Counted::NoShow, now)),
+            AppointmentStatus::Booked => {}
+        }
+    }
     writes.push(audit_trail::record(
         clinic,
         Change {

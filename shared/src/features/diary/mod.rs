@@ -3,4 +3,5 @@
 
 pub mod appointments;
 pub mod booking;
+pub mod private_offer;
 pub mod schedule;

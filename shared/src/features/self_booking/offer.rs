@@ -227,6 +227,7 @@ pub async fn book(
             channel: Channel::Online,
             status: AppointmentStatus::Booked,
             notes: None,
+            partner_id: None,
             referral: request.referral.clone(),
             created_at: now,
             updated_at: now,

@@ -1,0 +1,161 @@
+//! Free slots from the clinic's private diary (not its public copy), for one booking type and,
+//! when given, only some providers and locations: what staff-initiated channels offer (booking
+//! links, partner bookings), whether or not public online booking is switched on.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+
+use super::booking;
+use crate::app::AppState;
+use crate::domain::availability::{Choice, Diary, OfferedSlot, SlotQuery, Window};
+use crate::domain::booking_type::{BookingType, BookingTypeId};
+use crate::domain::clinic::{Clinic, ClinicId};
+use crate::domain::diary::{DiaryBlock, DiaryTemplate};
+use crate::domain::location::{Location, LocationId};
+use crate::domain::provider::{Provider, ProviderId};
+use crate::features::catalog::publication::online_state;
+use crate::store::{Query, Store, StoreError, keys, query_all};
+
+/// The part of the clinic's diary one booking type may be booked in.
+pub struct PrivateDiary {
+    /// The clinic's zone.
+    pub zone: TimeZone,
+    /// The booking type.
+    pub booking_type: BookingType,
+    /// The providers it may be booked with, by id.
+    pub providers: HashMap<ProviderId, Provider>,
+    /// The locations, by id.
+    pub locations: HashMap<LocationId, Location>,
+    templates: Vec<DiaryTemplate>,
+    blocks: Vec<DiaryBlock>,
+    window: Window,
+}
+
+/// Every record of one kind in a partition.
+pub async fn records<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    partition: &str,
+    prefix: &str,
+) -> Result<Vec<T>, StoreError> {
+    query_all(store, Query::prefix(partition, prefix)).await?.iter().map(|item| item.record()).collect()
+}
+
+impl PrivateDiary {
+    /// Loads the diary for `booking_type`, limited to `providers` and `locations` when given
+    /// (those that no longer exist are dropped): `None` when the booking type does not exist.
+    /// The window is the clinic's minimum notice and horizon.
+    pub async fn load(
+        state: &AppState,
+        clinic: &Clinic,
+        booking_type: &BookingTypeId,
+        providers: Option<&[ProviderId]>,
+        locations: Option<&[LocationId]>,
+    ) -> Result<Option<Self>, StoreError> {
+        let store = state.store.as_ref();
+        let Some(booking_type) =
+            store.get(&keys::entry(&clinic.id, keys::BOOKING_TYPE_PREFIX, booking_type.as_str())).await?
+        else {
+            return Ok(None);
+        };
+        let partition = keys::clinic_partition(&clinic.id);
+        let providers = records::<Provider>(store, &partition, keys::PROVIDER_PREFIX)
+            .await?
+            .into_iter()
+            .filter(|provider| providers.is_none_or(|only| only.contains(&provider.id)))
+            .map(|provider| (provider.id.clone(), provider))
+            .collect();
+        let locations = records::<Location>(store, &partition, keys::LOCATION_PREFIX)
+            .await?
+            .into_iter()
+            .filter(|location| locations.is_none_or(|only| only.contains(&location.id)))
+            .map(|location| (location.id.clone(), location))
+            .collect();
+        let templates = records(store, &partition, keys::TEMPLATE_PREFIX).await?;
+        let blocks = records(store, &partition, keys::BLOCK_PREFIX).await?;
+        let settings = online_state(store, &clinic.id).await?.settings;
+        let window = Window::at(state.clock.now(), settings.minimum_notice_minutes, settings.horizon_days);
+        Ok(Some(Self {
+            zone: clinic.time_zone.zone(),
+            booking_type: booking_type.record()?,
+            providers,
+            locations,
+            templates,
+            blocks,
+            window,
+        }))
+    }
+
+    /// The first and last local day a slot may be on.
+    pub fn days(&self) -> (Date, Date) {
+        self.window.days(&self.zone)
+    }
+
+    /// The providers whose templates offer this booking type.
+    pub fn offering_providers(&self) -> BTreeSet<ProviderId> {
+        self.templates
+            .iter()
+            .filter(|template| template.booking_type_ids.contains(&self.booking_type.id))
+            .map(|template| template.provider_id.clone())
+            .filter(|provider| self.providers.contains_key(provider))
+            .collect()
+    }
+
+    fn query(&self, from: Date, to: Date) -> SlotQuery {
+        SlotQuery {
+            booking_type: self.booking_type.id.clone(),
+            duration_minutes: self.booking_type.duration_minutes,
+            provider: Choice::Any,
+            location: Choice::Any,
+            from,
+            to,
+        }
+    }
+
+    fn diary<'a>(
+        &'a self,
+        busy: &'a HashMap<ProviderId, HashSet<i64>>,
+        providers: &'a BTreeSet<ProviderId>,
+        locations: &'a BTreeSet<LocationId>,
+    ) -> Diary<'a> {
+        Diary { zone: &self.zone, templates: &self.templates, blocks: &self.blocks, busy, providers, locations }
+    }
+
+    fn provider_ids(&self) -> BTreeSet<ProviderId> {
+        self.providers.keys().cloned().collect()
+    }
+
+    fn location_ids(&self) -> BTreeSet<LocationId> {
+        self.locations.keys().cloned().collect()
+    }
+
+    /// Free slots between two local days, at most `limit`: one query per provider for its
+    /// claimed units (live holds included).
+    pub async fn free_slots(
+        &self,
+        state: &AppState,
+        clinic: &ClinicId,
+        from: Date,
+        to: Date,
+        limit: usize,
+    ) -> Result<Vec<OfferedSlot>, StoreError> {
+        let providers = self.provider_ids();
+        let locations = self.location_ids();
+        let until = self.window.latest + SignedDuration::from_hours(24);
+        let busy =
+            booking::busy_units(state.store.as_ref(), clinic, providers.iter(), self.window.earliest, until).await?;
+        Ok(self.diary(&busy, &providers, &locations).free_slots(&self.query(from, to), &self.window, limit))
+    }
+
+    /// The diary's candidates (provider and location) at `at`, ignoring claims: the claims'
+    /// conditions decide.
+    pub fn candidates_at(&self, at: Timestamp) -> Vec<OfferedSlot> {
+        let providers = self.provider_ids();
+        let locations = self.location_ids();
+        let none = HashMap::new();
+        let day = at.to_zoned(self.zone.clone()).date();
+        self.diary(&none, &providers, &locations).candidates_at(&self.query(day, day), &self.window, at)
+    }
+}
