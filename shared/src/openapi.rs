@@ -10,6 +10,7 @@ use crate::domain::clinic::ClinicProfileInput;
 use crate::domain::diary::{BlockInput, DiaryBlock, DiaryTemplate, TemplateInput};
 use crate::domain::location::{Location, LocationInput};
 use crate::domain::online_settings::OnlineSettingsInput;
+use crate::domain::partner::{PartnerHold, PartnerInput};
 use crate::domain::provider::{Provider, ProviderInput};
 use crate::domain::referral::ReferralUploadInput;
 use crate::features::activity::ActivityReport;
@@ -22,7 +23,11 @@ use crate::features::catalog::settings::OnlineSettingsView;
 use crate::features::clinics::ClinicView;
 use crate::features::diary::appointments::{AppointmentChange, AppointmentView, DiaryDay, StaffBookingInput};
 use crate::features::diary::schedule::{BlockList, TemplateList};
+use crate::features::partners::admin::{PartnerList, PartnerView};
+use crate::features::partners::booking::{ConfirmHoldInput, HoldInput, PartnerOffer, PartnerSlots};
+use crate::features::patients::{NewPatientInput, PatientList, PatientView};
 use crate::features::self_booking::api::{AvailabilityView, BookingConfirmation, BookingInput, ReferralUploadView};
+use crate::features::statistics::StatisticsReport;
 use crate::http::Problem;
 use crate::routes::{Access, Endpoint, ROUTES};
 
@@ -88,6 +93,18 @@ fn components() -> Map<String, Value> {
     add::<LinkView>(&mut schemas);
     add::<LinkHistory>(&mut schemas);
     add::<InboxList>(&mut schemas);
+    add::<PartnerInput>(&mut schemas);
+    add::<PartnerView>(&mut schemas);
+    add::<PartnerList>(&mut schemas);
+    add::<PartnerOffer>(&mut schemas);
+    add::<PartnerSlots>(&mut schemas);
+    add::<HoldInput>(&mut schemas);
+    add::<PartnerHold>(&mut schemas);
+    add::<ConfirmHoldInput>(&mut schemas);
+    add::<PatientList>(&mut schemas);
+    add::<PatientView>(&mut schemas);
+    add::<NewPatientInput>(&mut schemas);
+    add::<StatisticsReport>(&mut schemas);
     for (page, item) in [("BookingTypePage", "BookingType"), ("LocationPage", "Location"), ("ProviderPage", "Provider")]
     {
         schemas.insert(page.into(), page_of(item));
@@ -302,6 +319,79 @@ fn operation(endpoint: Endpoint) -> Operation {
             Form,
             &[(200, Html), (201, Html), (409, Html), (410, Html)],
             &[],
+        ),
+        Endpoint::CreatePartner => op(
+            "Create a partner with the services activated for it",
+            Json("PartnerInput"),
+            &[(201, Json("PartnerView"))],
+            &[],
+        ),
+        Endpoint::ListPartners => {
+            op("List partners (a partner's user sees its own)", None, &[(200, Json("PartnerList"))], &[])
+        }
+        Endpoint::ReplacePartner => op(
+            "Replace a partner's name, contact and activated services",
+            Json("PartnerInput"),
+            &[(200, Json("PartnerView"))],
+            &[],
+        ),
+        Endpoint::PartnerOffer => op(
+            "Qualifications, providers and activated services that may be booked for a partner",
+            None,
+            &[(200, Json("PartnerOffer"))],
+            &[("partner_id", "The partner's code"), ("qualification", "Only providers holding it")],
+        ),
+        Endpoint::PartnerSlots => op(
+            "Free slots of an activated service for a partner (held slots are not offered)",
+            None,
+            &[(200, Json("PartnerSlots"))],
+            &[
+                ("partner_id", "The partner's code"),
+                ("booking_type_id", "An activated service"),
+                ("provider_id", "One provider, or `any` (default)"),
+                ("qualification", "Only providers holding it"),
+                ("from", "First local day, YYYY-MM-DD"),
+                ("to", "Last local day (at most 31 days after `from`)"),
+            ],
+        ),
+        Endpoint::CreatePartnerHold => op(
+            "Start a reservation: hold a free slot for 5 minutes",
+            Json("HoldInput"),
+            &[(201, Json("PartnerHold"))],
+            &[],
+        ),
+        Endpoint::ConfirmPartnerHold => op(
+            "Book the held slot for a patient record (410 once the hold has lapsed)",
+            Json("ConfirmHoldInput"),
+            &[(201, Json("AppointmentView"))],
+            &[],
+        ),
+        Endpoint::ReleasePartnerHold => op("Release a hold at once", None, &[(204, None)], &[]),
+        Endpoint::SearchPatients => op(
+            "Find patient records by name or reference",
+            None,
+            &[(200, Json("PatientList"))],
+            &[
+                ("search", "Name or reference"),
+                ("date_of_birth", "YYYY-MM-DD, required with a name for a partner's user"),
+            ],
+        ),
+        Endpoint::CreatePatient => op(
+            "Add a patient record (409 for a likely duplicate unless `confirm_duplicate`)",
+            Json("NewPatientInput"),
+            &[(201, Json("PatientView"))],
+            &[],
+        ),
+        Endpoint::Statistics => op(
+            "Bookings, cancellations and no-shows per channel, partner, service and provider (JSON or CSV)",
+            None,
+            &[(200, Json("StatisticsReport"))],
+            &[
+                ("from", "First UTC day, YYYY-MM-DD (default: 29 days before `to`)"),
+                ("to", "Last UTC day (default: today)"),
+                ("group_by", "Comma-separated: channel, partner_id, booking_type_id, provider_id (default: all)"),
+                ("format", "`json` (default) or `csv`"),
+            ],
         ),
         Endpoint::ManagePage => {
             op("The manage link's verification page (HTML)", None, &[(200, Html), (403, Html)], &[])

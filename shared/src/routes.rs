@@ -5,7 +5,9 @@ use lambda_http::{Body, Request, Response};
 use tracing::Instrument;
 
 use crate::app::AppState;
-use crate::features::{activity, booking_links, catalog, clinics, diary, meta, self_booking};
+use crate::features::{
+    activity, booking_links, catalog, clinics, diary, meta, partners, patients, self_booking, statistics,
+};
 use crate::http::Problem;
 use crate::http::request::{request_id, route_key};
 use crate::http::response::respond;
@@ -108,6 +110,28 @@ pub enum Endpoint {
     ManagePage,
     /// The manage link's forms (verify, reschedule).
     SubmitManagePage,
+    /// Create a partner.
+    CreatePartner,
+    /// List partners.
+    ListPartners,
+    /// Replace a partner (name, contact, activated services).
+    ReplacePartner,
+    /// What may be booked for a partner.
+    PartnerOffer,
+    /// Free slots for a partner.
+    PartnerSlots,
+    /// Hold a slot for a partner booking.
+    CreatePartnerHold,
+    /// Confirm a held slot for a patient.
+    ConfirmPartnerHold,
+    /// Release a hold.
+    ReleasePartnerHold,
+    /// Find patient records.
+    SearchPatients,
+    /// Add a patient record.
+    CreatePatient,
+    /// Booking statistics.
+    Statistics,
 }
 
 /// One route.
@@ -289,6 +313,41 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/links/{token}", LINKS_PUBLIC, Access::Public, Endpoint::ConfirmBookingLink),
     route("GET", "/manage/{token}", LINKS_PUBLIC, Access::Public, Endpoint::ManagePage),
     route("POST", "/manage/{token}", LINKS_PUBLIC, Access::Public, Endpoint::SubmitManagePage),
+    route("POST", "/admin/clinics/{clinicId}/partners", PARTNER_ADMIN, Access::Admin, Endpoint::CreatePartner),
+    route("GET", "/admin/clinics/{clinicId}/partners", PARTNER_ADMIN, Access::Admin, Endpoint::ListPartners),
+    route(
+        "PUT",
+        "/admin/clinics/{clinicId}/partners/{partnerId}",
+        PARTNER_ADMIN,
+        Access::Admin,
+        Endpoint::ReplacePartner,
+    ),
+    route("GET", "/admin/clinics/{clinicId}/partner-booking", PARTNER_ADMIN, Access::Admin, Endpoint::PartnerOffer),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/partner-booking/slots",
+        PARTNER_ADMIN,
+        Access::Admin,
+        Endpoint::PartnerSlots,
+    ),
+    route("POST", "/admin/clinics/{clinicId}/partner-holds", PARTNER_ADMIN, Access::Admin, Endpoint::CreatePartnerHold),
+    route(
+        "POST",
+        "/admin/clinics/{clinicId}/partner-holds/{holdId}/confirm",
+        PARTNER_ADMIN,
+        Access::Admin,
+        Endpoint::ConfirmPartnerHold,
+    ),
+    route(
+        "DELETE",
+        "/admin/clinics/{clinicId}/partner-holds/{holdId}",
+        PARTNER_ADMIN,
+        Access::Admin,
+        Endpoint::ReleasePartnerHold,
+    ),
+    route("GET", "/admin/clinics/{clinicId}/patients", DIARY_ADMIN, Access::Admin, Endpoint::SearchPatients),
+    route("POST", "/admin/clinics/{clinicId}/patients", DIARY_ADMIN, Access::Admin, Endpoint::CreatePatient),
+    route("GET", "/admin/clinics/{clinicId}/statistics", DIARY_ADMIN, Access::Admin, Endpoint::Statistics),
 ];
 
 const CATALOG_ADMIN: &str = "catalog-admin";
@@ -296,6 +355,7 @@ const DIARY_ADMIN: &str = "diary-admin";
 const BOOKING_PUBLIC: &str = "booking-public";
 const LINKS_ADMIN: &str = "booking-links-admin";
 const LINKS_PUBLIC: &str = "booking-links-public";
+const PARTNER_ADMIN: &str = "partner-booking-admin";
 
 /// Runs the endpoint's handler.
 pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) -> Response<Body> {
@@ -348,6 +408,17 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::ConfirmBookingLink => booking_links::link_pages::confirm(state, request).await,
         Endpoint::ManagePage => booking_links::manage_pages::show(state, request).await,
         Endpoint::SubmitManagePage => booking_links::manage_pages::submit(state, request).await,
+        Endpoint::CreatePartner => partners::admin::create(state, request).await,
+        Endpoint::ListPartners => partners::admin::list(state, request).await,
+        Endpoint::ReplacePartner => partners::admin::replace(state, request).await,
+        Endpoint::PartnerOffer => partners::booking::offer(state, request).await,
+        Endpoint::PartnerSlots => partners::booking::slots(state, request).await,
+        Endpoint::CreatePartnerHold => partners::booking::hold(state, request).await,
+        Endpoint::ConfirmPartnerHold => partners::booking::confirm(state, request).await,
+        Endpoint::ReleasePartnerHold => partners::booking::release(state, request).await,
+        Endpoint::SearchPatients => patients::search(state, request).await,
+        Endpoint::CreatePatient => patients::create(state, request).await,
+        Endpoint::Statistics => statistics::report(state, request).await,
     })
 }
 

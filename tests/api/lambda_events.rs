@@ -14,11 +14,13 @@ use clinic_shared::domain::clinic::ClinicId;
 use clinic_shared::domain::diary::{BlockId, BlockInput, DiaryBlock, DiaryTemplate, TemplateId, TemplateInput};
 use clinic_shared::domain::jobs::{JobRecord, JobStatus, ScheduledJob};
 use clinic_shared::domain::location::{Location, LocationId, LocationInput};
-use clinic_shared::domain::patient::{PatientDetails, PatientInput, PatientReference};
+use clinic_shared::domain::partner::{HoldId, Partner, PartnerHold, PartnerInput};
+use clinic_shared::domain::patient::{PatientDetails, PatientInput, PatientRecord, PatientReference};
 use clinic_shared::domain::provider::{Provider, ProviderId, ProviderInput};
 use clinic_shared::features::activity::ActivityConsumer;
 use clinic_shared::features::booking_links::tokens::{TokenRecord, link_item, record_write};
 use clinic_shared::features::catalog::publication::publish_dataset;
+use clinic_shared::features::diary::booking::hold_claims;
 use clinic_shared::lambda::{handle_domain_event, handle_scheduled_payload};
 use clinic_shared::local::seed::seed_demo_clinic;
 use clinic_shared::routes::{ROUTES, handle};
@@ -34,6 +36,8 @@ const TEMPLATE: &str = "3e4f5a6b-7c8d-4e9f-0a1b-2c3d4e5f6a7b";
 const BLOCK: &str = "4f5a6b7c-8d9e-4f0a-1b2c-3d4e5f6a7b8c";
 const APPOINTMENT: &str = "5a6b7c8d-9e0f-4a1b-2c3d-4e5f6a7b8c9d";
 const RULE: &str = "6b7c8d9e-0f1a-4b2c-3d4e-5f6a7b8c9d0e";
+const HOLD_TO_CONFIRM: &str = "8d9e0f1a-2b3c-4d4e-5f6a-7b8c9d0e1f2a";
+const HOLD_TO_RELEASE: &str = "9e0f1a2b-3c4d-4e5f-6a7b-8c9d0e1f2a3b";
 const LINK_TO_EXPIRE: &str = "7c8d9e0f-1a2b-4c3d-4e5f-6a7b8c9d0e1f";
 /// The token of the fixtures' unused link (`/links/{token}`).
 const BOOK_TOKEN: [u8; 32] = [0xa1; 32];
@@ -87,6 +91,7 @@ async fn fixtures(state: &AppState) {
         name: Some("Dr Fixture".into()),
         professional_title: Some("GP".into()),
         enabled_online: Some(true),
+        qualifications: Some(vec!["General practice".into()]),
     };
     let provider = Provider::create(ProviderId::generated(PROVIDER.into()), &provider_input, now).unwrap();
     put(state, keys::entry(&clinic, keys::PROVIDER_PREFIX, PROVIDER), &provider).await;
@@ -134,6 +139,7 @@ async fn fixtures(state: &AppState) {
         channel: Channel::Online,
         status: AppointmentStatus::Booked,
         notes: None,
+        partner_id: None,
         referral: None,
         created_at: now,
         updated_at: now,
@@ -141,6 +147,44 @@ async fn fixtures(state: &AppState) {
     clinic_shared::features::diary::booking::book(state, &clinic, &appointment, "test", None).await.unwrap();
     publish_dataset(state, &clinic).await.unwrap();
     seed_links(state, &clinic, &appointment, now).await;
+    seed_partner(state, &clinic, &appointment, now).await;
+}
+
+/// A partner with the fixture booking type activated, a patient record, and two live holds on
+/// Saturday's slots (one to confirm, one to release).
+async fn seed_partner(state: &AppState, clinic: &ClinicId, appointment: &Appointment, now: Timestamp) {
+    let input = PartnerInput {
+        name: "Acme Insurance".into(),
+        activated_booking_type_ids: vec![BOOKING_TYPE.into()],
+        ..PartnerInput::default()
+    };
+    let partner = Partner::parse("acme", &input).unwrap();
+    let item = Item::from_record(keys::partner(clinic, "acme"), &partner).unwrap().with_version(1);
+    state.store.write(Write::put(item, Condition::NotExists)).await.unwrap();
+    let record = PatientRecord {
+        reference: PatientReference::parse("r", "MRN-1001").unwrap(),
+        details: appointment.patient.clone(),
+    };
+    put(state, keys::patient(clinic, "MRN-1001"), &record).await;
+    for (id, starts_at) in [(HOLD_TO_CONFIRM, "2026-11-28T10:15:00Z"), (HOLD_TO_RELEASE, "2026-11-28T09:45:00Z")] {
+        let hold = PartnerHold {
+            id: HoldId::generated(id.into()),
+            partner_id: partner.id.clone(),
+            booking_type_id: BookingTypeId::generated(BOOKING_TYPE.into()),
+            provider_id: ProviderId::generated(PROVIDER.into()),
+            location_id: LocationId::generated(LOCATION.into()),
+            starts_at: starts_at.parse().unwrap(),
+            duration_minutes: 15,
+            held_by: "staff".into(),
+            held_until: PartnerHold::lapse_at(now),
+        };
+        let mut writes = vec![Write::put(
+            Item::from_record(keys::hold(clinic, id), &hold).unwrap().with_expiry(hold.held_until.as_second()),
+            Condition::NotExists,
+        )];
+        writes.extend(hold_claims(clinic, &hold.provider_id, hold.units(), id, hold.held_until).unwrap());
+        state.store.transact(writes).await.unwrap();
+    }
 }
 
 /// A broadcast rule, an unused link (book token), a link that booked the fixture appointment
@@ -211,6 +255,19 @@ async fn every_http_event_runs_through_its_function() {
         ("booking-links-public/confirm-booking-link.json", "booking-links-public", 200),
         ("booking-links-public/manage-page.json", "booking-links-public", 200),
         ("booking-links-public/submit-manage-page.json", "booking-links-public", 200),
+        ("partner-booking-admin/create-partner.json", "partner-booking-admin", 201),
+        ("partner-booking-admin/list-partners.json", "partner-booking-admin", 200),
+        ("partner-booking-admin/replace-partner.json", "partner-booking-admin", 200),
+        ("partner-booking-admin/partner-offer.json", "partner-booking-admin", 200),
+        ("partner-booking-admin/partner-slots.json", "partner-booking-admin", 200),
+        ("partner-booking-admin/create-partner-hold.json", "partner-booking-admin", 201),
+        ("partner-booking-admin/create-partner-hold.json", "partner-booking-admin", 409),
+        ("partner-booking-admin/confirm-partner-hold.json", "partner-booking-admin", 201),
+        ("partner-booking-admin/confirm-partner-hold.json", "partner-booking-admin", 410),
+        ("partner-booking-admin/release-partner-hold.json", "partner-booking-admin", 204),
+        ("diary-admin/search-patients.json", "diary-admin", 200),
+        ("diary-admin/create-patient.json", "diary-admin", 201),
+        ("diary-admin/statistics.json", "diary-admin", 200),
         ("diary-admin/create-diary-template.json", "diary-admin", 201),
         ("diary-admin/list-diary-templates.json", "diary-admin", 200),
         ("diary-admin/delete-diary-template.json", "diary-admin", 204),

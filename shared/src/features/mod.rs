@@ -8,9 +8,12 @@ pub mod catalog;
 pub mod clinics;
 pub mod diary;
 pub mod meta;
+pub mod partners;
+pub mod patients;
 pub mod rate_limit;
 pub mod runner;
 pub mod self_booking;
+pub mod statistics;
 
 use jiff::Timestamp;
 

@@ -87,6 +87,11 @@ impl Problem {
         Self::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
     }
 
+    /// 410: what was asked for lapsed (a hold, a link).
+    pub fn gone(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::GONE, "gone", "No longer available", detail)
+    }
+
     /// The client sent too many requests; `Retry-After` says when to come back.
     pub fn too_many_requests() -> Self {
         let mut problem =

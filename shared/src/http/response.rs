@@ -20,6 +20,17 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body
         .map_err(|_| Problem::internal())
 }
 
+/// A CSV download named `filename`.
+pub fn csv(filename: &str, body: String) -> Result<Response<Body>, Problem> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\""))
+        .header(http::header::CACHE_CONTROL, "no-store")
+        .body(Body::Text(body))
+        .map_err(|_| Problem::internal())
+}
+
 /// Turns a handler's outcome into the response sent.
 pub fn respond(outcome: Result<Response<Body>, Problem>) -> Response<Body> {
     outcome.unwrap_or_else(Problem::into_response)

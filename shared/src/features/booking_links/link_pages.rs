@@ -12,7 +12,6 @@ use serde::Deserialize;
 
 use super::admin::manage_url;
 use super::offer::{self, LinkBooking};
-use crate::features::diary::private_offer::PrivateDiary;
 use super::pages::{
     self, describe, details, fill, information, invalid_link, page, page_days, refusal, slot_buttons, texts, welcome,
 };
@@ -22,6 +21,7 @@ use crate::domain::appointment::Appointment;
 use crate::domain::booking_link::{LinkStatus, TokenPurpose};
 use crate::domain::validation::FieldError;
 use crate::features::diary::booking::{self, BookingError};
+use crate::features::diary::private_offer::PrivateDiary;
 use crate::features::rate_limit::check_public;
 use crate::http::Problem;
 use crate::http::html::{Lang, long_time};

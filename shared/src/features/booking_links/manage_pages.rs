@@ -11,7 +11,6 @@ use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 
 use super::offer::{self, Rescheduling};
-use crate::features::diary::private_offer::PrivateDiary;
 use super::pages::{
     self, describe, details, fill, information, invalid_link, page, page_days, refusal, slot_buttons, texts,
 };
@@ -22,6 +21,7 @@ use crate::domain::booking_link::{BookingLinkId, LinkToken, TokenPurpose, Verifi
 use crate::domain::clinic::ClinicId;
 use crate::domain::validation::FieldError;
 use crate::features::diary::booking::{self, BookingError, StoredAppointment};
+use crate::features::diary::private_offer::PrivateDiary;
 use crate::features::rate_limit::check_public;
 use crate::http::Problem;
 use crate::http::html::{Lang, long_time};

@@ -76,7 +76,8 @@ pub struct DiaryDay {
     pub items: Vec<AppointmentView>,
 }
 
-fn view(appointment: &Appointment, version: u64, clinic: &Clinic) -> AppointmentView {
+/// An appointment as staff see it.
+pub(crate) fn view(appointment: &Appointment, version: u64, clinic: &Clinic) -> AppointmentView {
     let zone = clinic.time_zone.zone();
     AppointmentView {
         id: appointment.id.to_string(),
@@ -99,7 +100,8 @@ fn view(appointment: &Appointment, version: u64, clinic: &Clinic) -> Appointment
     }
 }
 
-async fn clinic(state: &AppState, clinic_id: &ClinicId) -> Result<Clinic, Problem> {
+/// The clinic's profile; 404 when there is none.
+pub(crate) async fn clinic(state: &AppState, clinic_id: &ClinicId) -> Result<Clinic, Problem> {
     Ok(state
         .store
         .get(&keys::clinic_profile(clinic_id))

@@ -1,0 +1,132 @@
+//! Partners and their traffic channel: which services may be booked on each one's behalf.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::domain::access::Permission;
+use crate::domain::partner::{Partner, PartnerId, PartnerInput};
+use crate::domain::validation::FieldError;
+use crate::features::audit_trail::{self, Change};
+use crate::features::catalog::admin::clinic_id;
+use crate::http::Problem;
+use crate::http::auth::authorize;
+use crate::http::request::{json_body, path_param};
+use crate::http::response::json;
+use crate::store::{Condition, Item, Query, StoreError, Write, keys, query_all};
+
+/// A partner with its version.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PartnerView {
+    /// The partner.
+    #[serde(flatten)]
+    pub partner: Partner,
+    /// Version, bumped by each change.
+    pub version: u64,
+}
+
+/// The partners of a clinic.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PartnerList {
+    /// Partners by name.
+    pub items: Vec<PartnerView>,
+}
+
+async fn save(
+    state: &AppState,
+    request: &Request,
+    partner: &Partner,
+    previous: Option<u64>,
+    actor: &str,
+) -> Result<u64, Problem> {
+    let clinic = clinic_id(request)?;
+    let exists = |key| Write::Check { key, condition: Condition::Exists };
+    let mut writes: Vec<Write> = partner
+        .activated_booking_type_ids
+        .iter()
+        .map(|id| exists(keys::entry(&clinic, keys::BOOKING_TYPE_PREFIX, id.as_str())))
+        .collect();
+    let references = writes.len();
+    let version = previous.map_or(1, |version| version + 1);
+    writes.push(Write::put(
+        Item::from_record(keys::partner(&clinic, partner.id.as_str()), partner)?.with_version(version),
+        previous.map_or(Condition::NotExists, Condition::VersionIs),
+    ));
+    writes.push(audit_trail::record(
+        &clinic,
+        Change {
+            actor,
+            action: if previous.is_some() { "partner.changed" } else { "partner.created" },
+            entity: format!("partner/{}", partner.id),
+            before_version: previous,
+            after_version: Some(version),
+        },
+        state.clock.now(),
+    )?);
+    match state.store.transact(writes).await {
+        Err(StoreError::ConditionFailed { index }) if index < references => {
+            Err(Problem::invalid(vec![FieldError::new(
+                format!("activated_booking_type_ids[{index}]"),
+                "names no booking type of this clinic",
+            )]))
+        }
+        Err(StoreError::ConditionFailed { .. }) if previous.is_none() => {
+            Err(Problem::conflict(format!("this clinic already has a partner {}", partner.id)))
+        }
+        Err(StoreError::ConditionFailed { .. }) => {
+            Err(Problem::conflict("the partner changed while this request ran; reload and try again"))
+        }
+        other => {
+            other?;
+            Ok(version)
+        }
+    }
+}
+
+/// `POST /admin/clinics/{clinicId}/partners`
+#[tracing::instrument(skip_all)]
+pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
+    let input: PartnerInput = json_body(request)?;
+    let partner = Partner::parse(&input.id, &input).map_err(Problem::invalid)?;
+    let version = save(state, request, &partner, None, &actor.subject).await?;
+    tracing::info!(partner_id = %partner.id, "partner created");
+    json(StatusCode::CREATED, &PartnerView { partner, version })
+}
+
+/// `PUT /admin/clinics/{clinicId}/partners/{partnerId}`: name, contact and activated services.
+#[tracing::instrument(skip_all)]
+pub async fn replace(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let id = path_param(request, "partnerId", |raw| PartnerId::parse("partnerId", raw))?;
+    let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
+    let input: PartnerInput = json_body(request)?;
+    let partner = Partner::parse(id.as_str(), &input).map_err(Problem::invalid)?;
+    let current = state
+        .store
+        .get(&keys::partner(&clinic, id.as_str()))
+        .await?
+        .ok_or_else(|| Problem::not_found("no such partner in this clinic"))?;
+    let version = save(state, request, &partner, Some(current.version), &actor.subject).await?;
+    json(StatusCode::OK, &PartnerView { partner, version })
+}
+
+/// `GET /admin/clinics/{clinicId}/partners`: staff with catalog access see every partner; a
+/// partner's own user with `partner:book` sees its own.
+#[tracing::instrument(skip_all)]
+pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let actor = authorize(request, &clinic, Permission::CatalogRead)
+        .or_else(|_| authorize(request, &clinic, Permission::PartnerBook))?;
+    let query = Query::prefix(keys::clinic_partition(&clinic), keys::PARTNER_PREFIX);
+    let mut items = query_all(state.store.as_ref(), query)
+        .await?
+        .iter()
+        .map(|item| Ok(PartnerView { partner: item.record()?, version: item.version }))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    items.retain(|view| actor.may_act_for(view.partner.id.as_str()).is_ok());
+    items.sort_by_key(|view| view.partner.name.to_lowercase());
+    json(StatusCode::OK, &PartnerList { items })
+}

@@ -1,0 +1,181 @@
+//! The clinic's patient records: staff (and partner users) find a patient by name or reference,
+//! or add one; adding a likely duplicate (same folded name and birth date) is refused with the
+//! existing references unless confirmed. A partner's own user finds only by exact reference,
+//! or by full name with the date of birth, so it cannot browse the clinic's patients.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::domain::access::{Actor, Permission};
+use crate::domain::clinic::ClinicId;
+use crate::domain::patient::{PatientDetails, PatientInput, PatientRecord, PatientReference, fold};
+use crate::domain::validation::FieldError;
+use crate::features::audit_trail::{self, Change};
+use crate::features::catalog::admin::clinic_id;
+use crate::features::diary::appointments;
+use crate::features::diary::private_offer::records;
+use crate::http::Problem;
+use crate::http::auth::authorize;
+use crate::http::request::{json_body, query_param};
+use crate::http::response::json;
+use crate::store::{Condition, Item, StoreError, Write, keys};
+
+/// Most records one search returns.
+const MAX_RESULTS: usize = 50;
+
+/// A patient record as staff see it (no `Debug`: it holds patient data).
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PatientView {
+    /// The clinic's reference.
+    pub reference: String,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Birth date.
+    pub date_of_birth: String,
+    /// Mobile.
+    pub mobile: String,
+    /// Email.
+    pub email: String,
+}
+
+fn view(record: &PatientRecord) -> PatientView {
+    PatientView {
+        reference: record.reference.as_str().to_owned(),
+        first_name: record.details.first_name.clone(),
+        last_name: record.details.last_name.clone(),
+        date_of_birth: record.details.date_of_birth.to_string(),
+        mobile: record.details.mobile.as_str().to_owned(),
+        email: record.details.email.as_str().to_owned(),
+    }
+}
+
+/// Search results.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PatientList {
+    /// Matching records (at most 50), by name.
+    pub items: Vec<PatientView>,
+}
+
+fn either(request: &Request, clinic: &ClinicId, staff: Permission) -> Result<Actor, Problem> {
+    authorize(request, clinic, staff).or_else(|_| authorize(request, clinic, Permission::PartnerBook))
+}
+
+async fn all(state: &AppState, clinic: &ClinicId) -> Result<Vec<PatientRecord>, StoreError> {
+    records(state.store.as_ref(), &keys::clinic_partition(clinic), keys::PATIENT_PREFIX).await
+}
+
+/// `GET /admin/clinics/{clinicId}/patients?search=[&date_of_birth=]`
+#[tracing::instrument(skip_all)]
+pub async fn search(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let actor = either(request, &clinic, Permission::DiaryRead)?;
+    let search = query_param(request, "search").unwrap_or("");
+    if fold(search).is_empty() || search.chars().count() > 120 {
+        return Err(Problem::malformed("search", "must hold 1 to 120 characters"));
+    }
+    let born = query_param(request, "date_of_birth")
+        .map(|raw| {
+            raw.parse::<jiff::civil::Date>()
+                .map_err(|_| Problem::malformed("date_of_birth", "must be a date, YYYY-MM-DD"))
+        })
+        .transpose()?;
+    let limited = actor.partner.is_some();
+    let mut found: Vec<PatientRecord> = all(state, &clinic)
+        .await?
+        .into_iter()
+        .filter(|record| match (limited, born) {
+            (false, None) => record.matches(search),
+            (false, Some(born)) => record.matches(search) && record.details.date_of_birth == born,
+            (true, None) => record.reference.as_str() == search.trim(),
+            (true, Some(born)) => {
+                record.reference.as_str() == search.trim()
+                    || (record.details.date_of_birth == born
+                        && fold(&format!("{} {}", record.details.first_name, record.details.last_name)) == fold(search))
+            }
+        })
+        .collect();
+    found.sort_by_key(|record| fold(&format!("{} {}", record.details.last_name, record.details.first_name)));
+    found.truncate(MAX_RESULTS);
+    json(StatusCode::OK, &PatientList { items: found.iter().map(view).collect() })
+}
+
+/// A new patient record.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPatientInput {
+    /// The clinic's reference; one is made when absent.
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// The patient.
+    pub patient: PatientInput,
+    /// Add it even though a record with the same name and birth date exists.
+    #[serde(default)]
+    pub confirm_duplicate: bool,
+}
+
+/// `POST /admin/clinics/{clinicId}/patients`
+#[tracing::instrument(skip_all)]
+pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic_id = clinic_id(request)?;
+    let actor = either(request, &clinic_id, Permission::DiaryWrite)?;
+    let input: NewPatientInput = json_body(request)?;
+    let clinic = appointments::clinic(state, &clinic_id).await?;
+    let today = state.clock.now().to_zoned(clinic.time_zone.zone()).date();
+    let mut errors = Vec::new();
+    let reference = match input.reference.as_deref() {
+        Some(raw) => PatientReference::parse("reference", raw).map_err(|error| errors.push(error)).ok(),
+        None => {
+            PatientReference::parse("reference", &format!("P-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]))
+                .ok()
+        }
+    };
+    let details = PatientDetails::parse(&input.patient, today, "patient.").map_err(|found| errors.extend(found)).ok();
+    let (Some(reference), Some(details)) = (reference, details) else { return Err(Problem::invalid(errors)) };
+    let record = PatientRecord { reference, details };
+    if !input.confirm_duplicate {
+        let duplicates: Vec<String> = all(state, &clinic_id)
+            .await?
+            .iter()
+            .filter(|existing| existing.same_person(&record.details))
+            .map(|existing| existing.reference.as_str().to_owned())
+            .collect();
+        if !duplicates.is_empty() {
+            let mut problem = Problem::conflict(format!(
+                "a patient with the same name and date of birth exists: {}; use it, or send confirm_duplicate",
+                duplicates.join(", ")
+            ));
+            problem.errors = vec![FieldError::new("patient", "is probably already a patient of this clinic")];
+            return Err(problem);
+        }
+    }
+    let now = state.clock.now();
+    let writes = vec![
+        Write::put(
+            Item::from_record(keys::patient(&clinic_id, record.reference.as_str()), &record)?,
+            Condition::NotExists,
+        ),
+        audit_trail::record(
+            &clinic_id,
+            Change {
+                actor: &actor.subject,
+                action: "patient.created",
+                entity: format!("patient/{}", record.reference.as_str()),
+                before_version: None,
+                after_version: Some(1),
+            },
+            now,
+        )?,
+    ];
+    match state.store.transact(writes).await {
+        Err(StoreError::ConditionFailed { index: 0 }) => {
+            return Err(Problem::conflict("another patient has this reference"));
+        }
+        other => other?,
+    }
+    tracing::info!(patient_reference = %record.reference.as_str(), "patient record created");
+    json(StatusCode::CREATED, &view(&record))
+}
