@@ -23,6 +23,9 @@ pub struct AdminClaims {
     pub clinics: Vec<String>,
     /// Permissions granted.
     pub permissions: Vec<String>,
+    /// The partner a partner's own user acts for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<String>,
     /// Issuer.
     pub iss: String,
     /// Audience.
@@ -67,7 +70,33 @@ impl SigningKey {
         now: i64,
         hours: i64,
     ) -> Result<String, String> {
+        self.sign(subject, clinics, permissions, None, now, hours)
+    }
+
+    /// Mints a token for a partner's own user: it acts for `partner` only.
+    pub fn mint_for_partner(
+        &self,
+        subject: &str,
+        clinics: &[&str],
+        permissions: &[Permission],
+        partner: &str,
+        now: i64,
+        hours: i64,
+    ) -> Result<String, String> {
+        self.sign(subject, clinics, permissions, Some(partner), now, hours)
+    }
+
+    fn sign(
+        &self,
+        subject: &str,
+        clinics: &[&str],
+        permissions: &[Permission],
+        partner: Option<&str>,
+        now: i64,
+        hours: i64,
+    ) -> Result<String, String> {
         let claims = AdminClaims {
+            partner: partner.map(str::to_owned),
             sub: subject.to_owned(),
             clinics: clinics.iter().map(|clinic| (*clinic).to_owned()).collect(),
             permissions: permissions.iter().map(|permission| permission.as_claim().to_owned()).collect(),
