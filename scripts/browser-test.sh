@@ -23,3 +23,4 @@ curl -fsS "http://127.0.0.1:$port/health" >/dev/null || { cat "$log"; exit 1; }
 token="$(DATA_DIR="$data" "$CARGO_TARGET_DIR/debug/clinic-local" token --clinic demo)"
 node tests/browser/booking-flow.mjs "http://127.0.0.1:$port" "$token"
 node tests/browser/booking-link-flow.mjs "http://127.0.0.1:$port" "$token"
+node tests/browser/partner-booking-flow.mjs "http://127.0.0.1:$port" "$token"

@@ -125,6 +125,8 @@ enum Content {
     Html,
     /// A form.
     Form,
+    /// A script.
+    Script,
 }
 
 /// Summary, request body, success responses and query parameters of an endpoint.
@@ -139,7 +141,7 @@ const PAGING: &[(&str, &str)] =
     &[("limit", "Page size, 1 to 100 (default 50)"), ("cursor", "`next_cursor` of the previous page")];
 
 fn operation(endpoint: Endpoint) -> Operation {
-    use Content::{AnyJson, Form, Html, Json, None};
+    use Content::{AnyJson, Form, Html, Json, None, Script};
     let op = |summary, request, success, query| Operation { summary, request, success, query };
     match endpoint {
         Endpoint::Health => op("Liveness check", None, &[(200, AnyJson)], &[]),
@@ -393,6 +395,10 @@ fn operation(endpoint: Endpoint) -> Operation {
                 ("format", "`json` (default) or `csv`"),
             ],
         ),
+        Endpoint::PartnerBookingPage => {
+            op("The partner booking staff page (HTML; it calls the admin API with a token)", None, &[(200, Html)], &[])
+        }
+        Endpoint::PartnerBookingScript => op("The staff page's script", None, &[(200, Script)], &[]),
         Endpoint::ManagePage => {
             op("The manage link's verification page (HTML)", None, &[(200, Html), (403, Html)], &[])
         }
@@ -416,6 +422,7 @@ fn content_of(content: Content) -> Option<Value> {
         Content::AnyJson => Some(json!({"application/json": {}})),
         Content::Html => Some(json!({"text/html": {"schema": {"type": "string"}}})),
         Content::Form => Some(json!({"application/x-www-form-urlencoded": {"schema": {"type": "object"}}})),
+        Content::Script => Some(json!({"text/javascript": {"schema": {"type": "string"}}})),
     }
 }
 
@@ -445,7 +452,8 @@ fn path_item_operation(route: &crate::routes::Route) -> Value {
     if route.access == Access::Admin {
         errors.extend([(401, "No valid admin token"), (403, "Token lacks this clinic or permission")]);
     }
-    if route.access == Access::Public && route.path != "/health" && route.path != "/openapi.json" {
+    let static_route = route.path == "/health" || route.path == "/openapi.json" || route.path.starts_with("/staff/");
+    if route.access == Access::Public && !static_route {
         errors.push((429, "Too many requests from this address (see `Retry-After`)"));
     }
     if matches!(spec.request, Content::Json(_)) {

@@ -132,6 +132,10 @@ pub enum Endpoint {
     CreatePatient,
     /// Booking statistics.
     Statistics,
+    /// The partner booking staff page.
+    PartnerBookingPage,
+    /// Its script.
+    PartnerBookingScript,
 }
 
 /// One route.
@@ -348,6 +352,8 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/admin/clinics/{clinicId}/patients", DIARY_ADMIN, Access::Admin, Endpoint::SearchPatients),
     route("POST", "/admin/clinics/{clinicId}/patients", DIARY_ADMIN, Access::Admin, Endpoint::CreatePatient),
     route("GET", "/admin/clinics/{clinicId}/statistics", DIARY_ADMIN, Access::Admin, Endpoint::Statistics),
+    route("GET", "/staff/partner-booking", PARTNER_ADMIN, Access::Public, Endpoint::PartnerBookingPage),
+    route("GET", "/staff/partner-booking.js", PARTNER_ADMIN, Access::Public, Endpoint::PartnerBookingScript),
 ];
 
 const CATALOG_ADMIN: &str = "catalog-admin";
@@ -419,6 +425,8 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::SearchPatients => patients::search(state, request).await,
         Endpoint::CreatePatient => patients::create(state, request).await,
         Endpoint::Statistics => statistics::report(state, request).await,
+        Endpoint::PartnerBookingPage => partners::staff_page::page(state, request).await,
+        Endpoint::PartnerBookingScript => partners::staff_page::script(state, request).await,
     })
 }
 

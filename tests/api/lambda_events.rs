@@ -268,6 +268,8 @@ async fn every_http_event_runs_through_its_function() {
         ("diary-admin/search-patients.json", "diary-admin", 200),
         ("diary-admin/create-patient.json", "diary-admin", 201),
         ("diary-admin/statistics.json", "diary-admin", 200),
+        ("partner-booking-admin/partner-booking-page.json", "partner-booking-admin", 200),
+        ("partner-booking-admin/partner-booking-script.json", "partner-booking-admin", 200),
         ("diary-admin/create-diary-template.json", "diary-admin", 201),
         ("diary-admin/list-diary-templates.json", "diary-admin", 200),
         ("diary-admin/delete-diary-template.json", "diary-admin", 204),

@@ -5,9 +5,11 @@
 //! - `admin`: partners and their activated services (catalog permissions).
 //! - `booking`: the offer, slots, holds and confirmation (`partner:book`; a token with a
 //!   `partner` claim acts for that partner only).
+//! - `staff_page`: a simple page over that API for staff and partner users.
 
 pub mod admin;
 pub mod booking;
+pub mod staff_page;
 
 use crate::app::AppState;
 use crate::domain::access::Actor;
