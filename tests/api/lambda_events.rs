@@ -359,9 +359,10 @@ async fn the_eventbridge_event_counts_once() {
 }
 
 /// On the AWS adapters (DynamoDB and SNS on moto): a sent link and the confirmation with its
-/// manage link reach SNS, and the booking lands in DynamoDB.
+/// manage link reach SNS and the booking lands in DynamoDB; partner holds win once, confirm,
+/// release and lapse; the statistics count both.
 #[tokio::test]
-async fn on_dynamodb_and_sns_a_link_is_texted_and_its_booking_confirmed() {
+async fn on_dynamodb_and_sns_links_are_texted_and_booked_and_partner_holds_lapse() {
     let config = clinic_tests::moto::sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let table = clinic_tests::moto::unique("links");
@@ -369,7 +370,7 @@ async fn on_dynamodb_and_sns_a_link_is_texted_and_its_booking_confirmed() {
     let clock = clinic_tests::frozen_clock();
     let store = Arc::new(clinic_shared::store::dynamodb::DynamoStore::new(dynamodb, table, clock.clone()));
     let dir = tempfile::tempdir().unwrap();
-    let embedded = EmbeddedApp::over(store, dir.path(), clock, settings()).unwrap();
+    let embedded = EmbeddedApp::over(store, dir.path(), clock.clone(), settings()).unwrap();
     let base = &embedded.state;
     let messages = clinic_shared::messages::aws::AwsMessages::new(
         aws_sdk_sns::Client::new(&config),
@@ -443,4 +444,24 @@ async fn on_dynamodb_and_sns_a_link_is_texted_and_its_booking_confirmed() {
     let confirmations = texts.iter().filter(|sms| sms.contains("+447700900789") && sms.contains("/manage/")).count();
     assert_eq!(confirmations, 1, "one confirmation for one booking");
     assert_eq!(run("booking-links-public/confirm-booking-link.json", "booking-links-public").await, 200);
+
+    // Partner holds on DynamoDB: one winner, confirmation, release, and a lapsed hold's claims
+    // count as free (expired items are absent to conditions).
+    let partner = |file: &'static str| run(file, "partner-booking-admin");
+    assert_eq!(partner("partner-booking-admin/create-partner-hold.json").await, 201);
+    assert_eq!(partner("partner-booking-admin/create-partner-hold.json").await, 409);
+    assert_eq!(partner("partner-booking-admin/confirm-partner-hold.json").await, 201);
+    assert_eq!(partner("partner-booking-admin/confirm-partner-hold.json").await, 410);
+    assert_eq!(partner("partner-booking-admin/release-partner-hold.json").await, 204);
+    clock.advance(jiff::SignedDuration::from_mins(6));
+    assert_eq!(partner("partner-booking-admin/create-partner-hold.json").await, 201, "the lapsed hold freed its slot");
+    let response =
+        handle(state, "diary-admin", lambda_http::request::from_str(&fixture("diary-admin/statistics.json")).unwrap())
+            .await;
+    let lambda_http::Body::Text(report) = response.body() else { panic!("a JSON body") };
+    let report: serde_json::Value = serde_json::from_str(report).unwrap();
+    let partner_row = report["rows"].as_array().unwrap().iter().find(|row| row["partner_id"] == "acme").unwrap();
+    assert_eq!(partner_row["booked"], 1, "{report}");
+    let link_row = report["rows"].as_array().unwrap().iter().find(|row| row["channel"] == "booking_link").unwrap();
+    assert_eq!(link_row["booked"], 1, "{report}");
 }

@@ -114,7 +114,9 @@ fn no_patient_data_reaches_the_logs() {
         assert_eq!(staff.status, 201, "{:?}", staff.body);
         let day = &slots[0]["local_start"].as_str().unwrap()[..10];
         assert_eq!(app.get(&format!("/admin/clinics/demo/appointments?date={day}"), Some(&token)).await.status, 200);
-        link_flow(&app, &token, &gp15, &patient).await
+        let secrets = link_flow(&app, &token, &gp15, &patient).await;
+        partner_flow(&app, &token, &gp15, &patient).await;
+        secrets
     });
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.lines().count() > 5, "the logs were not captured: {logs}");
@@ -197,4 +199,49 @@ async fn link_flow(app: &TestApp, token: &str, gp15: &str, patient: &serde_json:
     let history = app.get("/admin/clinics/demo/patients/MRN-LOG/booking-links", Some(token)).await;
     assert_eq!(history.status, 200);
     vec![link, manage, grant]
+}
+
+/// A partner booking for the patient: the record added (and a duplicate refused), found by
+/// name, a slot held and confirmed, statistics read.
+async fn partner_flow(app: &TestApp, token: &str, gp15: &str, patient: &serde_json::Value) {
+    let partner = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/partners",
+            Some(token),
+            json!({"id": "acme", "name": "Acme", "activated_booking_type_ids": [gp15]}),
+        )
+        .await;
+    assert_eq!(partner.status, 201, "{:?}", partner.body);
+    let added = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/patients",
+            Some(token),
+            json!({"reference": "MRN-PARTNER", "patient": patient}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    let duplicate = app.json("POST", "/admin/clinics/demo/patients", Some(token), json!({"patient": patient})).await;
+    assert_eq!(duplicate.status, 409);
+    let found = app.get("/admin/clinics/demo/patients?search=Zebedee%20Quarrington", Some(token)).await;
+    assert_eq!(found.body["items"][0]["reference"], "MRN-PARTNER");
+    let slots = app
+        .get(&format!("/admin/clinics/demo/partner-booking/slots?partner_id=acme&booking_type_id={gp15}"), Some(token))
+        .await;
+    let slot = &slots.body["slots"][0];
+    let held = app
+        .json("POST", "/admin/clinics/demo/partner-holds", Some(token), json!({"partner_id": "acme", "booking_type_id": gp15, "provider_id": slot["provider_id"], "location_id": slot["location_id"], "starts_at": slot["starts_at"]}))
+        .await;
+    assert_eq!(held.status, 201, "{:?}", held.body);
+    let confirmed = app
+        .json(
+            "POST",
+            &format!("/admin/clinics/demo/partner-holds/{}/confirm", held.body["id"].as_str().unwrap()),
+            Some(token),
+            json!({"patient_reference": "MRN-PARTNER"}),
+        )
+        .await;
+    assert_eq!(confirmed.status, 201, "{:?}", confirmed.body);
+    assert_eq!(app.get("/admin/clinics/demo/statistics?format=csv", Some(token)).await.status, 200);
 }
