@@ -164,6 +164,7 @@ async fn seed_partner(state: &AppState, clinic: &ClinicId, appointment: &Appoint
     let record = PatientRecord {
         reference: PatientReference::parse("r", "MRN-1001").unwrap(),
         details: appointment.patient.clone(),
+        profile: Default::default(),
     };
     put(state, keys::patient(clinic, "MRN-1001"), &record).await;
     for (id, starts_at) in [(HOLD_TO_CONFIRM, "2026-11-28T10:15:00Z"), (HOLD_TO_RELEASE, "2026-11-28T09:45:00Z")] {

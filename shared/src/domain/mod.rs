@@ -11,6 +11,7 @@ pub mod booking_type;
 pub mod clinic;
 pub mod contact;
 pub mod diary;
+pub mod eligibility;
 pub mod events;
 pub mod ids;
 pub mod jobs;

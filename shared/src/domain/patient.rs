@@ -36,6 +36,9 @@ pub struct PatientRecord {
     pub reference: PatientReference,
     /// The patient.
     pub details: PatientDetails,
+    /// Sex, postcode, registered provider and flags, for access rules.
+    #[serde(default)]
+    pub profile: super::eligibility::PatientProfile,
 }
 
 impl std::fmt::Debug for PatientRecord {
@@ -181,7 +184,11 @@ mod tests {
             "",
         )
         .unwrap();
-        PatientRecord { reference: PatientReference::parse("r", "MRN-9").unwrap(), details }
+        PatientRecord {
+            reference: PatientReference::parse("r", "MRN-9").unwrap(),
+            details,
+            profile: Default::default(),
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::domain::access::{Actor, Permission};
 use crate::domain::clinic::ClinicId;
+use crate::domain::eligibility::{PatientProfile, PatientProfileInput};
 use crate::domain::patient::{PatientDetails, PatientInput, PatientRecord, PatientReference, fold};
 use crate::domain::validation::FieldError;
 use crate::features::audit_trail::{self, Change};
@@ -112,6 +113,9 @@ pub struct NewPatientInput {
     pub reference: Option<String>,
     /// The patient.
     pub patient: PatientInput,
+    /// Sex, postcode, registered provider and flags (for online services' access rules).
+    #[serde(default)]
+    pub profile: PatientProfileInput,
     /// Add it even though a record with the same name and birth date exists.
     #[serde(default)]
     pub confirm_duplicate: bool,
@@ -134,8 +138,11 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
         }
     };
     let details = PatientDetails::parse(&input.patient, today, "patient.").map_err(|found| errors.extend(found)).ok();
-    let (Some(reference), Some(details)) = (reference, details) else { return Err(Problem::invalid(errors)) };
-    let record = PatientRecord { reference, details };
+    let profile = PatientProfile::parse(&input.profile, "profile.").map_err(|found| errors.extend(found)).ok();
+    let (Some(reference), Some(details), Some(profile)) = (reference, details, profile) else {
+        return Err(Problem::invalid(errors));
+    };
+    let record = PatientRecord { reference, details, profile };
     if !input.confirm_duplicate {
         let duplicates: Vec<String> = all(state, &clinic_id)
             .await?

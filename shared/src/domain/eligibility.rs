@@ -1,0 +1,381 @@
+//! Who may book an online service (seed 001): access rules combined with AND, and how a visitor
+//! is identified as one of the clinic's patients. Pure.
+//!
+//! Identification rule: a patient record matches when the folded first name, the folded last
+//! name (case, accents, spaces, dashes and apostrophes ignored) and the date of birth are the
+//! same, and at least one contact is the same (the mobile in E.164, or the email ignoring
+//! case). Exactly one matching record identifies the visitor; none, or more than one, does not.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use super::contact::{EmailAddress, PhoneNumber};
+use super::patient::{PatientRecord, fold};
+use super::provider::ProviderId;
+use super::validation::FieldError;
+
+/// Sex, as recorded and as a rule may require.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    /// Female.
+    Female,
+    /// Male.
+    Male,
+    /// Another sex, or not said.
+    Other,
+}
+
+/// What a patient record holds besides contact details, for access rules.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PatientProfile {
+    /// Sex.
+    pub sex: Option<Sex>,
+    /// Postcode.
+    pub postcode: Option<String>,
+    /// The provider the patient is registered with.
+    #[schema(value_type = Option<String>)]
+    pub registered_provider_id: Option<ProviderId>,
+    /// Named flags, e.g. `diabetic-review`.
+    #[serde(default)]
+    pub flags: Vec<String>,
+}
+
+/// A profile as staff send it.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatientProfileInput {
+    /// Sex.
+    pub sex: Option<Sex>,
+    /// Postcode, up to 10 characters.
+    pub postcode: Option<String>,
+    /// The provider the patient is registered with.
+    pub registered_provider_id: Option<String>,
+    /// Named flags: at most 10, each 1 to 60 characters.
+    #[serde(default)]
+    pub flags: Vec<String>,
+}
+
+impl PatientProfile {
+    /// Validates a profile, naming fields under `prefix`.
+    pub fn parse(input: &PatientProfileInput, prefix: &str) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let postcode = input.postcode.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
+        if postcode
+            .as_ref()
+            .is_some_and(|p| p.chars().count() > 10 || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == ' '))
+        {
+            errors.push(FieldError::new(format!("{prefix}postcode"), "must be up to 10 letters, digits and spaces"));
+        }
+        let registered = match input.registered_provider_id.as_deref().filter(|id| !id.is_empty()) {
+            Some(raw) => {
+                ProviderId::parse(&format!("{prefix}registered_provider_id"), raw).map_err(|e| errors.push(e)).ok()
+            }
+            None => None,
+        };
+        if input.flags.len() > 10 || input.flags.iter().any(|flag| flag.trim().is_empty() || flag.chars().count() > 60)
+        {
+            errors.push(FieldError::new(format!("{prefix}flags"), "must be at most 10 flags of 1 to 60 characters"));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self {
+            sex: input.sex,
+            postcode,
+            registered_provider_id: registered,
+            flags: input.flags.iter().map(|flag| flag.trim().to_owned()).collect(),
+        })
+    }
+}
+
+/// Upper case without spaces, so `sw1a 1aa` and `SW1A1AA` compare equal.
+pub fn normalise_postcode(value: &str) -> String {
+    value.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect()
+}
+
+/// One access rule of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AccessRule {
+    /// Only identified patients of the clinic.
+    ExistingPatientsOnly,
+    /// Only visitors who are not identified as patients.
+    NewPatientsOnly,
+    /// Age in whole years on the day of asking, inclusive.
+    AgeRange {
+        /// Youngest, if any.
+        min_years: Option<u8>,
+        /// Oldest, if any.
+        max_years: Option<u8>,
+    },
+    /// One of these sexes.
+    Sex {
+        /// Allowed.
+        allowed: Vec<Sex>,
+    },
+    /// Registered with one of these providers (identified patients only).
+    RegisteredWith {
+        /// Providers.
+        #[schema(value_type = Vec<String>)]
+        provider_ids: Vec<ProviderId>,
+    },
+    /// A postcode starting with one of these prefixes.
+    PostcodePrefix {
+        /// Prefixes, compared without spaces or case.
+        prefixes: Vec<String>,
+    },
+    /// A named flag on the patient record (identified patients only).
+    Flag {
+        /// The flag.
+        name: String,
+    },
+}
+
+impl AccessRule {
+    /// Checks a rule's own values, naming the field under `field`.
+    pub fn check(&self, field: &str) -> Result<(), FieldError> {
+        let refuse = |message: &str| Err(FieldError::new(field, message));
+        match self {
+            Self::AgeRange { min_years: None, max_years: None } => refuse("an age range needs a minimum or a maximum"),
+            Self::AgeRange { min_years: Some(min), max_years: Some(max) } if min > max => {
+                refuse("the minimum age is above the maximum")
+            }
+            Self::Sex { allowed } if allowed.is_empty() => refuse("must allow at least one sex"),
+            Self::RegisteredWith { provider_ids } if provider_ids.is_empty() || provider_ids.len() > 50 => {
+                refuse("must name 1 to 50 providers")
+            }
+            Self::PostcodePrefix { prefixes }
+                if prefixes.is_empty()
+                    || prefixes.iter().any(|p| normalise_postcode(p).is_empty() || p.chars().count() > 10) =>
+            {
+                refuse("must name 1 or more prefixes of 1 to 10 characters")
+            }
+            Self::Flag { name } if name.trim().is_empty() || name.chars().count() > 60 => {
+                refuse("must name a flag of 1 to 60 characters")
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the rule can only be passed by an identified patient.
+    pub fn needs_known_patient(&self) -> bool {
+        matches!(self, Self::ExistingPatientsOnly | Self::RegisteredWith { .. } | Self::Flag { .. })
+    }
+}
+
+/// Whether any rule can only be passed by an identified patient.
+pub fn requires_known_patient(rules: &[AccessRule]) -> bool {
+    rules.iter().any(AccessRule::needs_known_patient)
+}
+
+/// Who is asking: the identified record, if any, and what the visitor said.
+#[derive(Debug, Clone, Copy)]
+pub struct Applicant<'a> {
+    /// The patient record the visitor was identified as.
+    pub record: Option<&'a PatientRecord>,
+    /// The birth date given.
+    pub date_of_birth: Date,
+    /// The sex given (the record's, when identified and recorded, wins).
+    pub sex: Option<Sex>,
+    /// The postcode given (the record's, when identified and recorded, wins).
+    pub postcode: Option<&'a str>,
+}
+
+fn age_on(born: Date, today: Date) -> i16 {
+    let mut years = today.year() - born.year();
+    if (today.month(), today.day()) < (born.month(), born.day()) {
+        years -= 1;
+    }
+    years
+}
+
+/// Whether `applicant` passes every rule on `today`. No rule: anyone.
+pub fn admits(rules: &[AccessRule], applicant: &Applicant<'_>, today: Date) -> bool {
+    let profile = applicant.record.map(|record| &record.profile);
+    let sex = profile.and_then(|p| p.sex).or(applicant.sex);
+    let postcode = profile.and_then(|p| p.postcode.as_deref()).or(applicant.postcode);
+    let born = applicant.record.map_or(applicant.date_of_birth, |record| record.details.date_of_birth);
+    rules.iter().all(|rule| match rule {
+        AccessRule::ExistingPatientsOnly => applicant.record.is_some(),
+        AccessRule::NewPatientsOnly => applicant.record.is_none(),
+        AccessRule::AgeRange { min_years, max_years } => {
+            let age = age_on(born, today);
+            min_years.is_none_or(|min| age >= i16::from(min)) && max_years.is_none_or(|max| age <= i16::from(max))
+        }
+        AccessRule::Sex { allowed } => sex.is_some_and(|sex| allowed.contains(&sex)),
+        AccessRule::RegisteredWith { provider_ids } => profile
+            .and_then(|p| p.registered_provider_id.as_ref())
+            .is_some_and(|provider| provider_ids.contains(provider)),
+        AccessRule::PostcodePrefix { prefixes } => postcode.is_some_and(|postcode| {
+            let postcode = normalise_postcode(postcode);
+            prefixes.iter().any(|prefix| postcode.starts_with(&normalise_postcode(prefix)))
+        }),
+        AccessRule::Flag { name } => profile.is_some_and(|p| p.flags.iter().any(|flag| fold(flag) == fold(name))),
+    })
+}
+
+/// What a visitor gives to be identified.
+#[derive(Clone)]
+pub struct Identification {
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Birth date.
+    pub date_of_birth: Date,
+    /// Mobile, if given.
+    pub mobile: Option<PhoneNumber>,
+    /// Email, if given.
+    pub email: Option<EmailAddress>,
+}
+
+impl std::fmt::Debug for Identification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Identification(<redacted>)")
+    }
+}
+
+fn same_person(record: &PatientRecord, who: &Identification) -> bool {
+    let details = &record.details;
+    let contact = who.mobile.as_ref().is_some_and(|mobile| *mobile == details.mobile)
+        || who.email.as_ref().is_some_and(|email| email.as_str().eq_ignore_ascii_case(details.email.as_str()));
+    details.date_of_birth == who.date_of_birth
+        && fold(&details.first_name) == fold(&who.first_name)
+        && fold(&details.last_name) == fold(&who.last_name)
+        && contact
+}
+
+/// The one record `who` identifies, or `None` when no record, or more than one, matches.
+pub fn identify<'a>(records: &'a [PatientRecord], who: &Identification) -> Option<&'a PatientRecord> {
+    let mut matching = records.iter().filter(|record| same_person(record, who));
+    let first = matching.next()?;
+    matching.next().is_none().then_some(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::patient::{PatientDetails, PatientReference};
+
+    fn record(reference: &str, first: &str, last: &str, born: &str, mobile: &str, email: &str) -> PatientRecord {
+        PatientRecord {
+            reference: PatientReference::parse("r", reference).unwrap(),
+            details: PatientDetails {
+                first_name: first.into(),
+                last_name: last.into(),
+                date_of_birth: born.parse().unwrap(),
+                mobile: PhoneNumber::parse("m", mobile).unwrap(),
+                email: EmailAddress::parse("e", email).unwrap(),
+            },
+            profile: PatientProfile::default(),
+        }
+    }
+
+    fn who(first: &str, last: &str, born: &str, mobile: Option<&str>, email: Option<&str>) -> Identification {
+        Identification {
+            first_name: first.into(),
+            last_name: last.into(),
+            date_of_birth: born.parse().unwrap(),
+            mobile: mobile.map(|m| PhoneNumber::parse("m", m).unwrap()),
+            email: email.map(|e| EmailAddress::parse("e", e).unwrap()),
+        }
+    }
+
+    #[test]
+    fn identification_matches_exactly_one_record_and_refuses_near_misses() {
+        let records = vec![
+            record("MRN-1", "Zoë", "O'Brien", "1980-05-17", "+447700900123", "zoe@example.com"),
+            record("MRN-2", "Sam", "Example", "1990-01-01", "+447700900200", "sam@example.com"),
+            record("MRN-3", "Sam", "Example", "1990-01-01", "+447700900200", "sam.twin@example.com"),
+        ];
+        let cases: [(&str, Identification, Option<&str>); 10] = [
+            ("exact with mobile", who("Zoë", "O'Brien", "1980-05-17", Some("+447700900123"), None), Some("MRN-1")),
+            (
+                "case, accents and spacing",
+                who(" ZOE ", "o brien", "1980-05-17", Some("+44 7700 900123"), None),
+                Some("MRN-1"),
+            ),
+            ("a name run together", who("Zoe", "OBrien", "1980-05-17", None, Some("zoe@example.com")), None),
+            ("email matches", who("Zoe", "O-Brien", "1980-05-17", None, Some("ZOE@EXAMPLE.COM")), Some("MRN-1")),
+            ("another birth date", who("Zoë", "O'Brien", "1980-05-18", Some("+447700900123"), None), None),
+            ("another first name", who("Zoey", "O'Brien", "1980-05-17", Some("+447700900123"), None), None),
+            ("another mobile and no email", who("Zoë", "O'Brien", "1980-05-17", Some("+447700900999"), None), None),
+            ("no contact at all", who("Zoë", "O'Brien", "1980-05-17", None, None), None),
+            (
+                "two records share name, birth date and mobile",
+                who("Sam", "Example", "1990-01-01", Some("+447700900200"), None),
+                None,
+            ),
+            (
+                "the email tells the twins apart",
+                who("Sam", "Example", "1990-01-01", None, Some("sam.twin@example.com")),
+                Some("MRN-3"),
+            ),
+        ];
+        for (case, identification, expected) in cases {
+            assert_eq!(identify(&records, &identification).map(|r| r.reference.as_str()), expected, "{case}");
+        }
+    }
+
+    fn applicant<'a>(
+        record: Option<&'a PatientRecord>,
+        born: &str,
+        sex: Option<Sex>,
+        postcode: Option<&'a str>,
+    ) -> Applicant<'a> {
+        Applicant { record, date_of_birth: born.parse().unwrap(), sex, postcode }
+    }
+
+    #[test]
+    fn each_access_rule_admits_and_refuses_as_written() {
+        let today: Date = "2026-11-22".parse().unwrap();
+        let doctor = ProviderId::random();
+        let mut known = record("MRN-1", "Zoë", "O'Brien", "1980-11-22", "+447700900123", "zoe@example.com");
+        known.profile = PatientProfile {
+            sex: Some(Sex::Female),
+            postcode: Some("sw1a 1aa".into()),
+            registered_provider_id: Some(doctor.clone()),
+            flags: vec!["Diabetic review".into()],
+        };
+        let stranger = applicant(None, "1980-11-23", Some(Sex::Male), Some("M1 1AE"));
+        let patient = applicant(Some(&known), "1999-01-01", Some(Sex::Male), Some("M1 1AE"));
+        let rules: Vec<(AccessRule, bool, bool)> = vec![
+            (AccessRule::ExistingPatientsOnly, false, true),
+            (AccessRule::NewPatientsOnly, true, false),
+            // The patient turns 46 today (the record's birth date wins); the stranger is 45.
+            (AccessRule::AgeRange { min_years: Some(46), max_years: None }, false, true),
+            (AccessRule::AgeRange { min_years: None, max_years: Some(45) }, true, false),
+            (AccessRule::Sex { allowed: vec![Sex::Female] }, false, true),
+            (AccessRule::RegisteredWith { provider_ids: vec![doctor.clone()] }, false, true),
+            (AccessRule::RegisteredWith { provider_ids: vec![ProviderId::random()] }, false, false),
+            (AccessRule::PostcodePrefix { prefixes: vec!["SW1".into()] }, false, true),
+            (AccessRule::PostcodePrefix { prefixes: vec!["m1".into()] }, true, false),
+            (AccessRule::Flag { name: "diabetic REVIEW".into() }, false, true),
+            (AccessRule::Flag { name: "asthma".into() }, false, false),
+        ];
+        for (rule, stranger_passes, patient_passes) in rules {
+            assert_eq!(admits(std::slice::from_ref(&rule), &stranger, today), stranger_passes, "stranger, {rule:?}");
+            assert_eq!(admits(std::slice::from_ref(&rule), &patient, today), patient_passes, "patient, {rule:?}");
+        }
+        assert!(admits(&[], &stranger, today), "no rule admits anyone");
+        let both = [AccessRule::ExistingPatientsOnly, AccessRule::Sex { allowed: vec![Sex::Male] }];
+        assert!(!admits(&both, &patient, today), "rules combine with AND");
+        assert!(requires_known_patient(&both) && !requires_known_patient(&[AccessRule::NewPatientsOnly]));
+    }
+
+    #[test]
+    fn rules_with_impossible_values_are_refused() {
+        for rule in [
+            AccessRule::AgeRange { min_years: None, max_years: None },
+            AccessRule::AgeRange { min_years: Some(30), max_years: Some(20) },
+            AccessRule::Sex { allowed: vec![] },
+            AccessRule::RegisteredWith { provider_ids: vec![] },
+            AccessRule::PostcodePrefix { prefixes: vec!["  ".into()] },
+            AccessRule::Flag { name: String::new() },
+        ] {
+            assert_eq!(rule.check("rules[0]").unwrap_err().field, "rules[0]", "{rule:?}");
+        }
+        assert!(AccessRule::AgeRange { min_years: Some(18), max_years: None }.check("r").is_ok());
+    }
+}
