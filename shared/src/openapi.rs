@@ -9,6 +9,7 @@ use crate::domain::booking_type::{BookingType, BookingTypeChange, NewBookingType
 use crate::domain::clinic::ClinicProfileInput;
 use crate::domain::diary::{BlockInput, DiaryBlock, DiaryTemplate, TemplateInput};
 use crate::domain::location::{Location, LocationInput};
+use crate::domain::online_service::{OnlineService, OnlineServiceInput};
 use crate::domain::online_settings::OnlineSettingsInput;
 use crate::domain::partner::{PartnerHold, PartnerInput};
 use crate::domain::provider::{Provider, ProviderInput};
@@ -21,8 +22,11 @@ use crate::features::catalog::admin::{HistoryPage, ScheduledChange, UpdateBookin
 use crate::features::catalog::public::PublicCatalog;
 use crate::features::catalog::settings::OnlineSettingsView;
 use crate::features::clinics::ClinicView;
+use crate::features::diary::appointments::AttachPatientInput;
 use crate::features::diary::appointments::{AppointmentChange, AppointmentView, DiaryDay, StaffBookingInput};
 use crate::features::diary::schedule::{BlockList, TemplateList};
+use crate::features::online_services::admin::OnlineServiceList;
+use crate::features::online_services::portal::{PortalBooked, PortalRequest, PortalServices, Visitor};
 use crate::features::partners::admin::{PartnerList, PartnerView};
 use crate::features::partners::booking::{ConfirmHoldInput, HoldInput, PartnerOffer, PartnerSlots};
 use crate::features::patients::{NewPatientInput, PatientList, PatientView};
@@ -105,6 +109,14 @@ fn components() -> Map<String, Value> {
     add::<PatientView>(&mut schemas);
     add::<NewPatientInput>(&mut schemas);
     add::<StatisticsReport>(&mut schemas);
+    add::<OnlineServiceInput>(&mut schemas);
+    add::<OnlineService>(&mut schemas);
+    add::<OnlineServiceList>(&mut schemas);
+    add::<AttachPatientInput>(&mut schemas);
+    add::<Visitor>(&mut schemas);
+    add::<PortalServices>(&mut schemas);
+    add::<PortalRequest>(&mut schemas);
+    add::<PortalBooked>(&mut schemas);
     for (page, item) in [("BookingTypePage", "BookingType"), ("LocationPage", "Location"), ("ProviderPage", "Provider")]
     {
         schemas.insert(page.into(), page_of(item));
@@ -399,6 +411,37 @@ fn operation(endpoint: Endpoint) -> Operation {
             op("The partner booking staff page (HTML; it calls the admin API with a token)", None, &[(200, Html)], &[])
         }
         Endpoint::PartnerBookingScript => op("The staff page's script", None, &[(200, Script)], &[]),
+        Endpoint::CreateOnlineService => op(
+            "Create an online service: booking types, providers and access rules",
+            Json("OnlineServiceInput"),
+            &[(201, Json("OnlineService"))],
+            &[],
+        ),
+        Endpoint::ListOnlineServices => op("List online services", None, &[(200, Json("OnlineServiceList"))], &[]),
+        Endpoint::AttachPatient => op(
+            "Attach a provisional portal booking to a patient record (audited)",
+            Json("AttachPatientInput"),
+            &[(200, Json("AppointmentView"))],
+            &[],
+        ),
+        Endpoint::PortalServices => op(
+            "The services a visitor may book (identified by name, birth date and contact)",
+            Json("Visitor"),
+            &[(200, Json("PortalServices"))],
+            &[],
+        ),
+        Endpoint::PortalAvailability => op(
+            "Free slots of a service the visitor may book (next 14 days)",
+            Json("PortalRequest"),
+            &[(200, Json("AvailabilityView"))],
+            &[],
+        ),
+        Endpoint::PortalBooking => op(
+            "Book a service; the rules are checked again, and an unidentified visitor's booking carries provisional details",
+            Json("PortalRequest"),
+            &[(201, Json("PortalBooked"))],
+            &[],
+        ),
         Endpoint::ManagePage => {
             op("The manage link's verification page (HTML)", None, &[(200, Html), (403, Html)], &[])
         }

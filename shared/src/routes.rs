@@ -6,7 +6,8 @@ use tracing::Instrument;
 
 use crate::app::AppState;
 use crate::features::{
-    activity, booking_links, catalog, clinics, diary, meta, partners, patients, self_booking, statistics,
+    activity, booking_links, catalog, clinics, diary, meta, online_services, partners, patients, self_booking,
+    statistics,
 };
 use crate::http::Problem;
 use crate::http::request::{request_id, route_key};
@@ -136,6 +137,18 @@ pub enum Endpoint {
     PartnerBookingPage,
     /// Its script.
     PartnerBookingScript,
+    /// Create an online service.
+    CreateOnlineService,
+    /// List online services.
+    ListOnlineServices,
+    /// Attach a provisional booking to a patient record.
+    AttachPatient,
+    /// The portal: services a visitor may book.
+    PortalServices,
+    /// The portal: free slots of a service.
+    PortalAvailability,
+    /// The portal: book a service.
+    PortalBooking,
 }
 
 /// One route.
@@ -354,6 +367,48 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/admin/clinics/{clinicId}/statistics", DIARY_ADMIN, Access::Admin, Endpoint::Statistics),
     route("GET", "/staff/partner-booking", PARTNER_ADMIN, Access::Public, Endpoint::PartnerBookingPage),
     route("GET", "/staff/partner-booking.js", PARTNER_ADMIN, Access::Public, Endpoint::PartnerBookingScript),
+    route(
+        "POST",
+        "/admin/clinics/{clinicId}/online-services",
+        CATALOG_ADMIN,
+        Access::Admin,
+        Endpoint::CreateOnlineService,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/online-services",
+        CATALOG_ADMIN,
+        Access::Admin,
+        Endpoint::ListOnlineServices,
+    ),
+    route(
+        "POST",
+        "/admin/clinics/{clinicId}/appointments/{appointmentId}/attach-patient",
+        DIARY_ADMIN,
+        Access::Admin,
+        Endpoint::AttachPatient,
+    ),
+    route(
+        "POST",
+        "/public/clinics/{clinicId}/portal/services",
+        BOOKING_PUBLIC,
+        Access::Public,
+        Endpoint::PortalServices,
+    ),
+    route(
+        "POST",
+        "/public/clinics/{clinicId}/portal/availability",
+        BOOKING_PUBLIC,
+        Access::Public,
+        Endpoint::PortalAvailability,
+    ),
+    route(
+        "POST",
+        "/public/clinics/{clinicId}/portal/bookings",
+        BOOKING_PUBLIC,
+        Access::Public,
+        Endpoint::PortalBooking,
+    ),
 ];
 
 const CATALOG_ADMIN: &str = "catalog-admin";
@@ -427,6 +482,12 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::Statistics => statistics::report(state, request).await,
         Endpoint::PartnerBookingPage => partners::staff_page::page(state, request).await,
         Endpoint::PartnerBookingScript => partners::staff_page::script(state, request).await,
+        Endpoint::CreateOnlineService => online_services::admin::create(state, request).await,
+        Endpoint::ListOnlineServices => online_services::admin::list(state, request).await,
+        Endpoint::AttachPatient => diary::appointments::attach_patient(state, request).await,
+        Endpoint::PortalServices => online_services::portal::services(state, request).await,
+        Endpoint::PortalAvailability => online_services::portal::availability(state, request).await,
+        Endpoint::PortalBooking => online_services::portal::book(state, request).await,
     })
 }
 

@@ -14,6 +14,7 @@ use clinic_shared::domain::clinic::ClinicId;
 use clinic_shared::domain::diary::{BlockId, BlockInput, DiaryBlock, DiaryTemplate, TemplateId, TemplateInput};
 use clinic_shared::domain::jobs::{JobRecord, JobStatus, ScheduledJob};
 use clinic_shared::domain::location::{Location, LocationId, LocationInput};
+use clinic_shared::domain::online_service::{OnlineService, OnlineServiceInput, ServiceId};
 use clinic_shared::domain::partner::{HoldId, Partner, PartnerHold, PartnerInput};
 use clinic_shared::domain::patient::{PatientDetails, PatientInput, PatientRecord, PatientReference};
 use clinic_shared::domain::provider::{Provider, ProviderId, ProviderInput};
@@ -36,6 +37,8 @@ const TEMPLATE: &str = "3e4f5a6b-7c8d-4e9f-0a1b-2c3d4e5f6a7b";
 const BLOCK: &str = "4f5a6b7c-8d9e-4f0a-1b2c-3d4e5f6a7b8c";
 const APPOINTMENT: &str = "5a6b7c8d-9e0f-4a1b-2c3d-4e5f6a7b8c9d";
 const RULE: &str = "6b7c8d9e-0f1a-4b2c-3d4e-5f6a7b8c9d0e";
+const SERVICE: &str = "0f1a2b3c-4d5e-4f6a-7b8c-9d0e1f2a3b4c";
+const PROVISIONAL: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
 const HOLD_TO_CONFIRM: &str = "8d9e0f1a-2b3c-4d4e-5f6a-7b8c9d0e1f2a";
 const HOLD_TO_RELEASE: &str = "9e0f1a2b-3c4d-4e5f-6a7b-8c9d0e1f2a3b";
 const LINK_TO_EXPIRE: &str = "7c8d9e0f-1a2b-4c3d-4e5f-6a7b8c9d0e1f";
@@ -139,6 +142,8 @@ async fn fixtures(state: &AppState) {
         channel: Channel::Online,
         status: AppointmentStatus::Booked,
         notes: None,
+        patient_reference: None,
+        provisional: false,
         partner_id: None,
         referral: None,
         created_at: now,
@@ -148,6 +153,28 @@ async fn fixtures(state: &AppState) {
     publish_dataset(state, &clinic).await.unwrap();
     seed_links(state, &clinic, &appointment, now).await;
     seed_partner(state, &clinic, &appointment, now).await;
+    seed_portal(state, &clinic, &appointment, now).await;
+}
+
+/// An online service open to anyone, and a provisional portal booking to attach.
+async fn seed_portal(state: &AppState, clinic: &ClinicId, appointment: &Appointment, now: Timestamp) {
+    let input = OnlineServiceInput {
+        name: "Fixture service".into(),
+        booking_type_ids: vec![BOOKING_TYPE.into()],
+        ..OnlineServiceInput::default()
+    };
+    let service = OnlineService::parse(ServiceId::generated(SERVICE.into()), &input).unwrap();
+    put(state, keys::online_service(clinic, SERVICE), &service).await;
+    let provisional = Appointment {
+        id: AppointmentId::generated(PROVISIONAL.into()),
+        starts_at: "2026-11-27T15:00:00Z".parse().unwrap(),
+        provisional: true,
+        patient_reference: None,
+        created_at: now,
+        updated_at: now,
+        ..appointment.clone()
+    };
+    clinic_shared::features::diary::booking::book(state, clinic, &provisional, "patient", None).await.unwrap();
 }
 
 /// A partner with the fixture booking type activated, a patient record, and two live holds on
@@ -266,6 +293,13 @@ async fn every_http_event_runs_through_its_function() {
         ("partner-booking-admin/confirm-partner-hold.json", "partner-booking-admin", 201),
         ("partner-booking-admin/confirm-partner-hold.json", "partner-booking-admin", 410),
         ("partner-booking-admin/release-partner-hold.json", "partner-booking-admin", 204),
+        ("booking-public/portal-services.json", "booking-public", 200),
+        ("booking-public/portal-availability.json", "booking-public", 200),
+        ("booking-public/portal-booking.json", "booking-public", 201),
+        ("catalog-admin/create-online-service.json", "catalog-admin", 201),
+        ("catalog-admin/list-online-services.json", "catalog-admin", 200),
+        ("diary-admin/attach-patient.json", "diary-admin", 200),
+        ("diary-admin/attach-patient.json", "diary-admin", 409),
         ("diary-admin/search-patients.json", "diary-admin", 200),
         ("diary-admin/create-patient.json", "diary-admin", 201),
         ("diary-admin/statistics.json", "diary-admin", 200),

@@ -65,6 +65,13 @@ pub struct Appointment {
     pub status: AppointmentStatus,
     /// Staff notes.
     pub notes: Option<String>,
+    /// The patient record it belongs to, when known.
+    #[serde(default)]
+    pub patient_reference: Option<super::patient::PatientReference>,
+    /// Booked with provisional details (the portal could not identify the patient): staff
+    /// attach it to the right record.
+    #[serde(default)]
+    pub provisional: bool,
     /// The partner it was booked for (partner bookings only).
     #[serde(default)]
     pub partner_id: Option<super::partner::PartnerId>,

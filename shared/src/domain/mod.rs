@@ -16,6 +16,7 @@ pub mod events;
 pub mod ids;
 pub mod jobs;
 pub mod location;
+pub mod online_service;
 pub mod online_settings;
 pub mod partner;
 pub mod patient;

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod clinics;
 pub mod diary;
 pub mod meta;
+pub mod online_services;
 pub mod partners;
 pub mod patients;
 pub mod rate_limit;

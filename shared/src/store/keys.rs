@@ -34,6 +34,7 @@
 //! | partner | Get, Put, Query prefix | `CLINIC#{clinic}` | `PARTNER#{code}` | | create: not exists; replace: version |
 //! | partner hold | Get, Put, Delete | `HOLD#{clinic}#{id}` | `HOLD` | | not exists; lapses after 5 minutes with its claims; confirm: exists |
 //! | patient record | Get, Put, Query prefix | `CLINIC#{clinic}` | `PATIENT#{reference}` | | create: not exists |
+//! | online service | Put, Query prefix | `CLINIC#{clinic}` | `ONLINE_SERVICE#{id}` | | create: not exists |
 //! | outbox message (embedded) | Put, Query | `OUTBOX` | `{at}#{id}` | | |
 //! | due schedule (embedded) | Put, Query range, Delete | `SCHEDULE` | `{due}#{name}` | | |
 //! | schedule by name (embedded) | Put, Get, Delete | `SCHEDULE_NAME#{name}` | `NAME` | | create: not exists |
@@ -275,6 +276,14 @@ pub const PATIENT_PREFIX: &str = "PATIENT#";
 /// One patient record.
 pub fn patient(clinic: &ClinicId, reference: &str) -> Key {
     Key::new(clinic_partition(clinic), format!("{PATIENT_PREFIX}{reference}"))
+}
+
+/// Sort-key prefix of online services.
+pub const ONLINE_SERVICE_PREFIX: &str = "ONLINE_SERVICE#";
+
+/// One online service.
+pub fn online_service(clinic: &ClinicId, id: &str) -> Key {
+    Key::new(clinic_partition(clinic), format!("{ONLINE_SERVICE_PREFIX}{id}"))
 }
 
 #[cfg(test)]

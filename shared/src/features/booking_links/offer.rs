@@ -72,6 +72,8 @@ pub async fn book(
             channel: Channel::BookingLink,
             status: AppointmentStatus::Booked,
             notes: None,
+            patient_reference: None,
+            provisional: false,
             partner_id: None,
             referral: None,
             created_at: now,

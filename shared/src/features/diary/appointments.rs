@@ -47,6 +47,10 @@ pub struct AppointmentView {
     pub channel: Channel,
     /// The partner it was booked for (partner bookings).
     pub partner_id: Option<String>,
+    /// The patient record it belongs to, when known.
+    pub patient_reference: Option<String>,
+    /// Booked with provisional details: attach it to the right patient record.
+    pub provisional: bool,
     /// Booked or cancelled.
     pub status: AppointmentStatus,
     /// Patient's name.
@@ -89,6 +93,8 @@ pub(crate) fn view(appointment: &Appointment, version: u64, clinic: &Clinic) -> 
         duration_minutes: appointment.duration_minutes,
         channel: appointment.channel,
         partner_id: appointment.partner_id.as_ref().map(|id| id.as_str().to_owned()),
+        patient_reference: appointment.patient_reference.as_ref().map(|r| r.as_str().to_owned()),
+        provisional: appointment.provisional,
         status: appointment.status,
         patient_name: format!("{} {}", appointment.patient.first_name, appointment.patient.last_name),
         patient_date_of_birth: appointment.patient.date_of_birth.to_string(),
@@ -270,6 +276,8 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
         channel: Channel::Staff,
         status: AppointmentStatus::Booked,
         notes,
+        patient_reference: None,
+        provisional: false,
         partner_id: None,
         referral: None,
         created_at: now,
@@ -382,5 +390,47 @@ pub async fn update(state: &AppState, request: &Request) -> Result<Response<Body
         "appointment.edited"
     };
     booking::rewrite(state, &clinic_id, &current, &next, &actor.subject, action).await.map_err(booking_problem)?;
+    json(StatusCode::OK, &view(&next, current.version + 1, &clinic))
+}
+
+/// Attaching a provisional booking to a patient record.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachPatientInput {
+    /// The patient record the appointment belongs to.
+    pub patient_reference: String,
+}
+
+/// `POST /admin/clinics/{clinicId}/appointments/{appointmentId}/attach-patient`: replaces a
+/// portal booking's provisional details with the patient record's (audited).
+#[tracing::instrument(skip_all)]
+pub async fn attach_patient(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic_id = clinic_id(request)?;
+    let id = path_param(request, "appointmentId", |raw| AppointmentId::parse("appointmentId", raw))?;
+    let actor = authorize(request, &clinic_id, Permission::DiaryWrite)?;
+    let input: AttachPatientInput = json_body(request)?;
+    let reference = crate::domain::patient::PatientReference::parse("patient_reference", &input.patient_reference)
+        .map_err(|error| Problem::invalid(vec![error]))?;
+    let clinic = clinic(state, &clinic_id).await?;
+    let current = booking::load(state.store.as_ref(), &clinic_id, &id)
+        .await?
+        .ok_or_else(|| Problem::not_found("no such appointment in this clinic"))?;
+    if !current.appointment.provisional {
+        return Err(Problem::conflict("the appointment is already attached to a patient record"));
+    }
+    let record: crate::domain::patient::PatientRecord = state
+        .store
+        .get(&keys::patient(&clinic_id, reference.as_str()))
+        .await?
+        .ok_or_else(|| Problem::invalid(vec![FieldError::new("patient_reference", "names no patient of this clinic")]))?
+        .record()?;
+    let mut next = current.appointment.clone();
+    next.patient = record.details;
+    next.patient_reference = Some(record.reference);
+    next.provisional = false;
+    next.updated_at = state.clock.now();
+    booking::rewrite(state, &clinic_id, &current, &next, &actor.subject, "appointment.patient_attached")
+        .await
+        .map_err(booking_problem)?;
     json(StatusCode::OK, &view(&next, current.version + 1, &clinic))
 }

@@ -227,6 +227,8 @@ pub async fn book(
             channel: Channel::Online,
             status: AppointmentStatus::Booked,
             notes: None,
+            patient_reference: None,
+            provisional: false,
             partner_id: None,
             referral: request.referral.clone(),
             created_at: now,
