@@ -10,6 +10,7 @@ mod durability;
 mod events_conformance;
 mod lambda_events;
 mod messages_conformance;
+mod online_services;
 mod partner_booking;
 mod publication;
 mod rate_limit;

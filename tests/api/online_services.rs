@@ -1,0 +1,264 @@
+//! Online services with access rules and patient identification, through the portal API:
+//! eligible and ineligible visitors see different services, the rules are checked again at
+//! booking, identified visitors' bookings attach to their record, the others carry provisional
+//! details until staff attach them, and nothing tells a visitor whether someone else is a
+//! patient.
+
+use clinic_shared::features::audit_trail;
+use clinic_shared::store::Query;
+use clinic_tests::{Answer, TestApp};
+use serde_json::{Value, json};
+
+struct Setup {
+    open: String,
+    registered: String,
+    women_over_50: String,
+    new_patients: String,
+    gp15: String,
+}
+
+async fn setup(app: &TestApp, admin: &str) -> Setup {
+    let types = app.get("/admin/clinics/demo/booking-types?limit=100", Some(admin)).await.body;
+    let gp15 = types["items"].as_array().unwrap().iter().find(|t| t["short_name"] == "GP15").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let service = |name: &str, rules: Value| {
+        let body = json!({"name": name, "booking_type_ids": [gp15], "rules": rules});
+        async move {
+            let created = app.json("POST", "/admin/clinics/demo/online-services", Some(admin), body).await;
+            assert_eq!(created.status, 201, "{:?}", created.body);
+            created.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let setup = Setup {
+        open: service("Open to all", json!([])).await,
+        registered: service("Registered patients", json!([{"kind": "existing_patients_only"}])).await,
+        women_over_50: service(
+            "Women over 50 in SW1",
+            json!([{"kind": "sex", "allowed": ["female"]}, {"kind": "age_range", "min_years": 50, "max_years": null}, {"kind": "postcode_prefix", "prefixes": ["SW1"]}]),
+        )
+        .await,
+        new_patients: service("New patients", json!([{"kind": "new_patients_only"}])).await,
+        gp15: gp15.clone(),
+    };
+    let added = app
+        .json("POST", "/admin/clinics/demo/patients", Some(admin), json!({
+            "reference": "MRN-A1",
+            "patient": {"first_name": "Zoë", "last_name": "O'Brien", "date_of_birth": "1970-03-04", "mobile": "+447700900170", "email": "zoe@example.com"},
+            "profile": {"sex": "female", "postcode": "SW1A 1AA"}
+        }))
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    setup
+}
+
+fn visitor(first: &str, last: &str, born: &str, mobile: &str, email: &str) -> Value {
+    json!({"patient": {"first_name": first, "last_name": last, "date_of_birth": born, "mobile": mobile, "email": email}})
+}
+
+fn zoe() -> Value {
+    // Case, accents and apostrophe differ from the record; still her.
+    visitor("ZOE", "o’brien", "1970-03-04", "+447700900170", "other@example.com")
+}
+
+fn stranger() -> Value {
+    visitor("Alex", "Example", "1985-06-07", "+447700900171", "alex@example.com")
+}
+
+async fn services(app: &TestApp, visitor: &Value) -> Answer {
+    app.json("POST", "/public/clinics/demo/portal/services", None, visitor.clone()).await
+}
+
+fn names(answer: &Answer) -> Vec<String> {
+    answer.body["services"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn availability(app: &TestApp, visitor: &Value, service: &str, booking_type: &str) -> Answer {
+    app.json(
+        "POST",
+        "/public/clinics/demo/portal/availability",
+        None,
+        json!({"visitor": visitor, "service_id": service, "booking_type_id": booking_type}),
+    )
+    .await
+}
+
+async fn book(app: &TestApp, visitor: &Value, service: &str, booking_type: &str, starts_at: &Value) -> Answer {
+    app.json(
+        "POST",
+        "/public/clinics/demo/portal/bookings",
+        None,
+        json!({"visitor": visitor, "service_id": service, "booking_type_id": booking_type, "starts_at": starts_at}),
+    )
+    .await
+}
+
+async fn in_diary(app: &TestApp, admin: &str, booked: &Answer) -> Value {
+    let day = &booked.body["starts_at"].as_str().unwrap()[..10];
+    let diary = app.get(&format!("/admin/clinics/demo/appointments?date={day}"), Some(admin)).await;
+    diary.body["items"].as_array().unwrap().iter().find(|a| a["id"] == booked.body["appointment_id"]).unwrap().clone()
+}
+
+#[tokio::test]
+async fn eligible_and_ineligible_visitors_see_different_services_and_rules_are_checked_again_at_booking() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let setup = setup(&app, &admin).await;
+    assert_eq!(names(&services(&app, &zoe()).await), ["Open to all", "Registered patients", "Women over 50 in SW1"]);
+    assert_eq!(names(&services(&app, &stranger()).await), ["New patients", "Open to all"]);
+
+    // A stranger who knows a service id still cannot see its slots or book it.
+    let refused = availability(&app, &stranger(), &setup.registered, &setup.gp15).await;
+    assert_eq!(refused.status, 404);
+    let slots = availability(&app, &zoe(), &setup.registered, &setup.gp15).await;
+    assert_eq!(slots.status, 200, "{:?}", slots.body);
+    let slot = slots.body["slots"][0]["starts_at"].clone();
+    let refused = book(&app, &stranger(), &setup.registered, &setup.gp15, &slot).await;
+    assert_eq!(refused.status, 404, "the booking write checks the rules again");
+    // Claiming a sex and postcode does not make a 41-year-old over 50.
+    let mut claims = stranger();
+    claims["sex"] = json!("female");
+    claims["postcode"] = json!("SW1A 2AA");
+    assert_eq!(book(&app, &claims, &setup.women_over_50, &setup.gp15, &slot).await.status, 404);
+    assert_eq!(book(&app, &zoe(), &setup.new_patients, &setup.gp15, &slot).await.status, 404);
+
+    let booked = book(&app, &zoe(), &setup.women_over_50, &setup.gp15, &slot).await;
+    assert_eq!(booked.status, 201, "{:?}", booked.body);
+    let appointment = in_diary(&app, &admin, &booked).await;
+    assert_eq!(appointment["patient_reference"], "MRN-A1");
+    assert_eq!(appointment["provisional"], false);
+    assert_eq!(appointment["patient_name"], "Zoë O'Brien", "the record's details, not what was typed");
+    assert_eq!(appointment["channel"], "online");
+}
+
+#[tokio::test]
+async fn a_new_service_opens_already_scheduled_slots_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let setup = setup(&app, &admin).await;
+    let nurse = app.get("/admin/clinics/demo/booking-types?limit=100", Some(&admin)).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["short_name"] == "NURSE20")
+        .unwrap()["id"]
+        .clone();
+    assert!(!services(&app, &stranger()).await.body.to_string().contains("Nurse clinic"));
+    let created = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/online-services",
+            Some(&admin),
+            json!({"name": "Nurse clinic", "booking_type_ids": [nurse]}),
+        )
+        .await;
+    let service = created.body["id"].as_str().unwrap();
+    let slots = availability(&app, &stranger(), service, nurse.as_str().unwrap()).await;
+    assert_eq!(slots.status, 200);
+    assert!(!slots.body["slots"].as_array().unwrap().is_empty(), "the templates' slots are bookable at once");
+    assert_eq!(
+        availability(&app, &stranger(), &setup.open, nurse.as_str().unwrap()).await.problem_fields(),
+        ["booking_type_id"]
+    );
+}
+
+#[tokio::test]
+async fn an_unidentified_visitor_books_with_provisional_details_and_staff_attach_the_record() {
+    let (app, store) = TestApp::spawn_with_store().await;
+    let admin = app.demo_admin();
+    let setup = setup(&app, &admin).await;
+    // Zoë's name and birth date with another contact is not Zoë: she is a stranger here, and
+    // the answers are exactly a stranger's.
+    let impostor = visitor("Zoë", "O'Brien", "1970-03-04", "+447700900199", "not-zoe@example.com");
+    assert_eq!(services(&app, &impostor).await.body, services(&app, &stranger()).await.body);
+    let slots = availability(&app, &impostor, &setup.open, &setup.gp15).await;
+    let booked = book(&app, &impostor, &setup.open, &setup.gp15, &slots.body["slots"][0]["starts_at"]).await;
+    assert_eq!(booked.status, 201, "{:?}", booked.body);
+    let identified = book(&app, &zoe(), &setup.open, &setup.gp15, &slots.body["slots"][1]["starts_at"]).await;
+    let keys = |answer: &Answer| answer.body.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&booked), keys(&identified), "the confirmation does not say who was recognised");
+
+    let appointment = in_diary(&app, &admin, &booked).await;
+    assert_eq!(appointment["provisional"], true, "flagged for staff");
+    assert!(appointment["patient_reference"].is_null());
+    assert_eq!(appointment["patient_mobile"], "+447700900199", "the provisional details are kept");
+    let id = appointment["id"].as_str().unwrap();
+    let path = format!("/admin/clinics/demo/appointments/{id}/attach-patient");
+    assert_eq!(
+        app.json("POST", &path, Some(&admin), json!({"patient_reference": "MRN-NOPE"})).await.problem_fields(),
+        ["patient_reference"]
+    );
+    let attached = app.json("POST", &path, Some(&admin), json!({"patient_reference": "MRN-A1"})).await;
+    assert_eq!(attached.status, 200, "{:?}", attached.body);
+    assert_eq!(attached.body["provisional"], false);
+    assert_eq!(attached.body["patient_reference"], "MRN-A1");
+    assert_eq!(attached.body["patient_mobile"], "+447700900170");
+    assert_eq!(
+        app.json("POST", &path, Some(&admin), json!({"patient_reference": "MRN-A1"})).await.status,
+        409,
+        "already attached"
+    );
+    let clinic = clinic_shared::domain::clinic::ClinicId::parse("demo").unwrap();
+    let (history, _) =
+        audit_trail::history(store.as_ref(), &clinic, &format!("appointment/{id}"), Query::prefix("", "").limit(10))
+            .await
+            .unwrap();
+    let actions: Vec<&str> = history.iter().map(|record| record.action.as_str()).collect();
+    assert_eq!(actions, ["appointment.booked", "appointment.patient_attached"]);
+    assert_eq!(history[1].actor, "staff-demo");
+}
+
+#[tokio::test]
+async fn bad_portal_input_names_the_field_and_a_closed_portal_offers_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let setup = setup(&app, &admin).await;
+    let bad = visitor("", "Example", "2999-01-01", "07700", "nope");
+    assert_eq!(
+        services(&app, &bad).await.problem_fields(),
+        [
+            "visitor.patient.first_name",
+            "visitor.patient.date_of_birth",
+            "visitor.patient.mobile",
+            "visitor.patient.email"
+        ]
+    );
+    assert_eq!(availability(&app, &stranger(), "not-an-id", &setup.gp15).await.problem_fields(), ["service_id"]);
+    let unknown = uuid::Uuid::new_v4().to_string();
+    assert_eq!(availability(&app, &stranger(), &unknown, &setup.gp15).await.status, 404);
+    let answer = app
+        .json(
+            "POST",
+            "/public/clinics/demo/portal/bookings",
+            None,
+            json!({"visitor": stranger(), "service_id": setup.open, "booking_type_id": setup.gp15}),
+        )
+        .await;
+    assert_eq!(answer.problem_fields(), ["starts_at"]);
+    let answer = book(&app, &stranger(), &setup.open, &setup.gp15, &json!("2026-11-22T03:00:00Z")).await;
+    assert_eq!(answer.problem_fields(), ["starts_at"]);
+    let answer = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/online-services",
+            Some(&admin),
+            json!({"name": "X", "booking_type_ids": [unknown], "rules": [{"kind": "sex", "allowed": []}]}),
+        )
+        .await;
+    assert_eq!(answer.problem_fields(), ["rules[0]"]);
+    let answer = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/online-services",
+            Some(&admin),
+            json!({"name": "X", "booking_type_ids": [unknown]}),
+        )
+        .await;
+    assert_eq!(answer.problem_fields(), ["booking_type_ids[0]"]);
+    let off = app
+        .json("PUT", "/admin/clinics/demo/online-settings", Some(&admin), json!({"online_booking_enabled": false}))
+        .await;
+    assert_eq!(off.status, 200);
+    assert_eq!(services(&app, &zoe()).await.status, 404);
+}
