@@ -47,6 +47,7 @@ fn main() {
                 booking_type_ids: vec![booking_type.to_string()],
                 valid_from: "2026-01-01".into(),
                 valid_to: None,
+                publication: None,
             },
         )
         .expect("template");

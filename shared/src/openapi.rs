@@ -117,6 +117,7 @@ fn components() -> Map<String, Value> {
     add::<PortalServices>(&mut schemas);
     add::<PortalRequest>(&mut schemas);
     add::<PortalBooked>(&mut schemas);
+    add::<crate::features::diary::slots::DiarySlots>(&mut schemas);
     for (page, item) in [("BookingTypePage", "BookingType"), ("LocationPage", "Location"), ("ProviderPage", "Provider")]
     {
         schemas.insert(page.into(), page_of(item));
@@ -441,6 +442,12 @@ fn operation(endpoint: Endpoint) -> Operation {
             Json("PortalRequest"),
             &[(201, Json("PortalBooked"))],
             &[],
+        ),
+        Endpoint::ListDiarySlots => op(
+            "A day's template slots: published online, not yet published (and when), booked online",
+            None,
+            &[(200, Json("DiarySlots"))],
+            &[("date", "Local day, YYYY-MM-DD (default: today)"), ("provider_id", "Only this provider")],
         ),
         Endpoint::ManagePage => {
             op("The manage link's verification page (HTML)", None, &[(200, Html), (403, Html)], &[])

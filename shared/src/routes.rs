@@ -149,6 +149,8 @@ pub enum Endpoint {
     PortalAvailability,
     /// The portal: book a service.
     PortalBooking,
+    /// A day's diary slots, marked published, not yet published or booked online.
+    ListDiarySlots,
 }
 
 /// One route.
@@ -488,6 +490,7 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::PortalServices => online_services::portal::services(state, request).await,
         Endpoint::PortalAvailability => online_services::portal::availability(state, request).await,
         Endpoint::PortalBooking => online_services::portal::book(state, request).await,
+        Endpoint::ListDiarySlots => diary::slots::list(state, request).await,
     })
 }
 

@@ -108,6 +108,7 @@ async fn fixtures(state: &AppState) {
         booking_type_ids: vec![BOOKING_TYPE.into()],
         valid_from: "2026-11-01".into(),
         valid_to: None,
+        publication: None,
     };
     let template = DiaryTemplate::create(TemplateId::generated(TEMPLATE.into()), &template_input).unwrap();
     put(state, keys::entry(&clinic, keys::TEMPLATE_PREFIX, TEMPLATE), &template).await;
@@ -298,6 +299,7 @@ async fn every_http_event_runs_through_its_function() {
         ("booking-public/portal-booking.json", "booking-public", 201),
         ("catalog-admin/create-online-service.json", "catalog-admin", 201),
         ("catalog-admin/list-online-services.json", "catalog-admin", 200),
+        ("diary-admin/list-diary-slots.json", "diary-admin", 200),
         ("diary-admin/attach-patient.json", "diary-admin", 200),
         ("diary-admin/attach-patient.json", "diary-admin", 409),
         ("diary-admin/search-patients.json", "diary-admin", 200),

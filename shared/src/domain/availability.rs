@@ -82,6 +82,8 @@ pub struct Window {
     pub earliest: Timestamp,
     /// Latest start.
     pub latest: Timestamp,
+    /// The time the window was taken at: slots not yet published then are not offered.
+    pub now: Timestamp,
 }
 
 impl Window {
@@ -90,6 +92,7 @@ impl Window {
         Self {
             earliest: now + SignedDuration::from_mins(i64::from(minimum_notice_minutes)),
             latest: now + SignedDuration::from_hours(24 * i64::from(horizon_days)),
+            now,
         }
     }
 
@@ -126,7 +129,10 @@ impl Diary<'_> {
         while day <= to {
             for template in &templates {
                 for start in template.slot_starts(day, query.duration_minutes, self.zone) {
-                    if window.admits(start) && self.is_free(&template.provider_id, start, query.duration_minutes) {
+                    if window.admits(start)
+                        && template.publication.is_published(start, self.zone, window.now)
+                        && self.is_free(&template.provider_id, start, query.duration_minutes)
+                    {
                         slots.insert(OfferedSlot {
                             starts_at: start,
                             provider_id: template.provider_id.clone(),
@@ -203,6 +209,7 @@ mod tests {
                             booking_type_ids: vec![booking_type.to_string()],
                             valid_from: "2026-01-01".into(),
                             valid_to: None,
+                            publication: None,
                         },
                     )
                     .unwrap(),

@@ -58,6 +58,9 @@ pub struct DiaryTemplate {
     /// Last day it applies (none: open-ended).
     #[schema(value_type = Option<String>)]
     pub valid_to: Option<Date>,
+    /// When its slots are published online (default: at once).
+    #[serde(default)]
+    pub publication: super::publication::PublicationRule,
 }
 
 /// A diary template as an admin sends it.
@@ -82,6 +85,10 @@ pub struct TemplateInput {
     pub valid_from: String,
     /// `YYYY-MM-DD`, on or after `valid_from`.
     pub valid_to: Option<String>,
+    /// When its slots are published online: `{"kind": "now"}` (default), `{"kind": "from",
+    /// "at": "…Z"}` or `{"kind": "rolling", "days_ahead": 14, "at_local": "08:00"}`.
+    #[serde(default)]
+    pub publication: Option<super::publication::PublicationRule>,
 }
 
 /// A day of the week, as it appears in templates.
@@ -189,6 +196,8 @@ impl DiaryTemplate {
         {
             checker.check::<()>(Err(FieldError::new("valid_to", "must be on or after valid_from")));
         }
+        let publication = input.publication.unwrap_or_default();
+        checker.check(publication.check("publication"));
         checker.finish()?;
         let (Some(provider_id), Some(location_id), Some(start_time), Some(end_time), Some(valid_from)) =
             (provider_id, location_id, start_time, end_time, valid_from)
@@ -206,6 +215,7 @@ impl DiaryTemplate {
             booking_type_ids,
             valid_from,
             valid_to,
+            publication,
         })
     }
 
@@ -355,6 +365,7 @@ mod tests {
                 booking_type_ids: vec![BookingTypeId::random().to_string()],
                 valid_from: "2020-01-01".into(),
                 valid_to: None,
+                publication: None,
             },
         )
         .unwrap()
@@ -381,6 +392,7 @@ mod tests {
             booking_type_ids: vec![],
             valid_from: "2026-02-30".into(),
             valid_to: None,
+            publication: None,
         };
         let errors = DiaryTemplate::create(TemplateId::random(), &input).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();

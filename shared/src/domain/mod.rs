@@ -21,6 +21,7 @@ pub mod online_settings;
 pub mod partner;
 pub mod patient;
 pub mod provider;
+pub mod publication;
 pub mod rate_limit;
 pub mod referral;
 pub mod statistics;

@@ -96,6 +96,7 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
             booking_type_ids: types.clone(),
             valid_from: now.to_zoned(jiff::tz::TimeZone::UTC).date().to_string(),
             valid_to: None,
+            publication: None,
         };
         let template =
             DiaryTemplate::create(TemplateId::random(), &input).map_err(|errors| seed_error(format!("{errors:?}")))?;

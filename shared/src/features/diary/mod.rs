@@ -5,3 +5,4 @@ pub mod appointments;
 pub mod booking;
 pub mod private_offer;
 pub mod schedule;
+pub mod slots;
