@@ -411,6 +411,7 @@ pub const ROUTES: &[Route] = &[
         Access::Public,
         Endpoint::PortalBooking,
     ),
+    route("GET", "/admin/clinics/{clinicId}/diary-slots", DIARY_ADMIN, Access::Admin, Endpoint::ListDiarySlots),
 ];
 
 const CATALOG_ADMIN: &str = "catalog-admin";

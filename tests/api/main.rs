@@ -13,6 +13,7 @@ mod messages_conformance;
 mod online_services;
 mod partner_booking;
 mod publication;
+mod publication_timetable;
 mod rate_limit;
 mod referrals;
 mod route_parity;
