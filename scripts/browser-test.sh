@@ -24,3 +24,4 @@ token="$(DATA_DIR="$data" "$CARGO_TARGET_DIR/debug/clinic-local" token --clinic 
 node tests/browser/booking-flow.mjs "http://127.0.0.1:$port" "$token"
 node tests/browser/booking-link-flow.mjs "http://127.0.0.1:$port" "$token"
 node tests/browser/partner-booking-flow.mjs "http://127.0.0.1:$port" "$token"
+node tests/browser/portal-flow.mjs "http://127.0.0.1:$port" "$token"

@@ -449,6 +449,15 @@ fn operation(endpoint: Endpoint) -> Operation {
             &[(200, Json("DiarySlots"))],
             &[("date", "Local day, YYYY-MM-DD (default: today)"), ("provider_id", "Only this provider")],
         ),
+        Endpoint::PortalPage => {
+            op("The patient portal (HTML): identify to see the services you can book", None, &[(200, Html)], &[])
+        }
+        Endpoint::SubmitPortalPage => op(
+            "The portal's forms (HTML): services, times, booking",
+            Form,
+            &[(200, Html), (201, Html), (404, Html), (409, Html), (422, Html)],
+            &[],
+        ),
         Endpoint::ManagePage => {
             op("The manage link's verification page (HTML)", None, &[(200, Html), (403, Html)], &[])
         }

@@ -151,6 +151,10 @@ pub enum Endpoint {
     PortalBooking,
     /// A day's diary slots, marked published, not yet published or booked online.
     ListDiarySlots,
+    /// The portal's identification page.
+    PortalPage,
+    /// The portal's forms.
+    SubmitPortalPage,
 }
 
 /// One route.
@@ -412,6 +416,8 @@ pub const ROUTES: &[Route] = &[
         Endpoint::PortalBooking,
     ),
     route("GET", "/admin/clinics/{clinicId}/diary-slots", DIARY_ADMIN, Access::Admin, Endpoint::ListDiarySlots),
+    route("GET", "/portal/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::PortalPage),
+    route("POST", "/portal/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::SubmitPortalPage),
 ];
 
 const CATALOG_ADMIN: &str = "catalog-admin";
@@ -492,6 +498,8 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::PortalAvailability => online_services::portal::availability(state, request).await,
         Endpoint::PortalBooking => online_services::portal::book(state, request).await,
         Endpoint::ListDiarySlots => diary::slots::list(state, request).await,
+        Endpoint::PortalPage => online_services::pages::show(state, request).await,
+        Endpoint::SubmitPortalPage => online_services::pages::submit(state, request).await,
     })
 }
 

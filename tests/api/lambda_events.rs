@@ -294,6 +294,8 @@ async fn every_http_event_runs_through_its_function() {
         ("partner-booking-admin/confirm-partner-hold.json", "partner-booking-admin", 201),
         ("partner-booking-admin/confirm-partner-hold.json", "partner-booking-admin", 410),
         ("partner-booking-admin/release-partner-hold.json", "partner-booking-admin", 204),
+        ("booking-public/portal-page.json", "booking-public", 200),
+        ("booking-public/submit-portal-page.json", "booking-public", 200),
         ("booking-public/portal-services.json", "booking-public", 200),
         ("booking-public/portal-availability.json", "booking-public", 200),
         ("booking-public/portal-booking.json", "booking-public", 201),

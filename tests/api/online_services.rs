@@ -262,3 +262,40 @@ async fn bad_portal_input_names_the_field_and_a_closed_portal_offers_nothing() {
     assert_eq!(off.status, 200);
     assert_eq!(services(&app, &zoe()).await.status, 404);
 }
+
+#[tokio::test]
+async fn the_portal_pages_escape_what_admins_and_visitors_type() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let setup = setup(&app, &admin).await;
+    let script = "<script>alert('x')</script>";
+    let created = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/online-services",
+            Some(&admin),
+            json!({"name": format!("Care {script}"), "booking_type_ids": [setup.gp15]}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let form = String::from(
+        "action=identify&first_name=%3Cscript%3Ealert(1)%3C%2Fscript%3E&last_name=Example&date_of_birth=1985-06-07&mobile=%2B447700900171&email=alex%40example.com&postcode=%22%3E%3Cimg%3E",
+    );
+    let response = app
+        .client
+        .post(app.url("/portal/demo"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Care &lt;script&gt;"), "the service is listed, escaped");
+    assert!(!page.contains("<script>alert") && !page.contains("<img>"), "{page}");
+    assert!(
+        page.contains("&quot;&gt;&lt;img&gt;") || page.contains("\"&gt;&lt;img&gt;"),
+        "the postcode is carried, escaped"
+    );
+}

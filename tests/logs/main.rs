@@ -116,6 +116,7 @@ fn no_patient_data_reaches_the_logs() {
         assert_eq!(app.get(&format!("/admin/clinics/demo/appointments?date={day}"), Some(&token)).await.status, 200);
         let secrets = link_flow(&app, &token, &gp15, &patient).await;
         partner_flow(&app, &token, &gp15, &patient).await;
+        portal_flow(&app, &token, &gp15).await;
         secrets
     });
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -244,4 +245,39 @@ async fn partner_flow(app: &TestApp, token: &str, gp15: &str, patient: &serde_js
         .await;
     assert_eq!(confirmed.status, 201, "{:?}", confirmed.body);
     assert_eq!(app.get("/admin/clinics/demo/statistics?format=csv", Some(token)).await.status, 200);
+}
+
+/// The patient portal: identification as a known patient and as a stranger (provisional
+/// details), bookings, and staff attaching the provisional one.
+async fn portal_flow(app: &TestApp, token: &str, gp15: &str) {
+    let service = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/online-services",
+            Some(token),
+            json!({"name": "GP", "booking_type_ids": [gp15]}),
+        )
+        .await;
+    assert_eq!(service.status, 201, "{:?}", service.body);
+    let visitor = json!({"patient": {"first_name": "Zebedee", "last_name": "Quarrington", "date_of_birth": BIRTH_DATE, "mobile": PHONE, "email": "someone.else@example.com"}, "postcode": "SW1A 1AA", "sex": "male"});
+    let request = json!({"visitor": visitor, "service_id": service.body["id"], "booking_type_id": gp15});
+    let slots = app.json("POST", "/public/clinics/demo/portal/availability", None, request.clone()).await;
+    assert_eq!(slots.status, 200, "{:?}", slots.body);
+    let mut booking = request;
+    booking["starts_at"] = slots.body["slots"][0]["starts_at"].clone();
+    let booked = app.json("POST", "/public/clinics/demo/portal/bookings", None, booking).await;
+    assert_eq!(booked.status, 201, "{:?}", booked.body);
+    let form = format!(
+        "action=identify&first_name=Zebedee&last_name=Quarrington&date_of_birth={BIRTH_DATE}&mobile=%2B447700900123&email={}",
+        EMAIL.replace('@', "%40")
+    );
+    let page = app
+        .client
+        .post(app.url("/portal/demo"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
 }

@@ -1,6 +1,7 @@
 //! Online services with access rules and patient identification (seed 001).
 //!
 //! - `admin`: services (booking types, included and excluded providers, access rules).
+//! - `pages`: the same portal as HTML pages at `/portal/{clinicId}`.
 //! - `portal`: the patient portal's JSON API. The visitor identifies (name, birth date,
 //!   contact); they see, and can book, only the services whose rules admit them, and the rules
 //!   are checked again when the booking is written. An identified visitor's booking is attached
@@ -9,4 +10,5 @@
 //!   whether a visitor was identified.
 
 pub mod admin;
+pub mod pages;
 pub mod portal;

@@ -20,6 +20,7 @@ use crate::features::diary::appointments;
 use crate::features::diary::booking::{self, BookingError};
 use crate::features::diary::private_offer::{PrivateDiary, records};
 use crate::features::rate_limit::check_public;
+use crate::features::self_booking::api::AvailabilityView;
 use crate::features::self_booking::offer::{SlotView, slot_view};
 use crate::http::Problem;
 use crate::http::request::{json_body, path_param};
@@ -133,16 +134,16 @@ async fn admitted(state: &AppState, clinic: &ClinicId, known: &Known) -> Result<
     Ok(all.into_iter().filter(|service| admits(&service.rules, &known.applicant(), today)).collect())
 }
 
-/// `POST /public/clinics/{clinicId}/portal/services`
-#[tracing::instrument(skip_all)]
-pub async fn services(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
-    let clinic = path_param(request, "clinicId", ClinicId::parse)?;
-    check_public(state, request).await?;
-    let input: Visitor = json_body(request)?;
-    let known = visitor(state, &clinic, &input).await?;
+/// The services `visitor` may book.
+pub(crate) async fn services_for(
+    state: &AppState,
+    clinic: &ClinicId,
+    visitor: &Visitor,
+) -> Result<PortalServices, Problem> {
+    let known = self::visitor(state, clinic, visitor).await?;
     let booking_types: Vec<BookingType> =
-        records(state.store.as_ref(), &keys::clinic_partition(&clinic), keys::BOOKING_TYPE_PREFIX).await?;
-    let mut services: Vec<PortalService> = admitted(state, &clinic, &known)
+        records(state.store.as_ref(), &keys::clinic_partition(clinic), keys::BOOKING_TYPE_PREFIX).await?;
+    let mut services: Vec<PortalService> = admitted(state, clinic, &known)
         .await?
         .into_iter()
         .map(|service| PortalService {
@@ -160,7 +161,16 @@ pub async fn services(state: &AppState, request: &Request) -> Result<Response<Bo
         })
         .collect();
     services.sort_by(|a, b| a.name.cmp(&b.name));
-    json(StatusCode::OK, &PortalServices { services })
+    Ok(PortalServices { services })
+}
+
+/// `POST /public/clinics/{clinicId}/portal/services`
+#[tracing::instrument(skip_all)]
+pub async fn services(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = path_param(request, "clinicId", ClinicId::parse)?;
+    check_public(state, request).await?;
+    let input: Visitor = json_body(request)?;
+    json(StatusCode::OK, &services_for(state, &clinic, &input).await?)
 }
 
 /// What a visitor asks of one service.
@@ -214,23 +224,29 @@ async fn chosen(state: &AppState, clinic: &ClinicId, input: &PortalRequest) -> R
     Ok(Chosen { known, diary })
 }
 
+/// The next 14 days of free slots of the chosen service.
+pub(crate) async fn slots_for(
+    state: &AppState,
+    clinic: &ClinicId,
+    input: &PortalRequest,
+) -> Result<AvailabilityView, Problem> {
+    let Chosen { known, diary } = chosen(state, clinic, input).await?;
+    let (first, last) = diary.days();
+    let to = first.checked_add(13.days()).unwrap_or(first).min(last);
+    let slots = diary.free_slots(state, clinic, first, to, 500).await?;
+    Ok(AvailabilityView {
+        time_zone: known.clinic.time_zone.as_str().to_owned(),
+        slots: slots.iter().map(|slot| slot_view(slot, &diary.zone)).collect::<Vec<SlotView>>(),
+    })
+}
+
 /// `POST /public/clinics/{clinicId}/portal/availability`: the next 14 days of free slots.
 #[tracing::instrument(skip_all)]
 pub async fn availability(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = path_param(request, "clinicId", ClinicId::parse)?;
     check_public(state, request).await?;
     let input: PortalRequest = json_body(request)?;
-    let Chosen { known, diary } = chosen(state, &clinic, &input).await?;
-    let (first, last) = diary.days();
-    let to = first.checked_add(13.days()).unwrap_or(first).min(last);
-    let slots = diary.free_slots(state, &clinic, first, to, 500).await?;
-    json(
-        StatusCode::OK,
-        &crate::features::self_booking::api::AvailabilityView {
-            time_zone: known.clinic.time_zone.as_str().to_owned(),
-            slots: slots.iter().map(|slot| slot_view(slot, &diary.zone)).collect::<Vec<SlotView>>(),
-        },
-    )
+    json(StatusCode::OK, &slots_for(state, &clinic, &input).await?)
 }
 
 /// A portal booking's confirmation (the same whether the visitor was identified or not).
@@ -254,10 +270,20 @@ pub async fn book(state: &AppState, request: &Request) -> Result<Response<Body>,
     let clinic = path_param(request, "clinicId", ClinicId::parse)?;
     check_public(state, request).await?;
     let input: PortalRequest = json_body(request)?;
+    json(StatusCode::CREATED, &book_for(state, &clinic, &input).await?)
+}
+
+/// Books the chosen slot of the chosen service, checking the rules again.
+pub(crate) async fn book_for(
+    state: &AppState,
+    clinic: &ClinicId,
+    input: &PortalRequest,
+) -> Result<PortalBooked, Problem> {
+    let clinic = clinic.clone();
     let Some(starts_at) = input.starts_at else {
         return Err(Problem::invalid(vec![FieldError::new("starts_at", "is required to book")]));
     };
-    let Chosen { known, diary } = chosen(state, &clinic, &input).await?;
+    let Chosen { known, diary } = chosen(state, &clinic, input).await?;
     let candidates = diary.candidates_at(starts_at);
     if candidates.is_empty() {
         return Err(Problem::invalid(vec![FieldError::new("starts_at", "is not a free slot of this service")]));
@@ -289,15 +315,12 @@ pub async fn book(state: &AppState, request: &Request) -> Result<Response<Body>,
         match booking::book(state, &clinic, &appointment, "patient", None).await {
             Ok(()) => {
                 tracing::info!(appointment_id = %appointment.id, provisional = appointment.provisional, "portal booking");
-                return json(
-                    StatusCode::CREATED,
-                    &PortalBooked {
-                        appointment_id: appointment.id.to_string(),
-                        starts_at: appointment.starts_at,
-                        provider_id: appointment.provider_id.to_string(),
-                        location_id: appointment.location_id.to_string(),
-                    },
-                );
+                return Ok(PortalBooked {
+                    appointment_id: appointment.id.to_string(),
+                    starts_at: appointment.starts_at,
+                    provider_id: appointment.provider_id.to_string(),
+                    location_id: appointment.location_id.to_string(),
+                });
             }
             Err(BookingError::Taken) => continue,
             Err(BookingError::Store(error)) => return Err(error.into()),

@@ -1,0 +1,88 @@
+// Drives the patient portal in real headless Chromium: an eligible and an ineligible patient
+// identify themselves and see different services; the eligible one books. Every page passes
+// axe, on a phone-sized screen.
+//
+// Usage: node portal-flow.mjs BASE_URL ADMIN_TOKEN
+import { accessible, arguments_, assert, check, fitsThePhone, launch, phone, report } from './harness.mjs';
+
+const { base, token } = arguments_();
+const browser = await launch();
+
+async function admin(method, path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await response.json();
+  assert(response.ok, `${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function identify(page, person) {
+  await page.goto(`${base}/portal/demo`);
+  await accessible(page, 'portal identification');
+  await fitsThePhone(page, 'portal identification');
+  for (const [field, value] of Object.entries(person)) {
+    if (field === 'sex') await page.selectOption('#sex', value);
+    else await page.fill(`#${field}`, value);
+  }
+  await Promise.all([page.waitForNavigation(), page.click('text=Show services')]);
+  await accessible(page, 'portal services');
+  return page.locator('main h2').allTextContents();
+}
+
+try {
+  const types = await admin('GET', '/admin/clinics/demo/booking-types?limit=100');
+  const bloods = types.items.find((t) => t.short_name === 'BLOODS').id;
+  const gp = types.items.find((t) => t.short_name === 'GP15').id;
+  await admin('POST', '/admin/clinics/demo/online-services', { name: 'Blood tests', booking_type_ids: [bloods] });
+  await admin('POST', '/admin/clinics/demo/online-services', {
+    name: "Women's health review",
+    booking_type_ids: [gp],
+    rules: [{ kind: 'existing_patients_only' }, { kind: 'sex', allowed: ['female'] }, { kind: 'age_range', min_years: 40, max_years: null }],
+  });
+  await admin('POST', '/admin/clinics/demo/patients', {
+    reference: 'MRN-PORTAL',
+    patient: { first_name: 'Maria', last_name: 'Example', date_of_birth: '1968-02-03', mobile: '+447700900180', email: 'maria@example.com' },
+    profile: { sex: 'female' },
+  });
+
+  await check('an eligible patient sees the restricted service and books it; an ineligible one does not see it', async () => {
+    const context = await browser.newContext(phone);
+    const page = await context.newPage();
+    const eligible = await identify(page, { first_name: 'maria', last_name: 'EXAMPLE', date_of_birth: '1968-02-03', mobile: '+447700900180', email: 'maria@example.com' });
+    assert(JSON.stringify(eligible) === JSON.stringify(['Blood tests', "Women's health review"]), `eligible sees ${eligible}`);
+    await Promise.all([page.waitForNavigation(), page.click('text=GP consultation (15 minutes)')]);
+    assert((await page.textContent('h1')).includes('Choose a time'), 'times page missing');
+    await accessible(page, 'portal times');
+    const [booked] = await Promise.all([page.waitForNavigation(), page.locator('ul.slots button').first().click()]);
+    assert(booked.status() === 201, `booking answered ${booked.status()}`);
+    assert((await page.textContent('h1')).includes('Your appointment is booked'), 'confirmation missing');
+    await accessible(page, 'portal confirmation');
+
+    const ineligible = await identify(page, { first_name: 'Tom', last_name: 'Example', date_of_birth: '1968-02-03', mobile: '+447700900181', email: 'tom@example.com', sex: 'male' });
+    assert(JSON.stringify(ineligible) === JSON.stringify(['Blood tests']), `ineligible sees ${ineligible}`);
+    await context.close();
+  });
+
+  await check('bad details are shown next to their fields', async () => {
+    const context = await browser.newContext(phone);
+    const page = await context.newPage();
+    await page.goto(`${base}/portal/demo`);
+    await page.fill('#first_name', 'Ann');
+    await page.fill('#last_name', 'Example');
+    await page.fill('#date_of_birth', '1990-01-01');
+    await page.fill('#mobile', '07700900123');
+    await page.fill('#email', 'ann@example.com');
+    await Promise.all([page.waitForNavigation(), page.click('text=Show services')]);
+    assert((await page.textContent('#mobile-error')).includes('international form'), 'mobile error missing');
+    assert((await page.inputValue('#first_name')) === 'Ann', 'typed values were lost');
+    await accessible(page, 'portal with errors');
+    await context.close();
+  });
+} finally {
+  await browser.close();
+}
+
+report();
