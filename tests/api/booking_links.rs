@@ -10,33 +10,6 @@ use serde_json::{Value, json};
 const SCRIPT: &str = "<script>alert('x')</script>";
 const IMAGE: &str = "\"><img src=x onerror=alert(1)>";
 
-/// The demo clinic's GP booking type, doctors and locations (by name).
-struct Demo {
-    gp15: String,
-    amara: String,
-    tom: String,
-    riverside: String,
-    hillview: String,
-}
-
-async fn demo(app: &TestApp, token: &str) -> Demo {
-    let id_named = |list: &Value, field: &str, name: &str| {
-        list["items"].as_array().unwrap().iter().find(|item| item[field] == name).unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
-    let types = app.get("/admin/clinics/demo/booking-types?limit=100", Some(token)).await.body;
-    let providers = app.get("/admin/clinics/demo/providers?limit=100", Some(token)).await.body;
-    let locations = app.get("/admin/clinics/demo/locations?limit=100", Some(token)).await.body;
-    Demo {
-        gp15: id_named(&types, "long_name", "GP consultation (15 minutes)"),
-        amara: id_named(&providers, "name", "Dr Amara Okafor"),
-        tom: id_named(&providers, "name", "Dr Tom Lindqvist"),
-        riverside: id_named(&locations, "full_name", "Riverside Surgery"),
-        hillview: id_named(&locations, "full_name", "Hillview Health Centre"),
-    }
-}
 
 fn rule_body(booking_type: &str, providers: &[&str], locations: &[&str], allow_reschedule: bool) -> Value {
     json!({
@@ -169,7 +142,7 @@ fn manage_token_in(sms: &str) -> String {
 async fn staff_send_a_link_the_patient_books_then_reschedules_to_another_doctor_and_staff_see_it_all() {
     let app = TestApp::spawn().await;
     let admin = app.demo_admin();
-    let demo = demo(&app, &admin).await;
+    let demo = app.demo_ids(&admin).await;
     let rule = create_rule(&app, &admin, rule_body(&demo.gp15, &[&demo.amara], &[&demo.riverside], true)).await;
 
     let (sent, link_token) = send(&app, &admin, &rule, "MRN-1001", patient("+447700900123", "1980-05-17")).await;
@@ -315,7 +288,7 @@ async fn staff_send_a_link_the_patient_books_then_reschedules_to_another_doctor_
 async fn a_hundred_concurrent_confirms_of_one_link_make_exactly_one_appointment() {
     let app = TestApp::spawn().await;
     let admin = app.demo_admin();
-    let demo = demo(&app, &admin).await;
+    let demo = app.demo_ids(&admin).await;
     let rule = create_rule(
         &app,
         &admin,
@@ -375,7 +348,7 @@ async fn a_hundred_concurrent_confirms_of_one_link_make_exactly_one_appointment(
 async fn expired_deleted_and_timed_out_links_cannot_book_and_say_whom_to_phone() {
     let app = TestApp::spawn().await;
     let admin = app.demo_admin();
-    let demo = demo(&app, &admin).await;
+    let demo = app.demo_ids(&admin).await;
     let rule = create_rule(&app, &admin, rule_body(&demo.gp15, &[&demo.amara], &[&demo.riverside], true)).await;
     let (expired, expired_token) = send(&app, &admin, &rule, "MRN-3001", patient("+447700900126", "1990-01-01")).await;
     let (deleted, deleted_token) = send(&app, &admin, &rule, "MRN-3001", patient("+447700900126", "1990-01-01")).await;
@@ -428,7 +401,7 @@ async fn expired_deleted_and_timed_out_links_cannot_book_and_say_whom_to_phone()
 async fn five_wrong_birth_dates_lock_the_manage_link_and_one_patients_link_cannot_reach_another() {
     let app = TestApp::spawn().await;
     let admin = app.demo_admin();
-    let demo = demo(&app, &admin).await;
+    let demo = app.demo_ids(&admin).await;
     let rule = create_rule(
         &app,
         &admin,
@@ -478,7 +451,7 @@ async fn five_wrong_birth_dates_lock_the_manage_link_and_one_patients_link_canno
 async fn a_rule_without_rescheduling_shows_the_appointment_but_cannot_move_it() {
     let app = TestApp::spawn().await;
     let admin = app.demo_admin();
-    let demo = demo(&app, &admin).await;
+    let demo = app.demo_ids(&admin).await;
     let rule = create_rule(&app, &admin, rule_body(&demo.gp15, &[&demo.amara], &[&demo.riverside], false)).await;
     let (_, link_token) = send(&app, &admin, &rule, "MRN-5001", patient("+447700900129", "1966-02-03")).await;
     let (_, _, time) = book_first_time(&app, &link_token).await;
@@ -510,7 +483,7 @@ async fn a_rule_without_rescheduling_shows_the_appointment_but_cannot_move_it() 
 async fn the_store_never_holds_a_raw_token() {
     let (app, store) = TestApp::spawn_with_store().await;
     let admin = app.demo_admin();
-    let demo = demo(&app, &admin).await;
+    let demo = app.demo_ids(&admin).await;
     let rule = create_rule(&app, &admin, rule_body(&demo.gp15, &[&demo.amara], &[&demo.riverside], true)).await;
     let (_, link_token) = send(&app, &admin, &rule, "MRN-6001", patient("+447700900130", "1988-09-10")).await;
     assert_eq!(book_first_time(&app, &link_token).await.0, 201);
@@ -539,7 +512,7 @@ async fn the_store_never_holds_a_raw_token() {
 async fn script_payloads_from_admins_and_patients_come_out_escaped_on_every_link_page() {
     let app = TestApp::spawn().await;
     let admin = app.demo_admin();
-    let demo = demo(&app, &admin).await;
+    let demo = app.demo_ids(&admin).await;
     app.json(
         "PUT",
         "/admin/clinics/demo",
@@ -585,7 +558,7 @@ async fn script_payloads_from_admins_and_patients_come_out_escaped_on_every_link
 async fn bad_admin_input_names_the_field_and_writes_nothing() {
     let app = TestApp::spawn().await;
     let admin = app.demo_admin();
-    let demo = demo(&app, &admin).await;
+    let demo = app.demo_ids(&admin).await;
     let mut body = rule_body(&demo.gp15, &[&demo.amara], &[&demo.riverside], true);
     body["sms_template"] = json!("Hi {name}: {link}");
     body["welcome"]["logo_url"] = json!("http://www.example.com/logo.png");

@@ -18,11 +18,7 @@ struct Setup {
 }
 
 async fn setup(app: &TestApp, admin: &str) -> Setup {
-    let types = app.get("/admin/clinics/demo/booking-types?limit=100", Some(admin)).await.body;
-    let gp15 = types["items"].as_array().unwrap().iter().find(|t| t["short_name"] == "GP15").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let gp15 = app.demo_ids(admin).await.gp15;
     let service = |name: &str, rules: Value| {
         let body = json!({"name": name, "booking_type_ids": [gp15], "rules": rules});
         async move {

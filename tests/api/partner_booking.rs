@@ -12,35 +12,6 @@ use serde_json::{Value, json};
 
 use crate::self_booking::{self, booking};
 
-struct Demo {
-    gp15: String,
-    nurse20: String,
-    amara: String,
-    tom: String,
-    sam: String,
-    riverside: String,
-}
-
-async fn demo(app: &TestApp, token: &str) -> Demo {
-    let id_named = |list: &Value, field: &str, name: &str| {
-        list["items"].as_array().unwrap().iter().find(|item| item[field] == name).unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
-    let types = app.get("/admin/clinics/demo/booking-types?limit=100", Some(token)).await.body;
-    let providers = app.get("/admin/clinics/demo/providers?limit=100", Some(token)).await.body;
-    let locations = app.get("/admin/clinics/demo/locations?limit=100", Some(token)).await.body;
-    Demo {
-        gp15: id_named(&types, "long_name", "GP consultation (15 minutes)"),
-        nurse20: id_named(&types, "long_name", "Practice nurse appointment"),
-        amara: id_named(&providers, "name", "Dr Amara Okafor"),
-        tom: id_named(&providers, "name", "Dr Tom Lindqvist"),
-        sam: id_named(&providers, "name", "Sam Patel"),
-        riverside: id_named(&locations, "full_name", "Riverside Surgery"),
-    }
-}
-
 async fn create_partner(app: &TestApp, token: &str, id: &str, services: &[&str]) {
     let created = app
         .json(
@@ -95,7 +66,7 @@ fn starts(slots: &Answer) -> Vec<String> {
 async fn a_partner_booking_goes_from_qualification_to_confirmation_and_is_flagged() {
     let app = TestApp::spawn().await;
     let admin = app.demo_admin();
-    let demo = demo(&app, &admin).await;
+    let demo = app.demo_ids(&admin).await;
     create_partner(&app, &admin, "acme", &[&demo.gp15]).await;
 
     let offer = app.get("/admin/clinics/demo/partner-booking?partner_id=acme", Some(&admin)).await;
@@ -152,7 +123,7 @@ async fn a_partner_booking_goes_from_qualification_to_confirmation_and_is_flagge
 async fn permissions_and_activation_decide_who_books_what_for_whom() {
     let app = TestApp::spawn().await;
     let admin = app.demo_admin();
-    let demo = demo(&app, &admin).await;
+    let demo = app.demo_ids(&admin).await;
     create_partner(&app, &admin, "acme", &[&demo.gp15]).await;
     create_partner(&app, &admin, "globex", &[&demo.nurse20]).await;
     let offer = "/admin/clinics/demo/partner-booking?partner_id=acme";
@@ -231,7 +202,7 @@ async fn permissions_and_activation_decide_who_books_what_for_whom() {
 async fn of_twenty_concurrent_holds_on_one_slot_exactly_one_wins() {
     let app = TestApp::spawn().await;
     let admin = app.demo_admin();
-    let demo = demo(&app, &admin).await;
+    let demo = app.demo_ids(&admin).await;
     create_partner(&app, &admin, "acme", &[&demo.gp15]).await;
     let free =
         slots(&app, &admin, &format!("partner_id=acme&booking_type_id={}&provider_id={}", demo.gp15, demo.amara)).await;
@@ -262,7 +233,7 @@ async fn of_twenty_concurrent_holds_on_one_slot_exactly_one_wins() {
 async fn a_hold_lapses_after_five_minutes_and_can_no_longer_be_confirmed() {
     let app = TestApp::spawn().await;
     let admin = app.demo_admin();
-    let demo = demo(&app, &admin).await;
+    let demo = app.demo_ids(&admin).await;
     create_partner(&app, &admin, "acme", &[&demo.gp15]).await;
     assert_eq!(add_patient(&app, &admin, "MRN-L1", "Lee", "1990-09-09").await.status, 201);
     let query = format!("partner_id=acme&booking_type_id={}&provider_id={}", demo.gp15, demo.amara);
@@ -306,7 +277,7 @@ type Key = (String, String, String, String);
 async fn statistics_match_a_generated_history_of_a_thousand_bookings() {
     let app = TestApp::spawn().await;
     let admin = app.demo_admin();
-    let demo = demo(&app, &admin).await;
+    let demo = app.demo_ids(&admin).await;
     create_partner(&app, &admin, "acme", &[&demo.gp15]).await;
     create_partner(&app, &admin, "globex", &[&demo.gp15, &demo.nurse20]).await;
     assert_eq!(add_patient(&app, &admin, "MRN-S1", "Sam", "1980-01-01").await.status, 201);

@@ -7,27 +7,10 @@ use clinic_tests::TestApp;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde_json::{Value, json};
 
-async fn ids(app: &TestApp, admin: &str) -> (String, String, String) {
-    let first = |list: Value, field: &str, name: &str| {
-        list["items"].as_array().unwrap().iter().find(|item| item[field] == name).unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
-    (
-        first(app.get("/admin/clinics/demo/booking-types?limit=100", Some(admin)).await.body, "short_name", "BLOODS"),
-        first(app.get("/admin/clinics/demo/providers?limit=100", Some(admin)).await.body, "name", "Sam Patel"),
-        first(
-            app.get("/admin/clinics/demo/locations?limit=100", Some(admin)).await.body,
-            "full_name",
-            "Hillview Health Centre",
-        ),
-    )
-}
-
 /// A weekend session for Sam at Hillview (the seed has none there), with a publication rule.
 async fn weekend_session(app: &TestApp, admin: &str, publication: Value) -> (String, String) {
-    let (bloods, sam, hillview) = ids(app, admin).await;
+    let ids = app.demo_ids(admin).await;
+    let (bloods, sam, hillview) = (ids.bloods, ids.sam, ids.hillview);
     let created = app
         .json(
             "POST",
@@ -135,7 +118,8 @@ async fn a_rolling_window_opens_one_more_day_each_morning_and_booked_slots_are_m
 async fn a_bad_publication_rule_is_refused() {
     let app = TestApp::spawn().await;
     let admin = app.demo_admin();
-    let (bloods, sam, hillview) = ids(&app, &admin).await;
+    let ids = app.demo_ids(&admin).await;
+    let (bloods, sam, hillview) = (ids.bloods, ids.sam, ids.hillview);
     let answer = app
         .json("POST", "/admin/clinics/demo/diary-templates", Some(&admin), json!({
             "provider_id": sam, "location_id": hillview, "weekdays": ["saturday"], "start_time": "10:00", "end_time": "11:00",

@@ -58,6 +58,20 @@ export function report() {
   process.exit(failed === 0 ? 0 : 1);
 }
 
+// Calls the admin JSON API with `token`; fails the check on any error answer.
+export function adminApi(base, token) {
+  return async (method, path, body) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = await response.json();
+    assert(response.ok, `${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
+    return json;
+  };
+}
+
 export function arguments_() {
   const [base, token] = process.argv.slice(2);
   if (!base || !token) {

@@ -4,21 +4,12 @@
 // counted in the statistics. Every step passes axe.
 //
 // Usage: node partner-booking-flow.mjs BASE_URL ADMIN_TOKEN
-import { accessible, arguments_, assert, check, launch, report } from './harness.mjs';
+import { accessible, adminApi, arguments_, assert, check, launch, report } from './harness.mjs';
 
 const { base, token } = arguments_();
 const browser = await launch();
 
-async function admin(method, path, body) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await response.json();
-  assert(response.ok, `${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
-  return json;
-}
+const admin = adminApi(base, token);
 
 try {
   await check('staff book for a partner on the staff page, by qualification, and the booking is flagged', async () => {

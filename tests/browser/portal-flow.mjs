@@ -3,21 +3,12 @@
 // axe, on a phone-sized screen.
 //
 // Usage: node portal-flow.mjs BASE_URL ADMIN_TOKEN
-import { accessible, arguments_, assert, check, fitsThePhone, launch, phone, report } from './harness.mjs';
+import { accessible, adminApi, arguments_, assert, check, fitsThePhone, launch, phone, report } from './harness.mjs';
 
 const { base, token } = arguments_();
 const browser = await launch();
 
-async function admin(method, path, body) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await response.json();
-  assert(response.ok, `${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
-  return json;
-}
+const admin = adminApi(base, token);
 
 async function identify(page, person) {
   await page.goto(`${base}/portal/demo`);

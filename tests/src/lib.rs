@@ -94,6 +94,33 @@ impl TestApp {
         self.token("staff-demo", &["demo"], &Permission::ALL)
     }
 
+    /// The demo clinic's booking types, providers and locations, by name.
+    pub async fn demo_ids(&self, token: &str) -> DemoIds {
+        let list = |path: &'static str| async move {
+            self.get(&format!("/admin/clinics/demo/{path}?limit=100"), Some(token)).await.body
+        };
+        let (types, providers, locations) =
+            (list("booking-types").await, list("providers").await, list("locations").await);
+        let id = |list: &serde_json::Value, field: &str, name: &str| -> String {
+            list["items"]
+                .as_array()
+                .and_then(|items| items.iter().find(|item| item[field] == name))
+                .and_then(|item| item["id"].as_str())
+                .unwrap_or_else(|| panic!("the demo clinic has no {name}"))
+                .to_owned()
+        };
+        DemoIds {
+            gp15: id(&types, "short_name", "GP15"),
+            nurse20: id(&types, "short_name", "NURSE20"),
+            bloods: id(&types, "short_name", "BLOODS"),
+            amara: id(&providers, "name", "Dr Amara Okafor"),
+            tom: id(&providers, "name", "Dr Tom Lindqvist"),
+            sam: id(&providers, "name", "Sam Patel"),
+            riverside: id(&locations, "full_name", "Riverside Surgery"),
+            hillview: id(&locations, "full_name", "Hillview Health Centre"),
+        }
+    }
+
     /// The URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
@@ -113,6 +140,26 @@ fn options(data_dir: &Path, reset: bool, limit: Option<clinic_shared::domain::ra
 /// Starts a local server over `data_dir` on a free port.
 pub async fn start_in(data_dir: &Path, reset: bool) -> LocalServer {
     local::start(options(data_dir, reset, None)).await.expect("local server starts")
+}
+
+/// The demo clinic's ids.
+pub struct DemoIds {
+    /// "GP consultation (15 minutes)".
+    pub gp15: String,
+    /// "Practice nurse appointment".
+    pub nurse20: String,
+    /// "Blood test".
+    pub bloods: String,
+    /// Dr Amara Okafor (Riverside).
+    pub amara: String,
+    /// Dr Tom Lindqvist (Hillview).
+    pub tom: String,
+    /// Sam Patel, practice nurse (Riverside).
+    pub sam: String,
+    /// Riverside Surgery.
+    pub riverside: String,
+    /// Hillview Health Centre.
+    pub hillview: String,
 }
 
 /// One answer from the local server.

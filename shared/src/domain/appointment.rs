@@ -85,6 +85,36 @@ pub struct Appointment {
 }
 
 impl Appointment {
+    /// A new booked appointment of `booking_type_id` in `slot`, for `patient`, booked through
+    /// `channel` at `now`; no notes, referral, partner or patient record yet.
+    pub fn booked(
+        booking_type_id: BookingTypeId,
+        duration_minutes: u32,
+        slot: super::availability::OfferedSlot,
+        patient: PatientDetails,
+        channel: Channel,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            id: AppointmentId::random(),
+            booking_type_id,
+            provider_id: slot.provider_id,
+            location_id: slot.location_id,
+            starts_at: slot.starts_at,
+            duration_minutes,
+            patient,
+            channel,
+            status: AppointmentStatus::Booked,
+            notes: None,
+            patient_reference: None,
+            provisional: false,
+            partner_id: None,
+            referral: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// When it ends.
     pub fn ends_at(&self) -> Timestamp {
         self.starts_at + jiff::SignedDuration::from_mins(i64::from(self.duration_minutes))

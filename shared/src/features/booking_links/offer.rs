@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::tokens::{self, OpenedLink, TokenRecord, link_item};
 use crate::app::AppState;
-use crate::domain::appointment::{Appointment, AppointmentId, AppointmentStatus, Channel};
+use crate::domain::appointment::{Appointment, Channel};
 use crate::domain::booking_link::{LinkRefusal, LinkToken, TokenPurpose};
 use crate::features::diary::booking::{self, BookingError, StoredAppointment};
 use crate::features::diary::private_offer::PrivateDiary;
@@ -61,24 +61,14 @@ pub async fn book(
     }
     let clinic = &opened.clinic.id;
     for candidate in candidates.into_iter().take(ATTEMPTS) {
-        let appointment = Appointment {
-            id: AppointmentId::random(),
-            booking_type_id: diary.booking_type.id.clone(),
-            provider_id: candidate.provider_id,
-            location_id: candidate.location_id,
-            starts_at: candidate.starts_at,
-            duration_minutes: diary.booking_type.duration_minutes,
-            patient: opened.link.patient.clone(),
-            channel: Channel::BookingLink,
-            status: AppointmentStatus::Booked,
-            notes: None,
-            patient_reference: None,
-            provisional: false,
-            partner_id: None,
-            referral: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let appointment = Appointment::booked(
+            diary.booking_type.id.clone(),
+            diary.booking_type.duration_minutes,
+            candidate,
+            opened.link.patient.clone(),
+            Channel::BookingLink,
+            now,
+        );
         let manage_token = tokens::draw().map_err(|error| {
             tracing::error!(%error, "no manage token");
             BookingError::Store(StoreError::Unavailable(error.to_string()))

@@ -11,6 +11,7 @@ use super::booking::{self, BookingError, StoredAppointment};
 use crate::app::AppState;
 use crate::domain::access::Permission;
 use crate::domain::appointment::{Appointment, AppointmentId, AppointmentStatus, Channel};
+use crate::domain::availability::OfferedSlot;
 use crate::domain::booking_type::{BookingType, BookingTypeId};
 use crate::domain::clinic::{Clinic, ClinicId};
 use crate::domain::diary::{UNIT_MINUTES, date};
@@ -265,23 +266,10 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
         }
     }
     let now = state.clock.now();
+    let slot = OfferedSlot { starts_at, provider_id, location_id };
     let appointment = Appointment {
-        id: AppointmentId::random(),
-        booking_type_id,
-        provider_id,
-        location_id,
-        starts_at,
-        duration_minutes: booking_type.duration_minutes,
-        patient,
-        channel: Channel::Staff,
-        status: AppointmentStatus::Booked,
         notes,
-        patient_reference: None,
-        provisional: false,
-        partner_id: None,
-        referral: None,
-        created_at: now,
-        updated_at: now,
+        ..Appointment::booked(booking_type_id, booking_type.duration_minutes, slot, patient, Channel::Staff, now)
     };
     booking::book(state, &clinic_id, &appointment, &actor.subject, None).await.map_err(booking_problem)?;
     json(StatusCode::CREATED, &view(&appointment, 1, &clinic))

@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::domain::appointment::{Appointment, AppointmentId, AppointmentStatus, Channel};
+use crate::domain::appointment::{Appointment, Channel};
 use crate::domain::booking_type::{BookingType, BookingTypeId};
 use crate::domain::clinic::{Clinic, ClinicId};
 use crate::domain::eligibility::{Applicant, Identification, Sex, admits, identify};
@@ -295,22 +295,16 @@ pub(crate) async fn book_for(
     };
     for candidate in candidates.into_iter().take(5) {
         let appointment = Appointment {
-            id: AppointmentId::random(),
-            booking_type_id: diary.booking_type.id.clone(),
-            provider_id: candidate.provider_id,
-            location_id: candidate.location_id,
-            starts_at: candidate.starts_at,
-            duration_minutes: diary.booking_type.duration_minutes,
-            patient: patient.clone(),
-            channel: Channel::Online,
-            status: AppointmentStatus::Booked,
-            notes: None,
             patient_reference: reference.clone(),
             provisional: reference.is_none(),
-            partner_id: None,
-            referral: None,
-            created_at: now,
-            updated_at: now,
+            ..Appointment::booked(
+                diary.booking_type.id.clone(),
+                diary.booking_type.duration_minutes,
+                candidate,
+                patient.clone(),
+                Channel::Online,
+                now,
+            )
         };
         match booking::book(state, &clinic, &appointment, "patient", None).await {
             Ok(()) => {

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::partner_for;
 use crate::app::AppState;
 use crate::domain::access::Permission;
-use crate::domain::appointment::{Appointment, AppointmentId, AppointmentStatus, Channel};
+use crate::domain::appointment::{Appointment, Channel};
+use crate::domain::availability::OfferedSlot;
 use crate::domain::booking_type::{BookingType, BookingTypeId};
 use crate::domain::diary::{DiaryTemplate, date};
 use crate::domain::location::LocationId;
@@ -348,23 +349,23 @@ pub async fn confirm(state: &AppState, request: &Request) -> Result<Response<Bod
         .record()?;
     let clinic = appointments::clinic(state, &clinic_id).await?;
     let now = state.clock.now();
-    let appointment = Appointment {
-        id: AppointmentId::random(),
-        booking_type_id: hold.booking_type_id.clone(),
+    let slot = OfferedSlot {
+        starts_at: hold.starts_at,
         provider_id: hold.provider_id.clone(),
         location_id: hold.location_id.clone(),
-        starts_at: hold.starts_at,
-        duration_minutes: hold.duration_minutes,
-        patient: record.details.clone(),
-        channel: Channel::Partner,
-        status: AppointmentStatus::Booked,
+    };
+    let appointment = Appointment {
         notes,
         patient_reference: Some(record.reference.clone()),
-        provisional: false,
         partner_id: Some(hold.partner_id.clone()),
-        referral: None,
-        created_at: now,
-        updated_at: now,
+        ..Appointment::booked(
+            hold.booking_type_id.clone(),
+            hold.duration_minutes,
+            slot,
+            record.details.clone(),
+            Channel::Partner,
+            now,
+        )
     };
     match booking::book_held(state, &clinic_id, &appointment, &actor.subject, keys::hold(&clinic_id, hold.id.as_str()))
         .await

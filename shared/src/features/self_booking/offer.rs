@@ -10,7 +10,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
-use crate::domain::appointment::{Appointment, AppointmentId, AppointmentStatus, Channel};
+use crate::domain::appointment::{Appointment, AppointmentId, Channel};
 use crate::domain::availability::{Choice, Diary, OfferedSlot, SlotQuery, Window};
 use crate::domain::booking_type::{BookingTypeId, PublishedBookingType};
 use crate::domain::clinic::ClinicId;
@@ -216,23 +216,17 @@ pub async fn book(
     }
     let now = state.clock.now();
     for candidate in candidates.into_iter().take(ATTEMPTS) {
+        let booking_type = &request.selection.booking_type;
         let appointment = Appointment {
-            id: AppointmentId::random(),
-            booking_type_id: request.selection.booking_type.id.clone(),
-            provider_id: candidate.provider_id,
-            location_id: candidate.location_id,
-            starts_at: candidate.starts_at,
-            duration_minutes: request.selection.booking_type.duration_minutes,
-            patient: request.patient.clone(),
-            channel: Channel::Online,
-            status: AppointmentStatus::Booked,
-            notes: None,
-            patient_reference: None,
-            provisional: false,
-            partner_id: None,
             referral: request.referral.clone(),
-            created_at: now,
-            updated_at: now,
+            ..Appointment::booked(
+                booking_type.id.clone(),
+                booking_type.duration_minutes,
+                candidate,
+                request.patient.clone(),
+                Channel::Online,
+                now,
+            )
         };
         let idempotency = request.idempotency.as_ref().map(|(key, print)| (key.as_str(), print.as_str()));
         match booking::book(state, clinic, &appointment, "patient", idempotency).await {
