@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 const SCRIPT: &str = "<script>alert('x')</script>";
 const IMAGE: &str = "\"><img src=x onerror=alert(1)>";
 
-
 fn rule_body(booking_type: &str, providers: &[&str], locations: &[&str], allow_reschedule: bool) -> Value {
     json!({
         "title": "GP follow-up",

@@ -20,6 +20,7 @@ pub mod online_service;
 pub mod online_settings;
 pub mod partner;
 pub mod patient;
+pub mod patient_connect;
 pub mod provider;
 pub mod publication;
 pub mod rate_limit;
