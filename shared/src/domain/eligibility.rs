@@ -10,84 +10,9 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use super::contact::{EmailAddress, PhoneNumber};
-use super::patient::{PatientRecord, fold};
+use super::patient::{PatientRecord, Sex, fold};
 use super::provider::ProviderId;
 use super::validation::FieldError;
-
-/// Sex, as recorded and as a rule may require.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Sex {
-    /// Female.
-    Female,
-    /// Male.
-    Male,
-    /// Another sex, or not said.
-    Other,
-}
-
-/// What a patient record holds besides contact details, for access rules.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PatientProfile {
-    /// Sex.
-    pub sex: Option<Sex>,
-    /// Postcode.
-    pub postcode: Option<String>,
-    /// The provider the patient is registered with.
-    #[schema(value_type = Option<String>)]
-    pub registered_provider_id: Option<ProviderId>,
-    /// Named flags, e.g. `diabetic-review`.
-    #[serde(default)]
-    pub flags: Vec<String>,
-}
-
-/// A profile as staff send it.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PatientProfileInput {
-    /// Sex.
-    pub sex: Option<Sex>,
-    /// Postcode, up to 10 characters.
-    pub postcode: Option<String>,
-    /// The provider the patient is registered with.
-    pub registered_provider_id: Option<String>,
-    /// Named flags: at most 10, each 1 to 60 characters.
-    #[serde(default)]
-    pub flags: Vec<String>,
-}
-
-impl PatientProfile {
-    /// Validates a profile, naming fields under `prefix`.
-    pub fn parse(input: &PatientProfileInput, prefix: &str) -> Result<Self, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let postcode = input.postcode.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
-        if postcode
-            .as_ref()
-            .is_some_and(|p| p.chars().count() > 10 || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == ' '))
-        {
-            errors.push(FieldError::new(format!("{prefix}postcode"), "must be up to 10 letters, digits and spaces"));
-        }
-        let registered = match input.registered_provider_id.as_deref().filter(|id| !id.is_empty()) {
-            Some(raw) => {
-                ProviderId::parse(&format!("{prefix}registered_provider_id"), raw).map_err(|e| errors.push(e)).ok()
-            }
-            None => None,
-        };
-        if input.flags.len() > 10 || input.flags.iter().any(|flag| flag.trim().is_empty() || flag.chars().count() > 60)
-        {
-            errors.push(FieldError::new(format!("{prefix}flags"), "must be at most 10 flags of 1 to 60 characters"));
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        Ok(Self {
-            sex: input.sex,
-            postcode,
-            registered_provider_id: registered,
-            flags: input.flags.iter().map(|flag| flag.trim().to_owned()).collect(),
-        })
-    }
-}
 
 /// Upper case without spaces, so `sw1a 1aa` and `SW1A1AA` compare equal.
 pub fn normalise_postcode(value: &str) -> String {
@@ -256,7 +181,7 @@ pub fn identify<'a>(records: &'a [PatientRecord], who: &Identification) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::patient::{PatientDetails, PatientReference};
+    use crate::domain::patient::{PatientDetails, PatientProfile, PatientReference};
 
     fn record(reference: &str, first: &str, last: &str, born: &str, mobile: &str, email: &str) -> PatientRecord {
         PatientRecord {

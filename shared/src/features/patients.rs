@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::domain::access::{Actor, Permission};
 use crate::domain::clinic::ClinicId;
-use crate::domain::eligibility::{PatientProfile, PatientProfileInput};
-use crate::domain::patient::{PatientDetails, PatientInput, PatientRecord, PatientReference, fold};
+use crate::domain::patient::{
+    PatientDetails, PatientInput, PatientProfile, PatientProfileInput, PatientRecord, PatientReference, fold,
+};
 use crate::domain::validation::FieldError;
 use crate::features::audit_trail::{self, Change};
 use crate::features::catalog::admin::clinic_id;
