@@ -11,9 +11,11 @@ use crate::events::aws::EventBridgePublisher;
 use crate::events::in_process::InProcessEvents;
 use crate::files::ReferralFiles;
 use crate::files::embedded::EmbeddedReferralFiles;
+use crate::files::letters::{DirectoryLetterFiles, LetterFiles, S3LetterFiles};
 use crate::files::s3::S3ReferralFiles;
 use crate::messages::Messages;
 use crate::messages::aws::AwsMessages;
+use crate::messages::epost::{Epost, EpostQueue};
 use crate::messages::outbox::Outbox;
 use crate::scheduler::Scheduler;
 use crate::scheduler::aws::{AwsScheduler, SchedulerTargets};
@@ -59,6 +61,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Referral uploads.
     pub files: Arc<dyn ReferralFiles>,
+    /// Patient Connect letters (PDF).
+    pub letters: Arc<dyn LetterFiles>,
+    /// The ePost provider.
+    pub epost: Arc<dyn Epost>,
     /// Settings.
     pub settings: Settings,
 }
@@ -97,8 +103,13 @@ impl AppState {
         ));
         let events =
             Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&config), env("EVENT_BUS_NAME")?));
-        let files = Arc::new(S3ReferralFiles::new(aws_sdk_s3::Client::new(&config), env("REFERRAL_BUCKET")?));
+        let s3 = aws_sdk_s3::Client::new(&config);
+        let files = Arc::new(S3ReferralFiles::new(s3.clone(), env("REFERRAL_BUCKET")?));
+        let letters = Arc::new(S3LetterFiles::new(s3, env("LETTERS_BUCKET")?));
+        let epost = Arc::new(EpostQueue::new(store.clone(), clock.clone()));
         Ok(Self {
+            letters,
+            epost,
             store,
             messages,
             scheduler,
@@ -148,7 +159,11 @@ impl EmbeddedApp {
         let scheduler = Arc::new(EmbeddedScheduler::new(store.clone(), clock.clone()));
         let events = Arc::new(InProcessEvents::new());
         let messages = Arc::new(Outbox::new(store.clone(), clock.clone()));
-        events.attach(Arc::new(crate::features::activity::ActivityConsumer::new(store.clone())));
+        let letters = Arc::new(
+            DirectoryLetterFiles::open(data_dir)
+                .map_err(|error| crate::store::StoreError::Unavailable(error.to_string()))?,
+        );
+        let epost = Arc::new(EpostQueue::new(store.clone(), clock.clone()));
         let state = Arc::new(AppState {
             store,
             messages,
@@ -156,8 +171,11 @@ impl EmbeddedApp {
             events: events.clone(),
             clock,
             files: files.clone(),
+            letters,
+            epost,
             settings,
         });
+        events.attach(Arc::new(crate::features::event_consumers(&state)));
         Ok(Self { state, scheduler, events, files })
     }
 }

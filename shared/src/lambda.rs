@@ -5,7 +5,6 @@ use serde_json::Value;
 use crate::app::AppState;
 use crate::domain::events::DomainEvent;
 use crate::events::EventConsumer;
-use crate::features::activity::ActivityConsumer;
 use crate::features::runner::{Outcome, run_job};
 
 /// Any error a Lambda entry point returns.
@@ -46,17 +45,45 @@ pub async fn run_scheduled_runner(state: &AppState) -> Result<(), Error> {
 
 /// Handles one EventBridge delivery of a domain event.
 pub async fn handle_domain_event(
-    consumer: &ActivityConsumer,
+    consumer: &dyn EventConsumer,
     event: aws_lambda_events::eventbridge::EventBridgeEvent<DomainEvent>,
 ) -> Result<(), Error> {
     consumer.consume(&event.detail).await.map_err(Error::from)
 }
 
 /// Serves EventBridge deliveries of domain events.
-pub async fn run_event_consumer(consumer: &ActivityConsumer) -> Result<(), Error> {
+pub async fn run_event_consumer(consumer: &dyn EventConsumer) -> Result<(), Error> {
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<aws_lambda_events::eventbridge::EventBridgeEvent<DomainEvent>>| {
             handle_domain_event(consumer, event.payload)
+        },
+    ))
+    .await
+}
+
+/// Handles one SNS delivery of inbound SMS (two-way SMS). A record that is not an inbound SMS
+/// is dropped with its error kind only (its text may hold patient data); a store failure is an
+/// error, so SNS delivers again (replies are kept once per inbound message id).
+pub async fn handle_inbound_sms(state: &AppState, event: aws_lambda_events::sns::SnsEvent) -> Result<(), Error> {
+    use crate::features::patient_connect::replies::{InboundSms, keep_reply};
+    for record in event.records {
+        match serde_json::from_str::<InboundSms>(&record.sns.message) {
+            Ok(inbound) => {
+                keep_reply(state, &inbound).await.map_err(|error| Error::from(error.to_string()))?;
+            }
+            Err(error) => {
+                tracing::error!(kind = ?error.classify(), line = error.line(), "SNS record is not an inbound SMS; dropped");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Serves SNS deliveries of inbound SMS.
+pub async fn run_sms_replies(state: &AppState) -> Result<(), Error> {
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<aws_lambda_events::sns::SnsEvent>| {
+            handle_inbound_sms(state, event.payload)
         },
     ))
     .await

@@ -118,6 +118,18 @@ fn components() -> Map<String, Value> {
     add::<PortalRequest>(&mut schemas);
     add::<PortalBooked>(&mut schemas);
     add::<crate::features::diary::slots::DiarySlots>(&mut schemas);
+    add::<crate::domain::message_template::MessageTemplateInput>(&mut schemas);
+    add::<crate::features::patient_connect::programs::MessageTemplateView>(&mut schemas);
+    add::<crate::features::patient_connect::programs::MessageTemplateList>(&mut schemas);
+    add::<crate::domain::patient_connect::ConnectProgram>(&mut schemas);
+    add::<crate::features::patient_connect::programs::ProgramView>(&mut schemas);
+    add::<crate::features::patient_connect::programs::ProgramList>(&mut schemas);
+    add::<crate::features::patient_connect::enrollments::EnrollInput>(&mut schemas);
+    add::<crate::features::patient_connect::enrollments::EnrollmentView>(&mut schemas);
+    add::<crate::features::patient_connect::enrollments::EnrollmentList>(&mut schemas);
+    add::<crate::features::patient_connect::enrollments::FollowUpList>(&mut schemas);
+    add::<crate::features::patient_connect::letters::DistributionList>(&mut schemas);
+    add::<crate::features::patient_connect::letters::LetterView>(&mut schemas);
     for (page, item) in [("BookingTypePage", "BookingType"), ("LocationPage", "Location"), ("ProviderPage", "Provider")]
     {
         schemas.insert(page.into(), page_of(item));
@@ -140,6 +152,8 @@ enum Content {
     Form,
     /// A script.
     Script,
+    /// A PDF document.
+    Pdf,
 }
 
 /// Summary, request body, success responses and query parameters of an endpoint.
@@ -154,7 +168,7 @@ const PAGING: &[(&str, &str)] =
     &[("limit", "Page size, 1 to 100 (default 50)"), ("cursor", "`next_cursor` of the previous page")];
 
 fn operation(endpoint: Endpoint) -> Operation {
-    use Content::{AnyJson, Form, Html, Json, None, Script};
+    use Content::{AnyJson, Form, Html, Json, None, Pdf, Script};
     let op = |summary, request, success, query| Operation { summary, request, success, query };
     match endpoint {
         Endpoint::Health => op("Liveness check", None, &[(200, AnyJson)], &[]),
@@ -467,6 +481,75 @@ fn operation(endpoint: Endpoint) -> Operation {
             &[(200, Html), (401, Html), (403, Html), (409, Html), (422, Html)],
             &[],
         ),
+        Endpoint::CreateConnectTemplate => op(
+            "Create a Patient Connect template (SMS, email or letter); unknown merge fields are refused here",
+            Json("MessageTemplateInput"),
+            &[(201, Json("MessageTemplateView"))],
+            &[],
+        ),
+        Endpoint::ListConnectTemplates => {
+            op("List Patient Connect templates", None, &[(200, Json("MessageTemplateList"))], &[])
+        }
+        Endpoint::ReplaceConnectTemplate => op(
+            "Replace a template (its kind stays as created)",
+            Json("MessageTemplateInput"),
+            &[(200, Json("MessageTemplateView"))],
+            &[],
+        ),
+        Endpoint::CreateConnectProgram => op(
+            "Create a Patient Connect program (its type is fixed from now on)",
+            Json("ConnectProgram"),
+            &[(201, Json("ProgramView"))],
+            &[],
+        ),
+        Endpoint::ListConnectPrograms => op("List Patient Connect programs", None, &[(200, Json("ProgramList"))], &[]),
+        Endpoint::ReplaceConnectProgram => op(
+            "Replace a program: name, cycles, frequency, actions, completing bookings, enabled (not its type)",
+            Json("ConnectProgram"),
+            &[(200, Json("ProgramView"))],
+            &[],
+        ),
+        Endpoint::ProgramEnrollments => op(
+            "A program's enrollments, newest first, with each action's outcome and what is due next",
+            None,
+            &[(200, Json("EnrollmentList"))],
+            &[],
+        ),
+        Endpoint::CreateEnrollment => op(
+            "Enroll a patient in an enabled program with its reference date; the first action is scheduled",
+            Json("EnrollInput"),
+            &[(201, Json("EnrollmentView"))],
+            &[],
+        ),
+        Endpoint::ShowEnrollment => op(
+            "One enrollment: outcomes (sent with message id, failed with why, skipped, paused), replies, due next",
+            None,
+            &[(200, Json("EnrollmentView"))],
+            &[],
+        ),
+        Endpoint::AdvanceEnrollment => op(
+            "Advance an enrollment waiting at a pause (or paused by an error) to its next action",
+            None,
+            &[(200, Json("EnrollmentView"))],
+            &[],
+        ),
+        Endpoint::PatientEnrollments => {
+            op("A patient's enrollments, newest first", None, &[(200, Json("EnrollmentList"))], &[])
+        }
+        Endpoint::ConnectFollowUps => op(
+            "Patients flagged for follow-up: enrollments paused by a failed action",
+            None,
+            &[(200, Json("FollowUpList"))],
+            &[],
+        ),
+        Endpoint::DistributionList => op(
+            "Letters to post (Mail), or every letter",
+            None,
+            &[(200, Json("DistributionList"))],
+            &[("status", "`to_post` (default) or `all`")],
+        ),
+        Endpoint::MarkLetterPosted => op("Mark a letter posted", None, &[(200, Json("LetterView"))], &[]),
+        Endpoint::LetterPdf => op("A letter's PDF", None, &[(200, Pdf)], &[]),
     }
 }
 
@@ -482,6 +565,7 @@ fn content_of(content: Content) -> Option<Value> {
         Content::Html => Some(json!({"text/html": {"schema": {"type": "string"}}})),
         Content::Form => Some(json!({"application/x-www-form-urlencoded": {"schema": {"type": "object"}}})),
         Content::Script => Some(json!({"text/javascript": {"schema": {"type": "string"}}})),
+        Content::Pdf => Some(json!({"application/pdf": {"schema": {"type": "string", "format": "binary"}}})),
     }
 }
 

@@ -6,8 +6,8 @@ use tracing::Instrument;
 
 use crate::app::AppState;
 use crate::features::{
-    activity, booking_links, catalog, clinics, diary, meta, online_services, partners, patients, self_booking,
-    statistics,
+    activity, booking_links, catalog, clinics, diary, meta, online_services, partners, patient_connect, patients,
+    self_booking, statistics,
 };
 use crate::http::Problem;
 use crate::http::request::{request_id, route_key};
@@ -155,6 +155,36 @@ pub enum Endpoint {
     PortalPage,
     /// The portal's forms.
     SubmitPortalPage,
+    /// Create a Patient Connect template.
+    CreateConnectTemplate,
+    /// List Patient Connect templates.
+    ListConnectTemplates,
+    /// Replace a Patient Connect template.
+    ReplaceConnectTemplate,
+    /// Create a Patient Connect program.
+    CreateConnectProgram,
+    /// List Patient Connect programs.
+    ListConnectPrograms,
+    /// Replace a Patient Connect program (its type stays).
+    ReplaceConnectProgram,
+    /// A program's enrollments.
+    ProgramEnrollments,
+    /// Enroll a patient in a program.
+    CreateEnrollment,
+    /// One enrollment with its outcomes.
+    ShowEnrollment,
+    /// Advance a paused enrollment.
+    AdvanceEnrollment,
+    /// A patient's enrollments.
+    PatientEnrollments,
+    /// Enrollments paused by errors.
+    ConnectFollowUps,
+    /// Letters to post.
+    DistributionList,
+    /// Mark a letter posted.
+    MarkLetterPosted,
+    /// A letter's PDF.
+    LetterPdf,
 }
 
 /// One route.
@@ -418,6 +448,105 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/admin/clinics/{clinicId}/diary-slots", DIARY_ADMIN, Access::Admin, Endpoint::ListDiarySlots),
     route("GET", "/portal/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::PortalPage),
     route("POST", "/portal/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::SubmitPortalPage),
+    route(
+        "POST",
+        "/admin/clinics/{clinicId}/connect-templates",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::CreateConnectTemplate,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/connect-templates",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::ListConnectTemplates,
+    ),
+    route(
+        "PUT",
+        "/admin/clinics/{clinicId}/connect-templates/{templateId}",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::ReplaceConnectTemplate,
+    ),
+    route(
+        "POST",
+        "/admin/clinics/{clinicId}/connect-programs",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::CreateConnectProgram,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/connect-programs",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::ListConnectPrograms,
+    ),
+    route(
+        "PUT",
+        "/admin/clinics/{clinicId}/connect-programs/{programId}",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::ReplaceConnectProgram,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/connect-programs/{programId}/enrollments",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::ProgramEnrollments,
+    ),
+    route(
+        "POST",
+        "/admin/clinics/{clinicId}/connect-enrollments",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::CreateEnrollment,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/connect-enrollments/{enrollmentId}",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::ShowEnrollment,
+    ),
+    route(
+        "POST",
+        "/admin/clinics/{clinicId}/connect-enrollments/{enrollmentId}/advance",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::AdvanceEnrollment,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/patients/{patientReference}/connect-enrollments",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::PatientEnrollments,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/connect-follow-ups",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::ConnectFollowUps,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/distribution-list",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::DistributionList,
+    ),
+    route(
+        "POST",
+        "/admin/clinics/{clinicId}/distribution-list/{letterId}/posted",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::MarkLetterPosted,
+    ),
+    route("GET", "/admin/clinics/{clinicId}/letters/{letterId}", CONNECT_ADMIN, Access::Admin, Endpoint::LetterPdf),
 ];
 
 const CATALOG_ADMIN: &str = "catalog-admin";
@@ -426,6 +555,7 @@ const BOOKING_PUBLIC: &str = "booking-public";
 const LINKS_ADMIN: &str = "booking-links-admin";
 const LINKS_PUBLIC: &str = "booking-links-public";
 const PARTNER_ADMIN: &str = "partner-booking-admin";
+const CONNECT_ADMIN: &str = "patient-connect-admin";
 
 /// Runs the endpoint's handler.
 pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) -> Response<Body> {
@@ -500,6 +630,21 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::ListDiarySlots => diary::slots::list(state, request).await,
         Endpoint::PortalPage => online_services::pages::show(state, request).await,
         Endpoint::SubmitPortalPage => online_services::pages::submit(state, request).await,
+        Endpoint::CreateConnectTemplate => patient_connect::programs::create_template(state, request).await,
+        Endpoint::ListConnectTemplates => patient_connect::programs::list_templates(state, request).await,
+        Endpoint::ReplaceConnectTemplate => patient_connect::programs::replace_template(state, request).await,
+        Endpoint::CreateConnectProgram => patient_connect::programs::create_program(state, request).await,
+        Endpoint::ListConnectPrograms => patient_connect::programs::list_programs(state, request).await,
+        Endpoint::ReplaceConnectProgram => patient_connect::programs::replace_program(state, request).await,
+        Endpoint::ProgramEnrollments => patient_connect::enrollments::for_program(state, request).await,
+        Endpoint::CreateEnrollment => patient_connect::enrollments::enroll(state, request).await,
+        Endpoint::ShowEnrollment => patient_connect::enrollments::show(state, request).await,
+        Endpoint::AdvanceEnrollment => patient_connect::enrollments::advance(state, request).await,
+        Endpoint::PatientEnrollments => patient_connect::enrollments::for_patient(state, request).await,
+        Endpoint::ConnectFollowUps => patient_connect::enrollments::follow_ups(state, request).await,
+        Endpoint::DistributionList => patient_connect::letters::list(state, request).await,
+        Endpoint::MarkLetterPosted => patient_connect::letters::mark_posted(state, request).await,
+        Endpoint::LetterPdf => patient_connect::letters::download(state, request).await,
     })
 }
 

@@ -12,17 +12,22 @@ use clinic_shared::domain::booking_link::{
 use clinic_shared::domain::booking_type::{BookingType, BookingTypeId};
 use clinic_shared::domain::clinic::ClinicId;
 use clinic_shared::domain::diary::{BlockId, BlockInput, DiaryBlock, DiaryTemplate, TemplateId, TemplateInput};
+use clinic_shared::domain::enrollment::{Enrollment, NextRun};
 use clinic_shared::domain::jobs::{JobRecord, JobStatus, ScheduledJob};
+use clinic_shared::domain::letter::{Letter, LetterStatus, Recipient};
 use clinic_shared::domain::location::{Location, LocationId, LocationInput};
 use clinic_shared::domain::online_service::{OnlineService, OnlineServiceInput, ServiceId};
 use clinic_shared::domain::partner::{HoldId, Partner, PartnerHold, PartnerInput};
 use clinic_shared::domain::patient::{PatientDetails, PatientInput, PatientRecord, PatientReference};
+use clinic_shared::domain::patient_connect::{ConnectProgram, Position, PrintOption};
 use clinic_shared::domain::provider::{Provider, ProviderId, ProviderInput};
 use clinic_shared::features::activity::ActivityConsumer;
 use clinic_shared::features::booking_links::tokens::{TokenRecord, link_item, record_write};
 use clinic_shared::features::catalog::publication::publish_dataset;
 use clinic_shared::features::diary::booking::hold_claims;
-use clinic_shared::lambda::{handle_domain_event, handle_scheduled_payload};
+use clinic_shared::features::patient_connect::StoredProgram;
+use clinic_shared::files::letters::letter_key;
+use clinic_shared::lambda::{handle_domain_event, handle_inbound_sms, handle_scheduled_payload};
 use clinic_shared::local::seed::seed_demo_clinic;
 use clinic_shared::routes::{ROUTES, handle};
 use clinic_shared::store::{Condition, Item, Write, keys};
@@ -155,6 +160,69 @@ async fn fixtures(state: &AppState) {
     seed_links(state, &clinic, &appointment, now).await;
     seed_partner(state, &clinic, &appointment, now).await;
     seed_portal(state, &clinic, &appointment, now).await;
+    seed_connect(state, &clinic, &appointment, now).await;
+}
+
+/// Patient Connect: the templates and the Recall program the sample events name, a second
+/// patient with an enrollment waiting at its pause and one whose first SMS is due, and a letter
+/// on the distribution list.
+async fn seed_connect(state: &AppState, clinic: &ClinicId, appointment: &Appointment, now: Timestamp) {
+    for (id, kind, subject) in [
+        ("fixture-sms", "sms", None),
+        ("fixture-email", "email", Some("Your review")),
+        ("fixture-letter", "letter", Some("Your review")),
+    ] {
+        let template = serde_json::json!({"id": id, "kind": kind, "name": id, "subject": subject, "body": "Dear {patient.first_name}, see {clinic.name} on {booking.date}."});
+        put(state, keys::connect_template(clinic, id), &template).await;
+    }
+    let event: serde_json::Value =
+        serde_json::from_str(&fixture("patient-connect-admin/create-connect-program.json")).unwrap();
+    let program: ConnectProgram = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+    let stored = StoredProgram { id: "fixture-recall".into(), program, created_at: now, updated_at: now };
+    put(state, keys::connect_program(clinic, "fixture-recall"), &stored).await;
+    let record = PatientRecord {
+        reference: PatientReference::parse("r", "MRN-1002").unwrap(),
+        details: appointment.patient.clone(),
+        profile: Default::default(),
+    };
+    put(state, keys::patient(clinic, "MRN-1002"), &record).await;
+    let due_at: Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
+    for (id, position, next) in [
+        ("fixture-enrollment", Position::Paused { cycle: 0, action: 3, flagged: false }, None),
+        ("fixture-due", Position::Due { cycle: 0, action: 0 }, Some(NextRun::new("fixture-due", 0, 0, 0, due_at))),
+    ] {
+        let enrollment = Enrollment {
+            id: id.into(),
+            program_id: "fixture-recall".into(),
+            patient_reference: Some(record.reference.clone()),
+            appointment_id: None,
+            first_reference_date: "2026-12-06".parse().unwrap(),
+            position,
+            in_flight: None,
+            next,
+            completed_by: Vec::new(),
+            enrolled_by: "staff".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        let item = Item::from_record(keys::enrollment(clinic, id), &enrollment)
+            .unwrap()
+            .with_gsi1(keys::patient_enrollment(clinic, "MRN-1002", now, id));
+        state.store.write(Write::put(item, Condition::NotExists)).await.unwrap();
+    }
+    let file_key = letter_key(clinic, "fixture-letter-1");
+    state.letters.save(&file_key, b"%PDF-1.7 fixture".to_vec()).await.unwrap();
+    let letter = Letter {
+        id: "fixture-letter-1".into(),
+        enrollment_id: "fixture-enrollment".into(),
+        patient_reference: Some("MRN-1002".into()),
+        recipient: Recipient::Patient,
+        print: PrintOption::Mail,
+        file_key,
+        status: LetterStatus::ToPost,
+        created_at: now,
+    };
+    put(state, keys::letter(clinic, "fixture-letter-1"), &letter).await;
 }
 
 /// An online service open to anyone, and a provisional portal booking to attach.
@@ -340,6 +408,24 @@ async fn every_http_event_runs_through_its_function() {
         ("booking-links-admin/delete-booking-link.json", "booking-links-admin", 200),
         ("booking-links-admin/provider-messages.json", "booking-links-admin", 200),
         ("booking-links-admin/patient-booking-links.json", "booking-links-admin", 200),
+        ("patient-connect-admin/create-connect-template.json", "patient-connect-admin", 201),
+        ("patient-connect-admin/list-connect-templates.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/replace-connect-template.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/create-connect-program.json", "patient-connect-admin", 201),
+        ("patient-connect-admin/list-connect-programs.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/replace-connect-program.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/create-enrollment.json", "patient-connect-admin", 201),
+        ("patient-connect-admin/create-enrollment.json", "patient-connect-admin", 409),
+        ("patient-connect-admin/program-enrollments.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/show-enrollment.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/advance-enrollment.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/advance-enrollment.json", "patient-connect-admin", 409),
+        ("patient-connect-admin/patient-enrollments.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/connect-follow-ups.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/distribution-list.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/letter-pdf.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/mark-letter-posted.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/mark-letter-posted.json", "patient-connect-admin", 409),
     ];
     let mut covered = BTreeSet::new();
     for (file, function, status) in cases {
@@ -380,6 +466,32 @@ async fn the_scheduler_payload_runs_once_and_is_ignored_when_unknown() {
         handle_scheduled_payload(&app.state, serde_json::json!({"job_id": 1})).await.is_err(),
         "a malformed payload must fail so it is dead-lettered"
     );
+}
+
+#[tokio::test]
+async fn the_connect_payload_sends_once_and_the_inbound_sms_is_kept_once() {
+    let (app, _dir) = app().await;
+    let payload: serde_json::Value =
+        serde_json::from_str(&fixture("scheduled-runner/run-connect-action.json")).unwrap();
+    assert_eq!(handle_scheduled_payload(&app.state, payload.clone()).await.unwrap()["outcome"], "ran");
+    assert_eq!(handle_scheduled_payload(&app.state, payload).await.unwrap()["outcome"], "already_done");
+    let sent = clinic_shared::messages::outbox::list_outbox(app.state.store.as_ref()).await.unwrap();
+    let to_robin: Vec<_> = sent.iter().filter(|m| m.channel == "sms" && m.to == "+447700900789").collect();
+    assert_eq!(to_robin.len(), 1, "one SMS for one action delivered twice");
+    assert!(to_robin[0].body.starts_with("Dear Robin, see "), "{}", to_robin[0].body);
+    // The SMS saves replies: the sample inbound SMS from that mobile is kept, once.
+    let sns: aws_lambda_events::sns::SnsEvent = serde_json::from_str(&fixture("sms-replies/inbound-sms.json")).unwrap();
+    handle_inbound_sms(&app.state, sns.clone()).await.unwrap();
+    handle_inbound_sms(&app.state, sns).await.unwrap();
+    let clinic = ClinicId::parse("demo").unwrap();
+    let kept = clinic_shared::store::query_all(
+        app.state.store.as_ref(),
+        clinic_shared::store::Query::prefix(keys::enrollment_partition(&clinic, "fixture-due"), keys::REPLY_PREFIX),
+    )
+    .await
+    .unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].data["body"], "Yes please, mornings are best");
 }
 
 #[tokio::test]
@@ -424,6 +536,8 @@ async fn on_dynamodb_and_sns_links_are_texted_and_booked_and_partner_holds_lapse
         events: base.events.clone(),
         clock: base.clock.clone(),
         files: base.files.clone(),
+        letters: base.letters.clone(),
+        epost: base.epost.clone(),
         settings: settings(),
     };
     fixtures(&state).await;

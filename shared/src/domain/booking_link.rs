@@ -14,6 +14,7 @@ use super::booking_type::BookingTypeId;
 use super::contact::PhoneNumber;
 use super::ids::uuid_id;
 use super::location::LocationId;
+use super::message_template::{Piece, pieces};
 use super::patient::{PatientDetails, PatientReference};
 use super::provider::ProviderId;
 use super::validation::{Checker, FieldError, required_text};
@@ -101,33 +102,6 @@ const MAX_SMS_TEMPLATE_CHARS: usize = 480;
 #[serde(transparent)]
 pub struct SmsTemplate(String);
 
-/// One piece of a template: text or a placeholder.
-enum Piece<'a> {
-    Text(&'a str),
-    Placeholder(&'a str),
-}
-
-fn pieces(template: &str) -> Result<Vec<Piece<'_>>, String> {
-    let mut pieces = Vec::new();
-    let mut rest = template;
-    while !rest.is_empty() {
-        match (rest.find('{'), rest.find('}')) {
-            (Some(open), Some(close)) if open < close => {
-                pieces.push(Piece::Text(&rest[..open]));
-                pieces.push(Piece::Placeholder(&rest[open + 1..close]));
-                rest = &rest[close + 1..];
-            }
-            (None, None) => {
-                pieces.push(Piece::Text(rest));
-                rest = "";
-            }
-            (Some(_), None) => return Err("has a { without a closing }".into()),
-            (_, Some(_)) => return Err("has a } without an opening {".into()),
-        }
-    }
-    Ok(pieces)
-}
-
 /// Values for an SMS template's placeholders.
 pub struct SmsValues<'a> {
     /// The patient's first name.
@@ -154,7 +128,7 @@ impl SmsTemplate {
         let pieces = pieces(text).map_err(|message| FieldError::new(field, message))?;
         let mut has_link = false;
         for piece in &pieces {
-            if let Piece::Placeholder(name) = piece {
+            if let Piece::Field(name) = piece {
                 if !SMS_PLACEHOLDERS.contains(name) {
                     return Err(FieldError::new(
                         field,
@@ -177,10 +151,10 @@ impl SmsTemplate {
             .iter()
             .map(|piece| match piece {
                 Piece::Text(text) => *text,
-                Piece::Placeholder("first_name") => values.first_name,
-                Piece::Placeholder("clinic") => values.clinic,
-                Piece::Placeholder("link") => values.link,
-                Piece::Placeholder(_) => "",
+                Piece::Field("first_name") => values.first_name,
+                Piece::Field("clinic") => values.clinic,
+                Piece::Field("link") => values.link,
+                Piece::Field(_) => "",
             })
             .collect()
     }

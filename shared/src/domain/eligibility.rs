@@ -262,6 +262,7 @@ mod tests {
             postcode: Some("sw1a 1aa".into()),
             registered_provider_id: Some(doctor.clone()),
             flags: vec!["Diabetic review".into()],
+            ..PatientProfile::default()
         };
         let stranger = applicant(None, "1980-11-23", Some(Sex::Male), Some("M1 1AE"));
         let patient = applicant(Some(&known), "1999-01-01", Some(Sex::Male), Some("M1 1AE"));

@@ -33,6 +33,18 @@ pub enum JobTask {
         /// The change.
         change: BookingTypeChange,
     },
+    /// Carry out one action of a Patient Connect enrollment. The enrollment's own record decides
+    /// whether it is still due, so a repeat, late or superseded delivery does nothing.
+    RunConnectAction {
+        /// The enrollment.
+        enrollment_id: String,
+        /// Cycle.
+        cycle: u16,
+        /// Action.
+        action: u16,
+        /// Attempt.
+        attempt: u16,
+    },
 }
 
 /// Where a job stands; the runner moves it from pending to done exactly once.

@@ -103,6 +103,12 @@ pub struct PatientProfile {
     /// Named flags, e.g. `diabetic-review`.
     #[serde(default)]
     pub flags: Vec<String>,
+    /// Postal address for letters, one line per line break.
+    #[serde(default)]
+    pub postal_address: Option<String>,
+    /// The patient's GP, name and address, for letters to the GP.
+    #[serde(default)]
+    pub gp: Option<String>,
 }
 
 /// A profile as staff send it.
@@ -118,6 +124,26 @@ pub struct PatientProfileInput {
     /// Named flags: at most 10, each 1 to 60 characters.
     #[serde(default)]
     pub flags: Vec<String>,
+    /// Postal address for letters: at most 6 lines, 300 characters.
+    #[serde(default)]
+    pub postal_address: Option<String>,
+    /// The patient's GP, name and address: at most 6 lines, 300 characters.
+    #[serde(default)]
+    pub gp: Option<String>,
+}
+
+/// A multi-line postal address: trimmed lines, at most 6 and 300 characters, or none.
+fn address(field: String, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let lines: Vec<&str> = value?.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
+    let text = lines.join("\n");
+    if text.is_empty() {
+        return None;
+    }
+    if lines.len() > 6 || text.chars().count() > 300 || text.chars().any(|c| c.is_control() && c != '\n') {
+        errors.push(FieldError::new(field, "must be at most 6 lines and 300 characters"));
+        return None;
+    }
+    Some(text)
 }
 
 impl PatientProfile {
@@ -141,10 +167,14 @@ impl PatientProfile {
         {
             errors.push(FieldError::new(format!("{prefix}flags"), "must be at most 10 flags of 1 to 60 characters"));
         }
+        let postal_address = address(format!("{prefix}postal_address"), input.postal_address.as_deref(), &mut errors);
+        let gp = address(format!("{prefix}gp"), input.gp.as_deref(), &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(Self {
+            postal_address,
+            gp,
             sex: input.sex,
             postcode,
             registered_provider_id: registered,

@@ -49,6 +49,7 @@ pub enum PeriodUnit {
 
 /// An amount of days, weeks or months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Period {
     /// 0 to 365 for an offset, 1 to 365 for a frequency.
     pub amount: u16,
@@ -125,6 +126,7 @@ pub enum Direction {
 
 /// When an action is due relative to the cycle's reference date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Timing {
     /// Before or after.
     pub direction: Direction,
@@ -137,6 +139,7 @@ pub struct Timing {
 
 /// One step of a program.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Action {
     /// What it does.
     pub kind: ActionKind,
@@ -175,6 +178,7 @@ impl CompletingBookings {
 
 /// A program.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ConnectProgram {
     /// Its type.
     pub program_type: ProgramType,
@@ -188,6 +192,11 @@ pub struct ConnectProgram {
     pub actions: Vec<Action>,
     /// Which bookings complete a cycle.
     pub completing_bookings: CompletingBookings,
+    /// Booking programs only: a booking of one of these types enters the patient, with the
+    /// booking's date as the reference date.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub entry_booking_type_ids: Vec<BookingTypeId>,
     /// Only enabled programs take patients.
     pub enabled: bool,
 }
@@ -217,6 +226,12 @@ impl ConnectProgram {
             if self.frequency.is_some() {
                 checker.check::<()>(Err(FieldError::new("frequency", "does not apply to this program type")));
             }
+        }
+        if !self.entry_booking_type_ids.is_empty() && self.program_type != ProgramType::Booking {
+            checker.check::<()>(Err(FieldError::new(
+                "entry_booking_type_ids",
+                "only a Booking program is entered by bookings",
+            )));
         }
         if self.actions.len() > 50 {
             checker.check::<()>(Err(FieldError::new("actions", "may hold at most 50 actions")));
@@ -380,6 +395,7 @@ mod tests {
                 action(ActionKind::Pause, Direction::After, 1, false),
             ],
             completing_bookings: CompletingBookings::Any,
+            entry_booking_type_ids: Vec::new(),
             enabled: true,
         }
     }

@@ -38,3 +38,17 @@ pub trait EventConsumer: Send + Sync {
     /// Handles one event.
     async fn consume(&self, event: &DomainEvent) -> Result<(), ConsumeError>;
 }
+
+/// Several consumers behind one: each event goes to every consumer in turn. A failure stops
+/// the event so it is delivered again; each consumer drops what it already applied.
+pub struct Consumers(pub Vec<std::sync::Arc<dyn EventConsumer>>);
+
+#[async_trait]
+impl EventConsumer for Consumers {
+    async fn consume(&self, event: &DomainEvent) -> Result<(), ConsumeError> {
+        for consumer in &self.0 {
+            consumer.consume(event).await?;
+        }
+        Ok(())
+    }
+}

@@ -10,6 +10,7 @@ pub mod diary;
 pub mod meta;
 pub mod online_services;
 pub mod partners;
+pub mod patient_connect;
 pub mod patients;
 pub mod rate_limit;
 pub mod runner;
@@ -18,9 +19,21 @@ pub mod statistics;
 
 use jiff::Timestamp;
 
+use std::sync::Arc;
+
 use crate::app::AppState;
 use crate::domain::clinic::ClinicId;
 use crate::domain::events::{DomainEvent, Fact};
+use crate::events::Consumers;
+
+/// Every consumer of domain events: the daily activity counters, then Patient Connect's
+/// bookings (cycles completed, Booking programs entered).
+pub fn event_consumers(state: &Arc<AppState>) -> Consumers {
+    Consumers(vec![
+        Arc::new(activity::ActivityConsumer::new(Arc::clone(&state.store))),
+        Arc::new(patient_connect::bookings::ConnectBookingConsumer::new(state)),
+    ])
+}
 
 /// Publishes one domain event after the commit that made it true; a failure is logged, not
 /// returned, because the change itself stands.

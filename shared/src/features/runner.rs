@@ -30,13 +30,29 @@ pub enum Outcome {
     Unknown,
 }
 
-fn retryable(error: impl std::fmt::Display) -> JobError {
+pub(crate) fn retryable(error: impl std::fmt::Display) -> JobError {
     JobError::Retryable(error.to_string())
 }
 
 /// Runs one delivery of `job`.
 #[tracing::instrument(skip_all, fields(job_id = %job.job_id, clinic_id = %job.clinic_id))]
 pub async fn run_job(state: &AppState, job: &ScheduledJob) -> Result<Outcome, JobError> {
+    match &job.task {
+        JobTask::RunConnectAction { enrollment_id, cycle, action, attempt } => {
+            crate::features::patient_connect::runner::run_action(
+                state,
+                &job.clinic_id,
+                enrollment_id,
+                (*cycle, *action, *attempt),
+            )
+            .await
+        }
+        JobTask::ApplyBookingTypeChange { .. } => run_recorded_job(state, job).await,
+    }
+}
+
+/// Runs a job that has its own record (pending until done).
+async fn run_recorded_job(state: &AppState, job: &ScheduledJob) -> Result<Outcome, JobError> {
     let key = keys::job(&job.clinic_id, &job.job_id);
     let Some(item) = state.store.get(&key).await.map_err(retryable)? else {
         tracing::warn!("no record of this job; ignored");
@@ -90,6 +106,7 @@ pub async fn run_job(state: &AppState, job: &ScheduledJob) -> Result<Outcome, Jo
                 Err(other) => Err(JobError::Permanent(other.to_string())),
             }
         }
+        JobTask::RunConnectAction { .. } => Err(JobError::Permanent("not a recorded job".into())),
     }
 }
 

@@ -3,6 +3,7 @@
 //! locally); the booking then checks what was stored.
 
 pub mod embedded;
+pub mod letters;
 pub mod s3;
 
 use async_trait::async_trait;

@@ -31,6 +31,17 @@ pub fn csv(filename: &str, body: String) -> Result<Response<Body>, Problem> {
         .map_err(|_| Problem::internal())
 }
 
+/// A PDF named `filename`, shown inline (for printing).
+pub fn pdf(filename: &str, bytes: Vec<u8>) -> Result<Response<Body>, Problem> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "application/pdf")
+        .header(http::header::CONTENT_DISPOSITION, format!("inline; filename=\"{filename}\""))
+        .header(http::header::CACHE_CONTROL, "no-store")
+        .body(Body::Binary(bytes))
+        .map_err(|_| Problem::internal())
+}
+
 /// Turns a handler's outcome into the response sent.
 pub fn respond(outcome: Result<Response<Body>, Problem>) -> Response<Body> {
     outcome.unwrap_or_else(Problem::into_response)

@@ -1,6 +1,7 @@
 //! The messages port: SMS and email to patients.
 
 pub mod aws;
+pub mod epost;
 pub mod outbox;
 
 use async_trait::async_trait;

@@ -35,6 +35,14 @@
 //! | partner hold | Get, Put, Delete | `HOLD#{clinic}#{id}` | `HOLD` | | not exists; lapses after 5 minutes with its claims; confirm: exists |
 //! | patient record | Get, Put, Query prefix | `CLINIC#{clinic}` | `PATIENT#{reference}` | | create: not exists |
 //! | online service | Put, Query prefix | `CLINIC#{clinic}` | `ONLINE_SERVICE#{id}` | | create: not exists |
+//! | Patient Connect template, program | Get, Put, Query prefix | `CLINIC#{clinic}` | `CONNECT_TEMPLATE#{id}`, `CONNECT_PROGRAM#{id}` | | create: not exists; replace: version |
+//! | enrollment | Get, Put | `ENROLLMENT#{clinic}#{id}` | `ENROLLMENT` | `PATIENT_ENROLLMENTS#{clinic}#{patient ref}` / `{created}#{id}` | create: not exists; every move: version |
+//! | an enrollment's action outcomes and SMS replies | Put, Query | `ENROLLMENT#{clinic}#{id}` | `OUTCOME#{cycle}#{action}`, `REPLY#{at}#{id}` | | outcome: not exists, same transaction as the move |
+//! | a program's enrollments | Put, Query | `PROGRAM_ENROLLMENTS#{clinic}#{program}` | `{created}#{id}` | | same transaction as the enrollment |
+//! | patients flagged for follow-up | Put, Delete, Query | `FOLLOW_UP#{clinic}` | `{enrollment}` | | same transaction as the pause / the advance |
+//! | letter (distribution list) | Get, Put, Query | `LETTERS#{clinic}` | `{letter id}` | | same transaction as the outcome; posted: version |
+//! | SMS reply route (hash of the mobile) | Put, Get | `SMS_REPLY_ROUTE#{sha256}` | `ROUTE` | | same transaction as the outcome of an SMS that saves replies |
+//! | ePost queue | Put, Query | `EPOST_QUEUE` | `{letter id}` | | not exists |
 //! | outbox message (embedded) | Put, Query | `OUTBOX` | `{at}#{id}` | | |
 //! | due schedule (embedded) | Put, Query range, Delete | `SCHEDULE` | `{due}#{name}` | | |
 //! | schedule by name (embedded) | Put, Get, Delete | `SCHEDULE_NAME#{name}` | `NAME` | | create: not exists |
@@ -284,6 +292,92 @@ pub const ONLINE_SERVICE_PREFIX: &str = "ONLINE_SERVICE#";
 /// One online service.
 pub fn online_service(clinic: &ClinicId, id: &str) -> Key {
     Key::new(clinic_partition(clinic), format!("{ONLINE_SERVICE_PREFIX}{id}"))
+}
+
+/// Sort-key prefix of Patient Connect templates.
+pub const CONNECT_TEMPLATE_PREFIX: &str = "CONNECT_TEMPLATE#";
+/// Sort-key prefix of Patient Connect programs.
+pub const CONNECT_PROGRAM_PREFIX: &str = "CONNECT_PROGRAM#";
+
+/// One Patient Connect template.
+pub fn connect_template(clinic: &ClinicId, id: &str) -> Key {
+    Key::new(clinic_partition(clinic), format!("{CONNECT_TEMPLATE_PREFIX}{id}"))
+}
+
+/// One Patient Connect program.
+pub fn connect_program(clinic: &ClinicId, id: &str) -> Key {
+    Key::new(clinic_partition(clinic), format!("{CONNECT_PROGRAM_PREFIX}{id}"))
+}
+
+/// The partition of one enrollment: the enrollment, its outcomes and its replies.
+pub fn enrollment_partition(clinic: &ClinicId, id: &str) -> String {
+    format!("ENROLLMENT#{clinic}#{id}")
+}
+
+/// One enrollment.
+pub fn enrollment(clinic: &ClinicId, id: &str) -> Key {
+    Key::new(enrollment_partition(clinic, id), "ENROLLMENT")
+}
+
+/// Sort-key prefix of an enrollment's outcomes.
+pub const OUTCOME_PREFIX: &str = "OUTCOME#";
+/// Sort-key prefix of an enrollment's SMS replies.
+pub const REPLY_PREFIX: &str = "REPLY#";
+
+/// The outcome of one action of one cycle.
+pub fn action_outcome(clinic: &ClinicId, enrollment_id: &str, cycle: u16, action: u16) -> Key {
+    Key::new(enrollment_partition(clinic, enrollment_id), format!("{OUTCOME_PREFIX}{cycle:04}#{action:03}"))
+}
+
+/// One SMS reply kept against an enrollment.
+pub fn sms_reply(clinic: &ClinicId, enrollment_id: &str, at: Timestamp, id: &str) -> Key {
+    Key::new(enrollment_partition(clinic, enrollment_id), format!("{REPLY_PREFIX}{}#{id}", sortable_time(at)))
+}
+
+/// The index partition of a patient's enrollments (by record reference, or `appointment:{id}`
+/// for a booking's enrollment without a record).
+pub fn patient_enrollments_partition(clinic: &ClinicId, patient: &str) -> String {
+    format!("PATIENT_ENROLLMENTS#{clinic}#{patient}")
+}
+
+/// An enrollment's place among its patient's.
+pub fn patient_enrollment(clinic: &ClinicId, patient: &str, created: Timestamp, id: &str) -> Key {
+    Key::new(patient_enrollments_partition(clinic, patient), format!("{}#{id}", sortable_time(created)))
+}
+
+/// The partition of a program's enrollments.
+pub fn program_enrollments_partition(clinic: &ClinicId, program: &str) -> String {
+    format!("PROGRAM_ENROLLMENTS#{clinic}#{program}")
+}
+
+/// An enrollment's place among its program's.
+pub fn program_enrollment(clinic: &ClinicId, program: &str, created: Timestamp, id: &str) -> Key {
+    Key::new(program_enrollments_partition(clinic, program), format!("{}#{id}", sortable_time(created)))
+}
+
+/// The partition of a clinic's follow-up list.
+pub fn follow_up_partition(clinic: &ClinicId) -> String {
+    format!("FOLLOW_UP#{clinic}")
+}
+
+/// One enrollment on the follow-up list.
+pub fn follow_up(clinic: &ClinicId, enrollment_id: &str) -> Key {
+    Key::new(follow_up_partition(clinic), enrollment_id)
+}
+
+/// The partition of a clinic's letters.
+pub fn letters_partition(clinic: &ClinicId) -> String {
+    format!("LETTERS#{clinic}")
+}
+
+/// One letter.
+pub fn letter(clinic: &ClinicId, id: &str) -> Key {
+    Key::new(letters_partition(clinic), id)
+}
+
+/// Where replies from a mobile go, found by the number's hash.
+pub fn sms_reply_route(phone_hash: &str) -> Key {
+    Key::new(format!("SMS_REPLY_ROUTE#{phone_hash}"), "ROUTE")
 }
 
 #[cfg(test)]

@@ -1,0 +1,379 @@
+//! Enrollments: staff assign a patient to a program with its reference date, see every
+//! enrollment per patient and per program (each action's outcome and what is due next), work
+//! the follow-up list, and advance an enrollment waiting at a pause.
+
+use http::StatusCode;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use super::programs::parse_id;
+use super::replies::SmsReply;
+use super::runner::FollowUp;
+use super::{
+    Move, MoveError, StoredProgram, job_for, load_enrollment, load_program, move_enrollment, outcome_write,
+    patient_index,
+};
+use crate::app::AppState;
+use crate::domain::access::Permission;
+use crate::domain::appointment::AppointmentId;
+use crate::domain::clinic::ClinicId;
+use crate::domain::enrollment::{ActionOutcome, ActionResult, Enrollment, kind_name, plan};
+use crate::domain::patient::PatientReference;
+use crate::domain::patient_connect::{Position, next_step};
+use crate::domain::validation::FieldError;
+use crate::features::audit_trail::{self, Change};
+use crate::features::catalog::admin::clinic_id;
+use crate::features::diary::appointments;
+use crate::http::Problem;
+use crate::http::auth::authorize;
+use crate::http::request::{json_body, path_param};
+use crate::http::response::json;
+use crate::store::{Condition, Item, Query, StoreError, Write, keys, query_all};
+
+/// Most enrollments one list shows (newest first).
+const MAX_LISTED: usize = 200;
+/// How far from today a reference date may be.
+const MAX_REFERENCE_YEARS: i16 = 2;
+
+/// Makes a new enrollment at the first action, planned and scheduled, in one write with its
+/// place in the program's list. An existing enrollment with this id is [`MoveError::Conflict`].
+#[allow(clippy::too_many_arguments)]
+pub async fn new_enrollment(
+    state: &AppState,
+    clinic: &ClinicId,
+    zone: &TimeZone,
+    program: &StoredProgram,
+    id: String,
+    patient_reference: Option<PatientReference>,
+    appointment_id: Option<AppointmentId>,
+    first_reference_date: Date,
+    enrolled_by: &str,
+    now: Timestamp,
+) -> Result<Enrollment, MoveError> {
+    let start =
+        if program.program.actions.is_empty() { Position::Finished } else { Position::Due { cycle: 0, action: 0 } };
+    let planned = plan(&program.program, &id, first_reference_date, start, zone, now);
+    let enrollment = Enrollment {
+        id,
+        program_id: program.id.clone(),
+        patient_reference,
+        appointment_id,
+        first_reference_date,
+        position: planned.position,
+        in_flight: None,
+        next: planned.next.clone(),
+        completed_by: Vec::new(),
+        enrolled_by: enrolled_by.to_owned(),
+        created_at: now,
+        updated_at: now,
+    };
+    if let Some(next) = &planned.next {
+        state.scheduler.schedule_once(next.due_at, &job_for(clinic, &enrollment.id, next)).await?;
+    }
+    let item = Item::from_record(keys::enrollment(clinic, &enrollment.id), &enrollment)?
+        .with_gsi1(keys::patient_enrollment(clinic, &patient_index(&enrollment), now, &enrollment.id));
+    let member = Item::from_record(
+        keys::program_enrollment(clinic, &program.id, now, &enrollment.id),
+        &serde_json::json!({"enrollment_id": enrollment.id}),
+    )?;
+    let mut writes = vec![Write::put(item, Condition::NotExists), Write::put(member, Condition::Always)];
+    for (cycle, action, due) in &planned.skipped {
+        let result = ActionResult::Skipped { reason: format!("overdue: it was due at {due}") };
+        writes.push(outcome_write(clinic, &enrollment.id, &program.program, *cycle, *action, result, now)?);
+    }
+    match state.store.transact(writes).await {
+        Ok(()) => Ok(enrollment),
+        Err(StoreError::ConditionFailed { .. }) => Err(MoveError::Conflict),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// What staff send to enroll a patient.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollInput {
+    /// The program.
+    pub program_id: String,
+    /// The patient's record.
+    pub patient_reference: String,
+    /// The first cycle's reference date, `YYYY-MM-DD` (the proposed booking date for a
+    /// recall, the start date for a program); today when absent.
+    #[serde(default)]
+    pub reference_date: Option<String>,
+}
+
+/// What is due next.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DueNext {
+    /// Cycle.
+    pub cycle: u16,
+    /// Action.
+    pub action: u16,
+    /// What it does.
+    pub kind: String,
+    /// When.
+    #[schema(value_type = String)]
+    pub due_at: Timestamp,
+}
+
+/// An enrollment as staff see it.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EnrollmentView {
+    /// The enrollment.
+    pub enrollment: Enrollment,
+    /// Each action's outcome so far, in order.
+    pub outcomes: Vec<ActionOutcome>,
+    /// SMS replies kept against it.
+    pub replies: Vec<SmsReply>,
+    /// What runs next, if anything.
+    pub due_next: Option<DueNext>,
+}
+
+/// A list of enrollments.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EnrollmentList {
+    /// Newest first (at most 200).
+    pub items: Vec<EnrollmentView>,
+}
+
+/// The follow-up list.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FollowUpList {
+    /// Enrollments paused by an error, oldest first.
+    pub items: Vec<FollowUp>,
+}
+
+async fn view(state: &AppState, clinic: &ClinicId, enrollment: Enrollment) -> Result<EnrollmentView, Problem> {
+    let items =
+        query_all(state.store.as_ref(), Query::prefix(keys::enrollment_partition(clinic, &enrollment.id), "")).await?;
+    let mut outcomes = Vec::new();
+    let mut replies = Vec::new();
+    for item in &items {
+        if item.key.sk.starts_with(keys::OUTCOME_PREFIX) {
+            outcomes.push(item.record::<ActionOutcome>()?);
+        } else if item.key.sk.starts_with(keys::REPLY_PREFIX) {
+            replies.push(item.record::<SmsReply>()?);
+        }
+    }
+    let program = load_program(state, clinic, &enrollment.program_id).await?;
+    let due_next = enrollment.next.as_ref().map(|next| DueNext {
+        cycle: next.cycle,
+        action: next.action,
+        kind: program
+            .as_ref()
+            .and_then(|program| program.program.actions.get(usize::from(next.action)))
+            .map_or("unknown", |action| kind_name(&action.kind))
+            .to_owned(),
+        due_at: next.due_at,
+    });
+    Ok(EnrollmentView { enrollment, outcomes, replies, due_next })
+}
+
+async fn views(state: &AppState, clinic: &ClinicId, ids: Vec<String>) -> Result<Vec<EnrollmentView>, Problem> {
+    let mut views = Vec::new();
+    for id in ids.into_iter().take(MAX_LISTED) {
+        if let Some((enrollment, _)) = load_enrollment(state, clinic, &id).await? {
+            views.push(view(state, clinic, enrollment).await?);
+        }
+    }
+    Ok(views)
+}
+
+/// A patient's enrollments (newest first).
+async fn patient_enrollments(
+    state: &AppState,
+    clinic: &ClinicId,
+    patient: &str,
+) -> Result<Vec<Enrollment>, StoreError> {
+    let query = Query::prefix(keys::patient_enrollments_partition(clinic, patient), "").on_gsi1().descending();
+    query_all(state.store.as_ref(), query).await?.iter().map(|item| item.record()).collect()
+}
+
+/// `POST /admin/clinics/{clinicId}/connect-enrollments`
+#[tracing::instrument(skip_all)]
+pub async fn enroll(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic_id = clinic_id(request)?;
+    let actor = authorize(request, &clinic_id, Permission::DiaryWrite)?;
+    let input: EnrollInput = json_body(request)?;
+    let clinic = appointments::clinic(state, &clinic_id).await?;
+    let zone = clinic.time_zone.zone();
+    let now = state.clock.now();
+    let today = now.to_zoned(zone.clone()).date();
+    let mut errors = Vec::new();
+    let program_id = parse_id("program_id", &input.program_id).map_err(|error| errors.push(error)).ok();
+    let reference =
+        PatientReference::parse("patient_reference", &input.patient_reference).map_err(|error| errors.push(error)).ok();
+    let reference_date = match input.reference_date.as_deref() {
+        None => Some(today),
+        Some(raw) => match raw.parse::<Date>() {
+            Ok(date) if (date.year() - today.year()).abs() <= MAX_REFERENCE_YEARS => Some(date),
+            Ok(_) => {
+                errors.push(FieldError::new("reference_date", "must be within two years of today"));
+                None
+            }
+            Err(_) => {
+                errors.push(FieldError::new("reference_date", "must be a date, YYYY-MM-DD"));
+                None
+            }
+        },
+    };
+    let (Some(program_id), Some(reference), Some(reference_date)) = (program_id, reference, reference_date) else {
+        return Err(Problem::invalid(errors));
+    };
+    let program = load_program(state, &clinic_id, &program_id)
+        .await?
+        .ok_or_else(|| Problem::invalid(vec![FieldError::new("program_id", "names no program of this clinic")]))?;
+    if !program.program.enabled {
+        return Err(Problem::invalid(vec![FieldError::new("program_id", "the program is not enabled")]));
+    }
+    if state.store.get(&keys::patient(&clinic_id, reference.as_str())).await?.is_none() {
+        return Err(Problem::invalid(vec![FieldError::new("patient_reference", "names no patient of this clinic")]));
+    }
+    let active = patient_enrollments(state, &clinic_id, reference.as_str())
+        .await?
+        .into_iter()
+        .any(|existing| existing.program_id == program.id && existing.position != Position::Finished);
+    if active {
+        return Err(Problem::conflict("the patient is already enrolled in this program and it has not finished"));
+    }
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let enrollment = new_enrollment(
+        state,
+        &clinic_id,
+        &zone,
+        &program,
+        id,
+        Some(reference),
+        None,
+        reference_date,
+        &actor.subject,
+        now,
+    )
+    .await
+    .map_err(problem)?;
+    state
+        .store
+        .write(audit_trail::record(
+            &clinic_id,
+            Change {
+                actor: &actor.subject,
+                action: "connect_enrollment.created",
+                entity: format!("connect_enrollment/{}", enrollment.id),
+                before_version: None,
+                after_version: Some(1),
+            },
+            now,
+        )?)
+        .await?;
+    tracing::info!(enrollment_id = %enrollment.id, program_id = %program.id, "patient enrolled");
+    json(StatusCode::CREATED, &view(state, &clinic_id, enrollment).await?)
+}
+
+fn problem(error: MoveError) -> Problem {
+    match error {
+        MoveError::Conflict => Problem::conflict("the enrollment changed while this request ran; reload and try again"),
+        MoveError::Store(error) => error.into(),
+        MoveError::Schedule(error) => {
+            tracing::error!(%error, "scheduler unavailable");
+            Problem::unavailable()
+        }
+    }
+}
+
+fn enrollment_id(request: &Request) -> Result<String, Problem> {
+    path_param(request, "enrollmentId", |raw| parse_id("enrollmentId", raw))
+}
+
+/// `GET /admin/clinics/{clinicId}/connect-enrollments/{enrollmentId}`
+#[tracing::instrument(skip_all)]
+pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let id = enrollment_id(request)?;
+    authorize(request, &clinic, Permission::DiaryRead)?;
+    let (enrollment, _) =
+        load_enrollment(state, &clinic, &id).await?.ok_or_else(|| Problem::not_found("no such enrollment"))?;
+    json(StatusCode::OK, &view(state, &clinic, enrollment).await?)
+}
+
+/// `GET /admin/clinics/{clinicId}/patients/{patientReference}/connect-enrollments`
+#[tracing::instrument(skip_all)]
+pub async fn for_patient(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let reference = path_param(request, "patientReference", |raw| PatientReference::parse("patientReference", raw))?;
+    authorize(request, &clinic, Permission::DiaryRead)?;
+    let ids = patient_enrollments(state, &clinic, reference.as_str()).await?.into_iter().map(|e| e.id).collect();
+    json(StatusCode::OK, &EnrollmentList { items: views(state, &clinic, ids).await? })
+}
+
+/// `GET /admin/clinics/{clinicId}/connect-programs/{programId}/enrollments`
+#[tracing::instrument(skip_all)]
+pub async fn for_program(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let program = path_param(request, "programId", |raw| parse_id("programId", raw))?;
+    authorize(request, &clinic, Permission::DiaryRead)?;
+    if load_program(state, &clinic, &program).await?.is_none() {
+        return Err(Problem::not_found("no such program in this clinic"));
+    }
+    let query = Query::prefix(keys::program_enrollments_partition(&clinic, &program), "").descending();
+    let ids = query_all(state.store.as_ref(), query)
+        .await?
+        .iter()
+        .filter_map(|item| item.data.get("enrollment_id").and_then(|id| id.as_str()).map(str::to_owned))
+        .collect();
+    json(StatusCode::OK, &EnrollmentList { items: views(state, &clinic, ids).await? })
+}
+
+/// `GET /admin/clinics/{clinicId}/connect-follow-ups`
+#[tracing::instrument(skip_all)]
+pub async fn follow_ups(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    authorize(request, &clinic, Permission::DiaryRead)?;
+    let items = query_all(state.store.as_ref(), Query::prefix(keys::follow_up_partition(&clinic), "")).await?;
+    let mut items = items.iter().map(Item::record).collect::<Result<Vec<FollowUp>, StoreError>>()?;
+    items.sort_by_key(|follow_up| follow_up.at);
+    json(StatusCode::OK, &FollowUpList { items })
+}
+
+/// `POST /admin/clinics/{clinicId}/connect-enrollments/{enrollmentId}/advance`: moves an
+/// enrollment waiting at a pause (or paused by an error) on to its next action.
+#[tracing::instrument(skip_all)]
+pub async fn advance(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic_id = clinic_id(request)?;
+    let id = enrollment_id(request)?;
+    let actor = authorize(request, &clinic_id, Permission::DiaryWrite)?;
+    let clinic = appointments::clinic(state, &clinic_id).await?;
+    let zone = clinic.time_zone.zone();
+    let (enrollment, version) =
+        load_enrollment(state, &clinic_id, &id).await?.ok_or_else(|| Problem::not_found("no such enrollment"))?;
+    let Position::Paused { cycle, action, flagged } = enrollment.position else {
+        return Err(Problem::conflict("the enrollment is not paused; only a paused enrollment can be advanced"));
+    };
+    let program = load_program(state, &clinic_id, &enrollment.program_id)
+        .await?
+        .ok_or_else(|| Problem::not_found("the enrollment's program is gone"))?;
+    let now = state.clock.now();
+    let mut writes = vec![audit_trail::record(
+        &clinic_id,
+        Change {
+            actor: &actor.subject,
+            action: "connect_enrollment.advanced",
+            entity: format!("connect_enrollment/{}", enrollment.id),
+            before_version: Some(version),
+            after_version: Some(version + 1),
+        },
+        now,
+    )?];
+    if flagged {
+        writes.push(Write::Delete { key: keys::follow_up(&clinic_id, &enrollment.id), condition: Condition::Always });
+    }
+    let change =
+        Move { position: next_step(&program.program, cycle, action), retry: None, clear_in_flight: false, writes };
+    let moved = move_enrollment(state, &clinic_id, &zone, &program.program, &enrollment, version, change, now)
+        .await
+        .map_err(problem)?;
+    tracing::info!(enrollment_id = %moved.id, "enrollment advanced");
+    json(StatusCode::OK, &view(state, &clinic_id, moved).await?)
+}

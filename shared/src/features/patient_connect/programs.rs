@@ -1,0 +1,302 @@
+//! Patient Connect set-up: templates (with merge fields checked when saved) and programs (type
+//! fixed at creation, actions checked against the templates they name).
+
+use std::collections::HashMap;
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use super::StoredProgram;
+use crate::app::AppState;
+use crate::domain::access::Permission;
+use crate::domain::clinic::ClinicId;
+use crate::domain::message_template::{MessageTemplate, MessageTemplateInput, TemplateKind};
+use crate::domain::patient_connect::{ActionKind, CompletingBookings, ConnectProgram};
+use crate::domain::validation::FieldError;
+use crate::features::audit_trail::{self, Change};
+use crate::features::catalog::admin::clinic_id;
+use crate::http::Problem;
+use crate::http::auth::authorize;
+use crate::http::request::{json_body, path_param};
+use crate::http::response::json;
+use crate::store::{Condition, Item, Query, StoreError, Write, keys, query_all};
+
+/// A template with its version.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MessageTemplateView {
+    /// The template.
+    pub template: MessageTemplate,
+    /// Version, bumped by each change.
+    pub version: u64,
+}
+
+/// A clinic's templates.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MessageTemplateList {
+    /// By name.
+    pub items: Vec<MessageTemplateView>,
+}
+
+/// A program with its version.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProgramView {
+    /// The program.
+    pub program: StoredProgram,
+    /// Version, bumped by each change.
+    pub version: u64,
+}
+
+/// A clinic's programs.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProgramList {
+    /// By name.
+    pub items: Vec<ProgramView>,
+}
+
+fn template_id(raw: &str) -> Result<String, FieldError> {
+    let valid = (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if valid { Ok(raw.to_owned()) } else { Err(FieldError::new("id", "must be 1 to 64 letters, digits or dashes")) }
+}
+
+async fn templates(state: &AppState, clinic: &ClinicId) -> Result<Vec<(MessageTemplate, u64)>, StoreError> {
+    let query = Query::prefix(keys::clinic_partition(clinic), keys::CONNECT_TEMPLATE_PREFIX);
+    query_all(state.store.as_ref(), query).await?.iter().map(|item| Ok((item.record()?, item.version))).collect()
+}
+
+/// Every program of a clinic.
+pub async fn all_programs(state: &AppState, clinic: &ClinicId) -> Result<Vec<StoredProgram>, StoreError> {
+    let query = Query::prefix(keys::clinic_partition(clinic), keys::CONNECT_PROGRAM_PREFIX);
+    query_all(state.store.as_ref(), query).await?.iter().map(|item| item.record()).collect()
+}
+
+async fn save_template(
+    state: &AppState,
+    clinic: &ClinicId,
+    template: &MessageTemplate,
+    previous: Option<u64>,
+    actor: &str,
+) -> Result<u64, Problem> {
+    let version = previous.map_or(1, |version| version + 1);
+    let writes = vec![
+        Write::put(
+            Item::from_record(keys::connect_template(clinic, &template.id), template)?.with_version(version),
+            previous.map_or(Condition::NotExists, Condition::VersionIs),
+        ),
+        audit_trail::record(
+            clinic,
+            Change {
+                actor,
+                action: if previous.is_some() { "connect_template.changed" } else { "connect_template.created" },
+                entity: format!("connect_template/{}", template.id),
+                before_version: previous,
+                after_version: Some(version),
+            },
+            state.clock.now(),
+        )?,
+    ];
+    match state.store.transact(writes).await {
+        Err(StoreError::ConditionFailed { .. }) => {
+            Err(Problem::conflict("the template changed while this request ran; reload and try again"))
+        }
+        other => {
+            other?;
+            Ok(version)
+        }
+    }
+}
+
+/// `POST /admin/clinics/{clinicId}/connect-templates`
+#[tracing::instrument(skip_all)]
+pub async fn create_template(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
+    let input: MessageTemplateInput = json_body(request)?;
+    let template =
+        MessageTemplate::parse(uuid::Uuid::new_v4().simple().to_string(), &input).map_err(Problem::invalid)?;
+    let version = save_template(state, &clinic, &template, None, &actor.subject).await?;
+    tracing::info!(template_id = %template.id, "connect template created");
+    json(StatusCode::CREATED, &MessageTemplateView { template, version })
+}
+
+/// `PUT /admin/clinics/{clinicId}/connect-templates/{templateId}`: the kind stays as created.
+#[tracing::instrument(skip_all)]
+pub async fn replace_template(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let id = path_param(request, "templateId", template_id)?;
+    let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
+    let input: MessageTemplateInput = json_body(request)?;
+    let template = MessageTemplate::parse(id.clone(), &input).map_err(Problem::invalid)?;
+    let current = state
+        .store
+        .get(&keys::connect_template(&clinic, &id))
+        .await?
+        .ok_or_else(|| Problem::not_found("no such template in this clinic"))?;
+    let existing: MessageTemplate = current.record()?;
+    if existing.kind != template.kind {
+        return Err(Problem::invalid(vec![FieldError::new(
+            "kind",
+            "cannot change: programs send this template as it was created",
+        )]));
+    }
+    let version = save_template(state, &clinic, &template, Some(current.version), &actor.subject).await?;
+    json(StatusCode::OK, &MessageTemplateView { template, version })
+}
+
+/// `GET /admin/clinics/{clinicId}/connect-templates`
+#[tracing::instrument(skip_all)]
+pub async fn list_templates(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    authorize(request, &clinic, Permission::CatalogRead)?;
+    let mut items: Vec<MessageTemplateView> = templates(state, &clinic)
+        .await?
+        .into_iter()
+        .map(|(template, version)| MessageTemplateView { template, version })
+        .collect();
+    items.sort_by_key(|view| view.template.name.to_lowercase());
+    json(StatusCode::OK, &MessageTemplateList { items })
+}
+
+/// Checks what a program names: each action's template exists and is of the right kind.
+async fn check_references(state: &AppState, clinic: &ClinicId, program: &ConnectProgram) -> Result<(), Problem> {
+    let known: HashMap<String, TemplateKind> =
+        templates(state, clinic).await?.into_iter().map(|(template, _)| (template.id, template.kind)).collect();
+    let mut errors = Vec::new();
+    for (index, action) in program.actions.iter().enumerate() {
+        let (template_id, wanted) = match &action.kind {
+            ActionKind::Sms { template_id, .. } => (template_id, TemplateKind::Sms),
+            ActionKind::Email { template_id } => (template_id, TemplateKind::Email),
+            ActionKind::LetterToPatient { template_id, .. } | ActionKind::LetterToGp { template_id, .. } => {
+                (template_id, TemplateKind::Letter)
+            }
+            ActionKind::Pause => continue,
+        };
+        let field = format!("actions[{index}].template_id");
+        match known.get(template_id) {
+            None => errors.push(FieldError::new(field, "names no template of this clinic")),
+            Some(kind) if *kind != wanted => {
+                errors.push(FieldError::new(field, format!("names a {kind:?} template; this action needs {wanted:?}")))
+            }
+            Some(_) => {}
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(Problem::invalid(errors)) }
+}
+
+async fn save_program(
+    state: &AppState,
+    clinic: &ClinicId,
+    program: &StoredProgram,
+    previous: Option<u64>,
+    actor: &str,
+) -> Result<u64, Problem> {
+    let exists = |key| Write::Check { key, condition: Condition::Exists };
+    let mut booking_types = match &program.program.completing_bookings {
+        CompletingBookings::Selected { booking_type_ids } => {
+            booking_type_ids.iter().map(|id| ("completing_bookings.booking_type_ids", id)).collect::<Vec<_>>()
+        }
+        _ => Vec::new(),
+    };
+    booking_types.extend(program.program.entry_booking_type_ids.iter().map(|id| ("entry_booking_type_ids", id)));
+    booking_types.sort_by_key(|(_, id)| id.as_str().to_owned());
+    booking_types.dedup_by_key(|(_, id)| id.as_str().to_owned());
+    let mut writes: Vec<Write> = booking_types
+        .iter()
+        .map(|(_, id)| exists(keys::entry(clinic, keys::BOOKING_TYPE_PREFIX, id.as_str())))
+        .collect();
+    let references = writes.len();
+    let version = previous.map_or(1, |version| version + 1);
+    writes.push(Write::put(
+        Item::from_record(keys::connect_program(clinic, &program.id), program)?.with_version(version),
+        previous.map_or(Condition::NotExists, Condition::VersionIs),
+    ));
+    writes.push(audit_trail::record(
+        clinic,
+        Change {
+            actor,
+            action: if previous.is_some() { "connect_program.changed" } else { "connect_program.created" },
+            entity: format!("connect_program/{}", program.id),
+            before_version: previous,
+            after_version: Some(version),
+        },
+        state.clock.now(),
+    )?);
+    match state.store.transact(writes).await {
+        Err(StoreError::ConditionFailed { index }) if index < references => {
+            Err(Problem::invalid(vec![FieldError::new(
+                booking_types[index].0,
+                format!("{} names no booking type of this clinic", booking_types[index].1.as_str()),
+            )]))
+        }
+        Err(StoreError::ConditionFailed { .. }) => {
+            Err(Problem::conflict("the program changed while this request ran; reload and try again"))
+        }
+        other => {
+            other?;
+            Ok(version)
+        }
+    }
+}
+
+/// `POST /admin/clinics/{clinicId}/connect-programs`
+#[tracing::instrument(skip_all)]
+pub async fn create_program(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
+    let program: ConnectProgram = json_body(request)?;
+    program.check().map_err(Problem::invalid)?;
+    check_references(state, &clinic, &program).await?;
+    let now = state.clock.now();
+    let stored =
+        StoredProgram { id: uuid::Uuid::new_v4().simple().to_string(), program, created_at: now, updated_at: now };
+    let version = save_program(state, &clinic, &stored, None, &actor.subject).await?;
+    tracing::info!(program_id = %stored.id, "connect program created");
+    json(StatusCode::CREATED, &ProgramView { program: stored, version })
+}
+
+/// `PUT /admin/clinics/{clinicId}/connect-programs/{programId}`: everything but the type, which
+/// is fixed at creation.
+#[tracing::instrument(skip_all)]
+pub async fn replace_program(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let id = path_param(request, "programId", template_id)?;
+    let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
+    let program: ConnectProgram = json_body(request)?;
+    let current = state
+        .store
+        .get(&keys::connect_program(&clinic, &id))
+        .await?
+        .ok_or_else(|| Problem::not_found("no such program in this clinic"))?;
+    let existing: StoredProgram = current.record()?;
+    if existing.program.program_type != program.program_type {
+        return Err(Problem::invalid(vec![FieldError::new(
+            "program_type",
+            "cannot change: a program's type is chosen when it is created",
+        )]));
+    }
+    program.check().map_err(Problem::invalid)?;
+    check_references(state, &clinic, &program).await?;
+    let stored = StoredProgram { program, updated_at: state.clock.now(), ..existing };
+    let version = save_program(state, &clinic, &stored, Some(current.version), &actor.subject).await?;
+    json(StatusCode::OK, &ProgramView { program: stored, version })
+}
+
+/// `GET /admin/clinics/{clinicId}/connect-programs`
+#[tracing::instrument(skip_all)]
+pub async fn list_programs(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    authorize(request, &clinic, Permission::CatalogRead)?;
+    let query = Query::prefix(keys::clinic_partition(&clinic), keys::CONNECT_PROGRAM_PREFIX);
+    let mut items = query_all(state.store.as_ref(), query)
+        .await?
+        .iter()
+        .map(|item| Ok(ProgramView { program: item.record()?, version: item.version }))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    items.sort_by_key(|view| view.program.program.name.to_lowercase());
+    json(StatusCode::OK, &ProgramList { items })
+}
+
+/// The id rule for path parameters naming programs and templates.
+pub(crate) fn parse_id(field: &str, raw: &str) -> Result<String, FieldError> {
+    template_id(raw).map_err(|error| FieldError::new(field, error.message))
+}
