@@ -11,6 +11,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$tools/target}"
 echo "== store round trips and time per operation"
 cargo bench --quiet -p clinic-shared --bench store_round_trips
 echo
+echo "== Patient Connect: cost of one executed action"
+cargo bench --quiet -p clinic-shared --bench connect_actions
+echo
 echo "== availability computation"
 cargo bench --quiet -p clinic-shared --bench availability
 

@@ -117,6 +117,7 @@ fn no_patient_data_reaches_the_logs() {
         let secrets = link_flow(&app, &token, &gp15, &patient).await;
         partner_flow(&app, &token, &gp15, &patient).await;
         portal_flow(&app, &token, &gp15).await;
+        connect_flow(&app, &token).await;
         secrets
     });
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -127,6 +128,12 @@ fn no_patient_data_reaches_the_logs() {
         logs.contains("booked through a link") && logs.contains("rescheduled through a link"),
         "link flow logs missing"
     );
+    for expected in
+        ["patient enrolled", "action recorded", "action failed for good", "SMS reply kept", "not an inbound SMS"]
+    {
+        let connect: Vec<&str> = logs.lines().filter(|line| line.contains("patient_connect")).collect();
+        assert!(logs.contains(expected), "Patient Connect log {expected:?} missing: {connect:#?}");
+    }
     let mut secrets = vec![NAME, "Quarrington", PHONE, NATIONAL_PHONE, EMAIL, "zebedee", BIRTH_DATE];
     secrets.extend(link_secrets.iter().map(String::as_str));
     for secret in secrets {
@@ -280,4 +287,69 @@ async fn portal_flow(app: &TestApp, token: &str, gp15: &str) {
         .await
         .unwrap();
     assert_eq!(page.status().as_u16(), 200);
+}
+
+/// Patient Connect: a record with an address, templates that merge the patient's name, an SMS
+/// that saves replies, an email, a letter saved as a file, a letter to a GP the record does not
+/// name (a failure with its reason), and the patient's reply through SNS.
+async fn connect_flow(app: &TestApp, token: &str) {
+    let base = "/admin/clinics/demo";
+    let patient = json!({"reference": "MRN-LOG-1", "patient": {"first_name": "Zebedee", "last_name": "Quarrington", "date_of_birth": BIRTH_DATE, "mobile": PHONE, "email": EMAIL}, "profile": {"postal_address": format!("{NAME}\n1 Example Street")}, "confirm_duplicate": true});
+    assert_eq!(app.json("POST", &format!("{base}/patients"), Some(token), patient).await.status, 201);
+    let mut ids = Vec::new();
+    for (kind, subject) in [
+        ("sms", None),
+        ("email", Some("For {patient.first_name} {patient.last_name}")),
+        ("letter", Some("Dear {patient.first_name}")),
+    ] {
+        let body = json!({"kind": kind, "name": kind, "subject": subject, "body": "Hello {patient.first_name} {patient.last_name}, {booking.date}"});
+        let answer = app.json("POST", &format!("{base}/connect-templates"), Some(token), body).await;
+        assert_eq!(answer.status, 201, "{answer:?}");
+        ids.push(answer.body["template"]["id"].as_str().unwrap().to_owned());
+    }
+    let timing =
+        |days: u16| json!({"direction": "after", "offset": {"amount": days, "unit": "days"}, "time_of_day": "09:00"});
+    let program = json!({
+        "program_type": "general", "name": "Log check", "cycles": 1, "frequency": {"amount": 1, "unit": "months"},
+        "actions": [
+            {"kind": {"kind": "sms", "template_id": ids[0], "save_reply_content": true}, "timing": timing(1), "pause_on_error": false},
+            {"kind": {"kind": "email", "template_id": ids[1]}, "timing": timing(2), "pause_on_error": false},
+            {"kind": {"kind": "letter_to_patient", "template_id": ids[2], "print": "save_file"}, "timing": timing(3), "pause_on_error": false},
+            {"kind": {"kind": "letter_to_gp", "template_id": ids[2], "print": "mail"}, "timing": timing(4), "pause_on_error": false},
+        ],
+        "completing_bookings": {"kind": "ignore"}, "enabled": true,
+    });
+    let created = app.json("POST", &format!("{base}/connect-programs"), Some(token), program).await;
+    let program_id = created.body["program"]["id"].as_str().unwrap();
+    let enrolled = app
+        .json(
+            "POST",
+            &format!("{base}/connect-enrollments"),
+            Some(token),
+            json!({"program_id": program_id, "patient_reference": "MRN-LOG-1"}),
+        )
+        .await;
+    assert_eq!(enrolled.status, 201, "{enrolled:?}");
+    let id = enrolled.body["enrollment"]["id"].as_str().unwrap().to_owned();
+    // A day at a time, so each action runs on its day.
+    for day in 1..=5 {
+        app.server.clock.advance(jiff::SignedDuration::from_hours(24));
+        for _ in 0..200 {
+            let view = app.get(&format!("{base}/connect-enrollments/{id}"), Some(token)).await.body;
+            if view["outcomes"].as_array().map_or(0, Vec::len) >= day.min(4) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+    let view = app.get(&format!("{base}/connect-enrollments/{id}"), Some(token)).await.body;
+    assert_eq!(view["enrollment"]["position"]["state"], "finished", "{view}");
+    let inbound = json!({"originationNumber": PHONE, "messageBody": format!("This is {NAME}, born {BIRTH_DATE}"), "inboundMessageId": "log-check-1"});
+    let sns: aws_lambda_events::sns::SnsEvent = serde_json::from_value(json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:aws:sns:eu-west-2:123456789012:t:1", "Sns": {"Type": "Notification", "MessageId": "m1", "TopicArn": "arn:aws:sns:eu-west-2:123456789012:t", "Message": inbound.to_string(), "Timestamp": "2026-11-22T09:30:00.000Z", "SignatureVersion": "1", "Signature": "x", "SigningCertUrl": "https://example.com", "UnsubscribeUrl": "https://example.com", "MessageAttributes": {}}}]})).unwrap();
+    clinic_shared::lambda::handle_inbound_sms(&app.server.app.state, sns).await.unwrap();
+    // A record that is not an inbound SMS at all, holding patient data, is dropped unlogged.
+    let junk: aws_lambda_events::sns::SnsEvent = serde_json::from_value(json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:aws:sns:eu-west-2:123456789012:t:1", "Sns": {"Type": "Notification", "MessageId": "m2", "TopicArn": "arn:aws:sns:eu-west-2:123456789012:t", "Message": format!("{{\"originationNumber\": 7, \"messageBody\": \"{NAME}\"}}"), "Timestamp": "2026-11-22T09:30:00.000Z", "SignatureVersion": "1", "Signature": "x", "SigningCertUrl": "https://example.com", "UnsubscribeUrl": "https://example.com", "MessageAttributes": {}}}]})).unwrap();
+    clinic_shared::lambda::handle_inbound_sms(&app.server.app.state, junk).await.unwrap();
+    let view = app.get(&format!("{base}/connect-enrollments/{id}"), Some(token)).await.body;
+    assert_eq!(view["replies"].as_array().map(Vec::len), Some(1), "{view}");
 }

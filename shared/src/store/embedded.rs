@@ -28,6 +28,8 @@ pub struct EmbeddedStore {
     db: Arc<Database>,
     clock: Arc<dyn Clock>,
     trips: RoundTrips,
+    /// Commit each transaction to disk before answering (off only for the in-memory store).
+    durable: bool,
 }
 
 impl EmbeddedStore {
@@ -38,7 +40,19 @@ impl EmbeddedStore {
         txn.open_table(ITEMS).map_err(unavailable)?;
         txn.open_table(GSI1).map_err(unavailable)?;
         txn.commit().map_err(unavailable)?;
-        Ok(Self { db: Arc::new(db), clock, trips: RoundTrips::default() })
+        Ok(Self { db: Arc::new(db), clock, trips: RoundTrips::default(), durable: true })
+    }
+
+    /// A store held in memory only (simulations and benchmarks): the same code over redb's
+    /// in-memory backend, gone when dropped.
+    pub fn in_memory(clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        let db =
+            Database::builder().create_with_backend(redb::backends::InMemoryBackend::new()).map_err(unavailable)?;
+        let txn = db.begin_write().map_err(unavailable)?;
+        txn.open_table(ITEMS).map_err(unavailable)?;
+        txn.open_table(GSI1).map_err(unavailable)?;
+        txn.commit().map_err(unavailable)?;
+        Ok(Self { db: Arc::new(db), clock, trips: RoundTrips::default(), durable: false })
     }
 
     /// Every stored item, expired or not, in key order: for exports, inspection and the tests
@@ -149,8 +163,13 @@ impl Store for EmbeddedStore {
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         validate_transaction(&writes)?;
         let now = self.clock.now().as_second();
+        let durable = self.durable;
         self.blocking(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
+            let mut txn = db.begin_write().map_err(unavailable)?;
+            if !durable {
+                // Nothing to persist: skip the commit protocol that only protects a disk.
+                txn.set_durability(redb::Durability::None).map_err(unavailable)?;
+            }
             {
                 let mut items = txn.open_table(ITEMS).map_err(unavailable)?;
                 let mut index = txn.open_table(GSI1).map_err(unavailable)?;

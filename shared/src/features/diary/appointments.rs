@@ -16,7 +16,7 @@ use crate::domain::booking_type::{BookingType, BookingTypeId};
 use crate::domain::clinic::{Clinic, ClinicId};
 use crate::domain::diary::{UNIT_MINUTES, date};
 use crate::domain::location::LocationId;
-use crate::domain::patient::{PatientDetails, PatientInput};
+use crate::domain::patient::{PatientDetails, PatientInput, PatientReference};
 use crate::domain::provider::{Provider, ProviderId};
 use crate::domain::validation::{Checker, FieldError, required_text};
 use crate::features::catalog::admin::clinic_id;
@@ -191,6 +191,10 @@ pub struct StaffBookingInput {
     pub patient: PatientInput,
     /// Staff notes, up to 1,000 characters.
     pub notes: Option<String>,
+    /// The patient's record, when the patient has one: the booking then counts for the
+    /// patient's Patient Connect programs (it may complete a cycle).
+    #[serde(default)]
+    pub patient_reference: Option<String>,
 }
 
 fn on_grid(field: &str, at: Timestamp, now: Timestamp) -> Result<Timestamp, FieldError> {
@@ -243,6 +247,10 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
         }
     };
     let notes = notes(input.notes.as_deref(), &mut checker);
+    let patient_reference = input
+        .patient_reference
+        .as_deref()
+        .and_then(|raw| checker.check(PatientReference::parse("patient_reference", raw)));
     checker.finish().map_err(Problem::invalid)?;
     let (Some(booking_type_id), Some(provider_id), Some(location_id), Some(starts_at), Some(patient)) =
         (booking_type_id, provider_id, location_id, starts_at, patient)
@@ -257,10 +265,14 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
             Problem::invalid(vec![FieldError::new("booking_type_id", "names no booking type of this clinic")])
         })?
         .record()?;
-    for (key, field) in [
+    let mut references = vec![
         (keys::entry(&clinic_id, keys::PROVIDER_PREFIX, provider_id.as_str()), "provider_id"),
         (keys::entry(&clinic_id, keys::LOCATION_PREFIX, location_id.as_str()), "location_id"),
-    ] {
+    ];
+    if let Some(reference) = &patient_reference {
+        references.push((keys::patient(&clinic_id, reference.as_str()), "patient_reference"));
+    }
+    for (key, field) in references {
         if store.get(&key).await?.is_none() {
             return Err(Problem::invalid(vec![FieldError::new(field, "names nothing in this clinic")]));
         }
@@ -269,6 +281,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     let slot = OfferedSlot { starts_at, provider_id, location_id };
     let appointment = Appointment {
         notes,
+        patient_reference,
         ..Appointment::booked(booking_type_id, booking_type.duration_minutes, slot, patient, Channel::Staff, now)
     };
     booking::book(state, &clinic_id, &appointment, &actor.subject, None).await.map_err(booking_problem)?;

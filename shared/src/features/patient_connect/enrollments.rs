@@ -79,7 +79,18 @@ pub async fn new_enrollment(
         keys::program_enrollment(clinic, &program.id, now, &enrollment.id),
         &serde_json::json!({"enrollment_id": enrollment.id}),
     )?;
-    let mut writes = vec![Write::put(item, Condition::NotExists), Write::put(member, Condition::Always)];
+    let audit = audit_trail::record(
+        clinic,
+        Change {
+            actor: enrolled_by,
+            action: "connect_enrollment.created",
+            entity: format!("connect_enrollment/{}", enrollment.id),
+            before_version: None,
+            after_version: Some(1),
+        },
+        now,
+    )?;
+    let mut writes = vec![Write::put(item, Condition::NotExists), Write::put(member, Condition::Always), audit];
     for (cycle, action, due) in &planned.skipped {
         let result = ActionResult::Skipped { reason: format!("overdue: it was due at {due}") };
         writes.push(outcome_write(clinic, &enrollment.id, &program.program, *cycle, *action, result, now)?);
@@ -254,20 +265,6 @@ pub async fn enroll(state: &AppState, request: &Request) -> Result<Response<Body
     )
     .await
     .map_err(problem)?;
-    state
-        .store
-        .write(audit_trail::record(
-            &clinic_id,
-            Change {
-                actor: &actor.subject,
-                action: "connect_enrollment.created",
-                entity: format!("connect_enrollment/{}", enrollment.id),
-                before_version: None,
-                after_version: Some(1),
-            },
-            now,
-        )?)
-        .await?;
     tracing::info!(enrollment_id = %enrollment.id, program_id = %program.id, "patient enrolled");
     json(StatusCode::CREATED, &view(state, &clinic_id, enrollment).await?)
 }
@@ -348,17 +345,38 @@ pub async fn advance(state: &AppState, request: &Request) -> Result<Response<Bod
     let zone = clinic.time_zone.zone();
     let (enrollment, version) =
         load_enrollment(state, &clinic_id, &id).await?.ok_or_else(|| Problem::not_found("no such enrollment"))?;
-    let Position::Paused { cycle, action, flagged } = enrollment.position else {
+    if !matches!(enrollment.position, Position::Paused { .. }) {
         return Err(Problem::conflict("the enrollment is not paused; only a paused enrollment can be advanced"));
-    };
+    }
     let program = load_program(state, &clinic_id, &enrollment.program_id)
         .await?
         .ok_or_else(|| Problem::not_found("the enrollment's program is gone"))?;
-    let now = state.clock.now();
+    let moved =
+        advance_paused(state, &clinic_id, &zone, &program, &enrollment, version, &actor.subject, state.clock.now())
+            .await
+            .map_err(problem)?;
+    tracing::info!(enrollment_id = %moved.id, "enrollment advanced");
+    json(StatusCode::OK, &view(state, &clinic_id, moved).await?)
+}
+
+/// Moves a paused enrollment on to its next action (staff advancing it), taking it off the
+/// follow-up list if an error paused it; audited in the same write.
+#[allow(clippy::too_many_arguments)]
+pub async fn advance_paused(
+    state: &AppState,
+    clinic_id: &ClinicId,
+    zone: &TimeZone,
+    program: &StoredProgram,
+    enrollment: &Enrollment,
+    version: u64,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Enrollment, MoveError> {
+    let Position::Paused { cycle, action, flagged } = enrollment.position else { return Err(MoveError::Conflict) };
     let mut writes = vec![audit_trail::record(
-        &clinic_id,
+        clinic_id,
         Change {
-            actor: &actor.subject,
+            actor,
             action: "connect_enrollment.advanced",
             entity: format!("connect_enrollment/{}", enrollment.id),
             before_version: Some(version),
@@ -367,13 +385,9 @@ pub async fn advance(state: &AppState, request: &Request) -> Result<Response<Bod
         now,
     )?];
     if flagged {
-        writes.push(Write::Delete { key: keys::follow_up(&clinic_id, &enrollment.id), condition: Condition::Always });
+        writes.push(Write::Delete { key: keys::follow_up(clinic_id, &enrollment.id), condition: Condition::Always });
     }
     let change =
         Move { position: next_step(&program.program, cycle, action), retry: None, clear_in_flight: false, writes };
-    let moved = move_enrollment(state, &clinic_id, &zone, &program.program, &enrollment, version, change, now)
-        .await
-        .map_err(problem)?;
-    tracing::info!(enrollment_id = %moved.id, "enrollment advanced");
-    json(StatusCode::OK, &view(state, &clinic_id, moved).await?)
+    move_enrollment(state, clinic_id, zone, &program.program, enrollment, version, change, now).await
 }

@@ -282,12 +282,21 @@ async fn record(
         // A kept schedule (`retry` equal to the current one) is not made again.
         let change = Move { position, retry, clear_in_flight: true, writes };
         match move_enrollment(state, clinic_id, zone, &program.program, &fresh, version, change, now).await {
-            Ok(_) => return Ok(Outcome::Ran),
+            Ok(moved) => {
+                tracing::info!(cycle, action, attempt, position = ?moved.position, "action recorded");
+                return Ok(Outcome::Ran);
+            }
             Err(MoveError::Conflict) => continue,
-            Err(error) => return Err(move_error(error)),
+            // The message went: keep trying to record it rather than leave the claim to lapse
+            // into "unknown" (which would pause the patient for staff).
+            Err(error @ (MoveError::Schedule(_) | MoveError::Store(_))) => {
+                tracing::warn!(%error, "could not record the outcome yet; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                continue;
+            }
         }
     }
-    Err(JobError::Retryable("the enrollment kept changing; will re-check".into()))
+    Err(JobError::Retryable("the outcome could not be recorded yet; will re-check".into()))
 }
 
 /// Who the action is about: contact details and merge values.

@@ -1,0 +1,201 @@
+//! Patient Connect on the AWS adapters, against moto: DynamoDB holds the enrollment, EventBridge
+//! Scheduler holds its one live schedule (time, target, payload, delete after completion), the
+//! runner's SMS and email reach SNS and SES, and letters land in S3.
+
+use std::sync::Arc;
+
+use clinic_shared::app::{AppState, EmbeddedApp, Settings};
+use clinic_shared::clock::{Clock, ManualClock};
+use clinic_shared::domain::clinic::ClinicId;
+use clinic_shared::domain::jobs::ScheduledJob;
+use clinic_shared::domain::message_template::{MessageTemplate, MessageTemplateInput, TemplateKind};
+use clinic_shared::domain::patient::{PatientDetails, PatientInput, PatientRecord, PatientReference};
+use clinic_shared::domain::patient_connect::ConnectProgram;
+use clinic_shared::features::patient_connect::enrollments::new_enrollment;
+use clinic_shared::features::patient_connect::{StoredProgram, job_for, load_enrollment};
+use clinic_shared::features::runner::{Outcome, run_job};
+use clinic_shared::files::letters::{LetterFiles, S3LetterFiles};
+use clinic_shared::messages::aws::AwsMessages;
+use clinic_shared::scheduler::aws::{AwsScheduler, SchedulerTargets, at_expression};
+use clinic_shared::store::{Condition, Item, Write, keys};
+use clinic_tests::moto;
+use jiff::SignedDuration;
+use serde_json::json;
+
+fn program() -> ConnectProgram {
+    serde_json::from_value(json!({
+        "program_type": "recall", "name": "Annual review", "cycles": 1, "frequency": {"amount": 12, "unit": "months"},
+        "actions": [
+            {"kind": {"kind": "sms", "template_id": "aws-sms", "save_reply_content": false}, "timing": {"direction": "before", "offset": {"amount": 7, "unit": "days"}, "time_of_day": "09:00"}, "pause_on_error": false},
+            {"kind": {"kind": "email", "template_id": "aws-email"}, "timing": {"direction": "before", "offset": {"amount": 3, "unit": "days"}, "time_of_day": "09:00"}, "pause_on_error": false},
+        ],
+        "completing_bookings": {"kind": "any"}, "enabled": true,
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn on_moto_the_schedule_is_right_and_the_sms_and_email_reach_sns_and_ses_once() {
+    let config = moto::sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let table = moto::unique("connect");
+    clinic_shared::store::dynamodb::create_table(&dynamodb, &table).await.unwrap();
+    let clock = Arc::new(ManualClock::fixed(clinic_tests::TEST_START.parse().unwrap()));
+    let store = Arc::new(clinic_shared::store::dynamodb::DynamoStore::new(dynamodb, table, clock.clone()));
+    let scheduler_client = aws_sdk_scheduler::Client::new(&config);
+    let group = moto::unique("connect-group");
+    scheduler_client.create_schedule_group().name(&group).send().await.unwrap();
+    let targets = SchedulerTargets {
+        group: group.clone(),
+        runner_arn: "arn:aws:lambda:eu-west-2:123456789012:function:scheduled-runner".into(),
+        role_arn: "arn:aws:iam::123456789012:role/scheduler-invoke".into(),
+        dead_letter_arn: "arn:aws:sqs:eu-west-2:123456789012:scheduler-dlq".into(),
+    };
+    let ses = aws_sdk_sesv2::Client::new(&config);
+    ses.create_email_identity().email_identity("example.com").send().await.ok();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings { public_base_url: "https://book.example.com".into(), public_rate_limit: None };
+    let embedded = EmbeddedApp::over(store, dir.path(), clock.clone(), settings.clone()).unwrap();
+    let base = &embedded.state;
+    let state = AppState {
+        store: base.store.clone(),
+        messages: Arc::new(AwsMessages::new(aws_sdk_sns::Client::new(&config), ses, "bookings@example.com", None)),
+        scheduler: Arc::new(AwsScheduler::new(scheduler_client.clone(), targets.clone())),
+        events: base.events.clone(),
+        clock: clock.clone(),
+        files: base.files.clone(),
+        letters: base.letters.clone(),
+        epost: base.epost.clone(),
+        settings,
+    };
+    clinic_shared::local::seed::seed_demo_clinic(&state).await.unwrap();
+    let clinic = ClinicId::parse("demo").unwrap();
+    let marker = moto::unique("review");
+    for (id, kind, subject) in [
+        ("aws-sms", TemplateKind::Sms, None),
+        ("aws-email", TemplateKind::Email, Some(format!("Your review {marker}"))),
+    ] {
+        let input = MessageTemplateInput {
+            kind,
+            name: id.into(),
+            subject,
+            body: format!("Hello {{patient.first_name}}, your review is due on {{booking.date}}. {marker}"),
+        };
+        let template = MessageTemplate::parse(id.into(), &input).unwrap();
+        let item = Item::from_record(keys::connect_template(&clinic, id), &template).unwrap();
+        state.store.write(Write::put(item, Condition::Always)).await.unwrap();
+    }
+    let now = clock.now();
+    let program = StoredProgram { id: "aws-recall".into(), program: program(), created_at: now, updated_at: now };
+    let item = Item::from_record(keys::connect_program(&clinic, "aws-recall"), &program).unwrap();
+    state.store.write(Write::put(item, Condition::Always)).await.unwrap();
+    let input = PatientInput {
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        date_of_birth: "1985-12-10".into(),
+        mobile: "+447700900125".into(),
+        email: "ada.aws@example.com".into(),
+    };
+    let reference = PatientReference::parse("r", "MRN-AWS-1").unwrap();
+    let record = PatientRecord {
+        reference: reference.clone(),
+        details: PatientDetails::parse(&input, "2026-11-22".parse().unwrap(), "").unwrap(),
+        profile: Default::default(),
+    };
+    let item = Item::from_record(keys::patient(&clinic, reference.as_str()), &record).unwrap();
+    state.store.write(Write::put(item, Condition::Always)).await.unwrap();
+
+    // Enroll: one EventBridge schedule, at the SMS's time in UTC, for the runner, with the
+    // payload the runner reads, deleted after it runs.
+    let zone = jiff::tz::TimeZone::get("Europe/London").unwrap();
+    let enrollment = new_enrollment(
+        &state,
+        &clinic,
+        &zone,
+        &program,
+        "awsenrollment1".into(),
+        Some(reference),
+        None,
+        "2026-12-20".parse().unwrap(),
+        "staff",
+        now,
+    )
+    .await
+    .unwrap();
+    let next = enrollment.next.clone().unwrap();
+    assert_eq!(next.due_at, "2026-12-13T09:00:00Z".parse().unwrap());
+    let schedule = scheduler_client.get_schedule().group_name(&group).name(&next.schedule_name).send().await.unwrap();
+    assert_eq!(schedule.schedule_expression(), Some(at_expression(next.due_at).as_str()));
+    assert_eq!(schedule.action_after_completion().map(|action| action.as_str()), Some("DELETE"));
+    let target = schedule.target().unwrap();
+    assert_eq!(target.arn(), targets.runner_arn);
+    let payload: ScheduledJob = serde_json::from_str(target.input().unwrap()).unwrap();
+    assert_eq!(payload, job_for(&clinic, &enrollment.id, &next));
+    let listed = scheduler_client.list_schedules().group_name(&group).send().await.unwrap();
+    assert_eq!(listed.schedules().len(), 1, "one live schedule per enrollment");
+
+    // Fire it (twice): one SMS in moto's SNS record; the email's schedule is made.
+    clock.set(next.due_at);
+    assert_eq!(run_job(&state, &payload).await.unwrap(), Outcome::Ran);
+    assert_eq!(run_job(&state, &payload).await.unwrap(), Outcome::AlreadyDone);
+    let recorded = moto::recorded().await;
+    let sms: Vec<_> = recorded["sns"]["SMS"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|entry| entry.to_string().contains(&marker))
+        .collect();
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    assert!(sms[0].to_string().contains("+447700900125") && sms[0].to_string().contains("Hello Ada"));
+    let (moved, _) = load_enrollment(&state, &clinic, &enrollment.id).await.unwrap().unwrap();
+    let email_next = moved.next.clone().unwrap();
+    assert_eq!(email_next.due_at, "2026-12-17T09:00:00Z".parse().unwrap());
+    assert!(scheduler_client.get_schedule().group_name(&group).name(&email_next.schedule_name).send().await.is_ok());
+
+    clock.set(email_next.due_at + SignedDuration::from_secs(5));
+    let email_job = job_for(&clinic, &enrollment.id, &email_next);
+    assert_eq!(run_job(&state, &email_job).await.unwrap(), Outcome::Ran);
+    let recorded = moto::recorded().await;
+    let emails: Vec<_> = recorded["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|entry| entry.to_string().contains(&marker))
+        .collect();
+    assert_eq!(emails.len(), 1, "{emails:?}");
+    assert!(emails[0].to_string().contains("ada.aws@example.com"));
+    let (done, _) = load_enrollment(&state, &clinic, &enrollment.id).await.unwrap().unwrap();
+    assert_eq!(done.position, clinic_shared::domain::patient_connect::Position::Finished);
+    assert!(done.next.is_none());
+}
+
+#[tokio::test]
+async fn a_letter_saved_to_s3_reads_back() {
+    let config = moto::sdk_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let bucket = moto::unique("letters");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let letters = S3LetterFiles::new(s3.clone(), &bucket);
+    let pdf = clinic_shared::domain::letter::render_pdf(&clinic_shared::domain::letter::LetterText {
+        address: &["Ada Lovelace".to_owned()],
+        date: "22 November 2026",
+        heading: "Your review",
+        body: "Please book.",
+    });
+    letters.save("letters/demo/l1.pdf", pdf.clone()).await.unwrap();
+    assert_eq!(letters.read("letters/demo/l1.pdf").await.unwrap(), Some(pdf));
+    assert_eq!(letters.read("letters/demo/none.pdf").await.unwrap(), None);
+    let head = s3.head_object().bucket(&bucket).key("letters/demo/l1.pdf").send().await.unwrap();
+    assert_eq!(head.content_type(), Some("application/pdf"));
+}
