@@ -56,6 +56,7 @@ async fn main() {
         Settings { public_base_url: "http://127.0.0.1".into(), public_rate_limit: None },
     )
     .expect("embedded store");
+    clinic_shared::features::attach_event_consumers(&app);
     let state = app.state.clone();
     seed_demo_clinic(&state).await.expect("seed");
     let clinic = ClinicId::parse("demo").expect("clinic");

@@ -137,8 +137,8 @@ pub struct EmbeddedApp {
 }
 
 impl EmbeddedApp {
-    /// Opens the embedded store in `data_dir` and wires every embedded adapter over it, with
-    /// the activity consumer attached to the event bus.
+    /// Opens the embedded store in `data_dir` and wires every embedded adapter over it (attach
+    /// the event consumers with `features::attach_event_consumers`).
     pub fn open(data_dir: &Path, clock: Arc<dyn Clock>, settings: Settings) -> Result<Self, crate::store::StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|error| crate::store::StoreError::Unavailable(error.to_string()))?;
         let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&data_dir.join("clinic.redb"), clock.clone())?);
@@ -175,7 +175,6 @@ impl EmbeddedApp {
             epost,
             settings,
         });
-        events.attach(Arc::new(crate::features::event_consumers(&state)));
         Ok(Self { state, scheduler, events, files })
     }
 }

@@ -130,6 +130,8 @@ fn components() -> Map<String, Value> {
     add::<crate::features::patient_connect::enrollments::FollowUpList>(&mut schemas);
     add::<crate::features::patient_connect::letters::DistributionList>(&mut schemas);
     add::<crate::features::patient_connect::letters::LetterView>(&mut schemas);
+    add::<crate::features::patient_connect::enrollments::ReferralInput>(&mut schemas);
+    add::<crate::features::patient_connect::enrollments::ReferralAdded>(&mut schemas);
     for (page, item) in [("BookingTypePage", "BookingType"), ("LocationPage", "Location"), ("ProviderPage", "Provider")]
     {
         schemas.insert(page.into(), page_of(item));
@@ -550,6 +552,12 @@ fn operation(endpoint: Endpoint) -> Operation {
         ),
         Endpoint::MarkLetterPosted => op("Mark a letter posted", None, &[(200, Json("LetterView"))], &[]),
         Endpoint::LetterPdf => op("A letter's PDF", None, &[(200, Pdf)], &[]),
+        Endpoint::AddReferral => op(
+            "Record a referral: the patient enters every enabled Referral program until they book",
+            Json("ReferralInput"),
+            &[(201, Json("ReferralAdded"))],
+            &[],
+        ),
     }
 }
 

@@ -185,6 +185,8 @@ pub enum Endpoint {
     MarkLetterPosted,
     /// A letter's PDF.
     LetterPdf,
+    /// Record a referral (enters the Referral programs).
+    AddReferral,
 }
 
 /// One route.
@@ -547,6 +549,13 @@ pub const ROUTES: &[Route] = &[
         Endpoint::MarkLetterPosted,
     ),
     route("GET", "/admin/clinics/{clinicId}/letters/{letterId}", CONNECT_ADMIN, Access::Admin, Endpoint::LetterPdf),
+    route(
+        "POST",
+        "/admin/clinics/{clinicId}/patients/{patientReference}/referrals",
+        CONNECT_ADMIN,
+        Access::Admin,
+        Endpoint::AddReferral,
+    ),
 ];
 
 const CATALOG_ADMIN: &str = "catalog-admin";
@@ -645,6 +654,7 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::DistributionList => patient_connect::letters::list(state, request).await,
         Endpoint::MarkLetterPosted => patient_connect::letters::mark_posted(state, request).await,
         Endpoint::LetterPdf => patient_connect::letters::download(state, request).await,
+        Endpoint::AddReferral => patient_connect::enrollments::add_referral(state, request).await,
     })
 }
 

@@ -34,6 +34,13 @@ fn program() -> ConnectProgram {
     .unwrap()
 }
 
+/// What moto recorded under `service`/`kind` that mentions `marker`.
+async fn recorded_with(service: &str, kind: &str, marker: &str) -> Vec<serde_json::Value> {
+    let recorded = moto::recorded().await;
+    let all = recorded[service][kind].as_array().cloned().unwrap_or_default();
+    all.into_iter().filter(|entry| entry.to_string().contains(marker)).collect()
+}
+
 #[tokio::test]
 async fn on_moto_the_schedule_is_right_and_the_sms_and_email_reach_sns_and_ses_once() {
     let config = moto::sdk_config().await;
@@ -138,14 +145,7 @@ async fn on_moto_the_schedule_is_right_and_the_sms_and_email_reach_sns_and_ses_o
     clock.set(next.due_at);
     assert_eq!(run_job(&state, &payload).await.unwrap(), Outcome::Ran);
     assert_eq!(run_job(&state, &payload).await.unwrap(), Outcome::AlreadyDone);
-    let recorded = moto::recorded().await;
-    let sms: Vec<_> = recorded["sns"]["SMS"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|entry| entry.to_string().contains(&marker))
-        .collect();
+    let sms = recorded_with("sns", "SMS", &marker).await;
     assert_eq!(sms.len(), 1, "{sms:?}");
     assert!(sms[0].to_string().contains("+447700900125") && sms[0].to_string().contains("Hello Ada"));
     let (moved, _) = load_enrollment(&state, &clinic, &enrollment.id).await.unwrap().unwrap();
@@ -156,14 +156,7 @@ async fn on_moto_the_schedule_is_right_and_the_sms_and_email_reach_sns_and_ses_o
     clock.set(email_next.due_at + SignedDuration::from_secs(5));
     let email_job = job_for(&clinic, &enrollment.id, &email_next);
     assert_eq!(run_job(&state, &email_job).await.unwrap(), Outcome::Ran);
-    let recorded = moto::recorded().await;
-    let emails: Vec<_> = recorded["ses"]["Message"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|entry| entry.to_string().contains(&marker))
-        .collect();
+    let emails = recorded_with("ses", "Message", &marker).await;
     assert_eq!(emails.len(), 1, "{emails:?}");
     assert!(emails[0].to_string().contains("ada.aws@example.com"));
     let (done, _) = load_enrollment(&state, &clinic, &enrollment.id).await.unwrap().unwrap();
@@ -173,19 +166,7 @@ async fn on_moto_the_schedule_is_right_and_the_sms_and_email_reach_sns_and_ses_o
 
 #[tokio::test]
 async fn a_letter_saved_to_s3_reads_back() {
-    let config = moto::sdk_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
-    let bucket = moto::unique("letters");
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest2)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let (s3, bucket) = moto::bucket("letters").await;
     let letters = S3LetterFiles::new(s3.clone(), &bucket);
     let pdf = clinic_shared::domain::letter::render_pdf(&clinic_shared::domain::letter::LetterText {
         address: &["Ada Lovelace".to_owned()],

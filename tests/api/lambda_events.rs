@@ -12,7 +12,7 @@ use clinic_shared::domain::booking_link::{
 use clinic_shared::domain::booking_type::{BookingType, BookingTypeId};
 use clinic_shared::domain::clinic::ClinicId;
 use clinic_shared::domain::diary::{BlockId, BlockInput, DiaryBlock, DiaryTemplate, TemplateId, TemplateInput};
-use clinic_shared::domain::enrollment::{Enrollment, NextRun};
+use clinic_shared::domain::enrollment::{Enrollment, InFlight, NextRun};
 use clinic_shared::domain::jobs::{JobRecord, JobStatus, ScheduledJob};
 use clinic_shared::domain::letter::{Letter, LetterStatus, Recipient};
 use clinic_shared::domain::location::{Location, LocationId, LocationInput};
@@ -25,7 +25,7 @@ use clinic_shared::features::activity::ActivityConsumer;
 use clinic_shared::features::booking_links::tokens::{TokenRecord, link_item, record_write};
 use clinic_shared::features::catalog::publication::publish_dataset;
 use clinic_shared::features::diary::booking::hold_claims;
-use clinic_shared::features::patient_connect::StoredProgram;
+use clinic_shared::features::patient_connect::{StoredProgram, load_enrollment};
 use clinic_shared::files::letters::letter_key;
 use clinic_shared::lambda::{handle_domain_event, handle_inbound_sms, handle_scheduled_payload};
 use clinic_shared::local::seed::seed_demo_clinic;
@@ -68,6 +68,7 @@ fn settings() -> Settings {
 async fn app() -> (EmbeddedApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let app = EmbeddedApp::open(dir.path(), clinic_tests::frozen_clock(), settings()).unwrap();
+    clinic_shared::features::attach_event_consumers(&app);
     fixtures(&app.state).await;
     (app, dir)
 }
@@ -426,6 +427,7 @@ async fn every_http_event_runs_through_its_function() {
         ("patient-connect-admin/letter-pdf.json", "patient-connect-admin", 200),
         ("patient-connect-admin/mark-letter-posted.json", "patient-connect-admin", 200),
         ("patient-connect-admin/mark-letter-posted.json", "patient-connect-admin", 409),
+        ("patient-connect-admin/add-referral.json", "patient-connect-admin", 201),
     ];
     let mut covered = BTreeSet::new();
     for (file, function, status) in cases {
@@ -495,6 +497,35 @@ async fn the_connect_payload_sends_once_and_the_inbound_sms_is_kept_once() {
 }
 
 #[tokio::test]
+async fn a_runner_lost_mid_send_is_recorded_as_unknown_and_flagged_not_sent_again() {
+    let (app, _dir) = app().await;
+    let clinic = ClinicId::parse("demo").unwrap();
+    let state = &app.state;
+    // A runner claimed the SMS ten minutes ago and was never heard of again.
+    let (enrollment, version) = load_enrollment(state, &clinic, "fixture-due").await.unwrap().unwrap();
+    let claimed_at = state.clock.now() - jiff::SignedDuration::from_mins(10);
+    let claimed =
+        Enrollment { in_flight: Some(InFlight { cycle: 0, action: 0, attempt: 0, claimed_at }), ..enrollment };
+    let item = Item::from_record(keys::enrollment(&clinic, "fixture-due"), &claimed)
+        .unwrap()
+        .with_gsi1(keys::patient_enrollment(&clinic, "MRN-1002", claimed.created_at, "fixture-due"))
+        .with_version(version + 1);
+    state.store.write(Write::put(item, Condition::VersionIs(version))).await.unwrap();
+    let payload: serde_json::Value =
+        serde_json::from_str(&fixture("scheduled-runner/run-connect-action.json")).unwrap();
+    assert_eq!(handle_scheduled_payload(state, payload.clone()).await.unwrap()["outcome"], "ran");
+    assert_eq!(handle_scheduled_payload(state, payload).await.unwrap()["outcome"], "already_done");
+    let sent = clinic_shared::messages::outbox::list_outbox(state.store.as_ref()).await.unwrap();
+    assert!(!sent.iter().any(|m| m.to == "+447700900789" && m.channel == "sms"), "not sent again");
+    let (after, _) = load_enrollment(state, &clinic, "fixture-due").await.unwrap().unwrap();
+    assert_eq!(after.position, Position::Paused { cycle: 0, action: 0, flagged: true });
+    assert!(after.in_flight.is_none() && after.next.is_none());
+    let outcome = state.store.get(&keys::action_outcome(&clinic, "fixture-due", 0, 0)).await.unwrap().unwrap();
+    assert_eq!(outcome.data["result"]["result"], "unknown");
+    assert!(state.store.get(&keys::follow_up(&clinic, "fixture-due")).await.unwrap().is_some(), "flagged for staff");
+}
+
+#[tokio::test]
 async fn the_eventbridge_event_counts_once() {
     let (app, _dir) = app().await;
     let consumer = ActivityConsumer::new(Arc::clone(&app.state.store));
@@ -522,6 +553,7 @@ async fn on_dynamodb_and_sns_links_are_texted_and_booked_and_partner_holds_lapse
     let store = Arc::new(clinic_shared::store::dynamodb::DynamoStore::new(dynamodb, table, clock.clone()));
     let dir = tempfile::tempdir().unwrap();
     let embedded = EmbeddedApp::over(store, dir.path(), clock.clone(), settings()).unwrap();
+    clinic_shared::features::attach_event_consumers(&embedded);
     let base = &embedded.state;
     let messages = clinic_shared::messages::aws::AwsMessages::new(
         aws_sdk_sns::Client::new(&config),

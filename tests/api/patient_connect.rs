@@ -314,3 +314,46 @@ async fn connect_routes_refuse_bad_input_naming_the_field() {
     let stranger = app.token("staff-other", &["other"], &clinic_shared::domain::access::Permission::ALL);
     assert_eq!(app.get(&format!("{CONNECT}/connect-programs"), Some(&stranger)).await.status, 403);
 }
+
+#[tokio::test]
+async fn a_referral_enters_the_referral_programs_until_the_patient_books() {
+    let app = TestApp::spawn().await;
+    let token = app.demo_admin();
+    let ids = app.demo_ids(&token).await;
+    patient(&app, &token, "MRN-7003", "Mary", "+447700900126", None).await;
+    let sms = template(&app, &token, json!({"kind": "sms", "name": "Referral", "body": "{patient.first_name}, we received your referral: please book."})).await;
+    let program = json!({
+        "program_type": "referral", "name": "Referral follow-up", "cycles": 1,
+        "actions": [
+            {"kind": {"kind": "sms", "template_id": sms, "save_reply_content": false}, "timing": timing("after", 1), "pause_on_error": false},
+            {"kind": {"kind": "sms", "template_id": sms, "save_reply_content": false}, "timing": timing("after", 7), "pause_on_error": false},
+        ],
+        "completing_bookings": {"kind": "ignore"}, "enabled": true,
+    });
+    assert_eq!(post(&app, &token, "/connect-programs", program).await.status, 201);
+    let bad = post(&app, &token, "/patients/MRN-7003/referrals", json!({"received_on": "2999-01-01"})).await;
+    assert_eq!((bad.status, bad.problem_fields()), (422, vec!["received_on".to_owned()]));
+    assert_eq!(post(&app, &token, "/patients/MRN-404/referrals", json!({})).await.status, 404);
+    let added = post(&app, &token, "/patients/MRN-7003/referrals", json!({"source": "Hillview GP practice"})).await;
+    assert_eq!(added.status, 201, "{added:?}");
+    let enrollments = added.body["enrollments"].as_array().unwrap();
+    assert_eq!(enrollments.len(), 1);
+    let id = enrollments[0]["enrollment"]["id"].as_str().unwrap().to_owned();
+    let view = run_until(&app, &token, &id, due_at(&enrollments[0]), 1).await;
+    assert_eq!(view["outcomes"][0]["result"]["result"], "sent");
+    // The patient books (any booking type): the program ends before its reminder.
+    let starts_at = (app.server.clock.now() + SignedDuration::from_hours(48))
+        .round(jiff::TimestampRound::new().smallest(jiff::Unit::Hour))
+        .unwrap();
+    let booking = json!({
+        "booking_type_id": ids.nurse20, "provider_id": ids.sam, "location_id": ids.riverside, "starts_at": starts_at.to_string(),
+        "patient": {"first_name": "Mary", "last_name": "Lovelace", "date_of_birth": "1985-12-10", "mobile": "+447700900126", "email": "mary@example.com"},
+        "patient_reference": "MRN-7003",
+    });
+    assert_eq!(post(&app, &token, "/appointments", booking).await.status, 201);
+    let view = app.get(&format!("{CONNECT}/connect-enrollments/{id}"), Some(&token)).await.body;
+    assert_eq!(view["enrollment"]["position"], json!({"state": "finished"}));
+    app.server.clock.advance(SignedDuration::from_hours(24 * 10));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(outbox_to(&app, "+447700900126").await.len(), 1, "no reminder after the booking");
+}

@@ -116,19 +116,7 @@ async fn uploads_that_break_the_rules_are_refused() {
 
 #[tokio::test]
 async fn an_s3_presigned_upload_lands_in_the_bucket_with_its_size_and_type() {
-    let config = moto::sdk_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
-    let bucket = moto::unique("referrals");
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest2)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let (s3, bucket) = moto::bucket("referrals").await;
     let files = S3ReferralFiles::new(s3, &bucket);
     let key = "referrals/demo/0b7e6f8e-7a53-4d64-9a1b-5c4c8e0f4c11";
     let now = clinic_shared::clock::SystemClock.now();

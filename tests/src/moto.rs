@@ -100,3 +100,21 @@ pub async fn recorded() -> serde_json::Value {
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
+
+/// A fresh S3 bucket in eu-west-2 (path-style client, as moto serves it), with its client.
+pub async fn bucket(prefix: &str) -> (aws_sdk_s3::Client, String) {
+    let config = sdk_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let bucket = unique(prefix);
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("bucket");
+    (s3, bucket)
+}

@@ -345,9 +345,11 @@ pub fn next_cycle(program: &ConnectProgram, cycle: u16) -> Position {
 }
 
 /// The position after a booking of `booking_type`: a qualifying booking completes the current
-/// cycle (its remaining actions do not run); any other booking changes nothing.
+/// cycle (its remaining actions do not run); any other booking changes nothing. A Referral
+/// program runs only until the patient books: any booking completes it.
 pub fn after_booking(program: &ConnectProgram, position: Position, booking_type: &BookingTypeId) -> Position {
-    if !program.completing_bookings.completes(booking_type) {
+    let referral = program.program_type == ProgramType::Referral;
+    if !referral && !program.completing_bookings.completes(booking_type) {
         return position;
     }
     match position {
@@ -475,6 +477,19 @@ mod tests {
             after_booking(&selected, Position::Due { cycle: 0, action: 0 }, &bt),
             Position::Due { cycle: 1, action: 0 }
         );
+    }
+
+    #[test]
+    fn a_referral_program_ends_at_any_booking() {
+        let referral = ConnectProgram {
+            program_type: ProgramType::Referral,
+            cycles: 1,
+            frequency: None,
+            completing_bookings: CompletingBookings::Ignore,
+            ..recall(1)
+        };
+        let position = Position::Due { cycle: 0, action: 1 };
+        assert_eq!(after_booking(&referral, position, &BookingTypeId::random()), Position::Finished);
     }
 
     proptest! {

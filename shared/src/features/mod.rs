@@ -26,6 +26,11 @@ use crate::domain::clinic::ClinicId;
 use crate::domain::events::{DomainEvent, Fact};
 use crate::events::Consumers;
 
+/// Attaches [`event_consumers`] to the embedded app's in-process event bus.
+pub fn attach_event_consumers(app: &crate::app::EmbeddedApp) {
+    app.events.attach(Arc::new(event_consumers(&app.state)));
+}
+
 /// Every consumer of domain events: the daily activity counters, then Patient Connect's
 /// bookings (cycles completed, Booking programs entered).
 pub fn event_consumers(state: &Arc<AppState>) -> Consumers {

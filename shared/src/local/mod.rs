@@ -111,6 +111,7 @@ pub async fn start_over(
     let settings =
         Settings { public_base_url: format!("http://{address}"), public_rate_limit: options.public_rate_limit };
     let app = Arc::new(EmbeddedApp::over(store, &options.data_dir, clock.clone(), settings)?);
+    crate::features::attach_event_consumers(&app);
     seed::seed_demo_clinic(&app.state).await?;
     let timer =
         tokio::spawn(app.scheduler.clone().run_timer(Arc::new(AppRunner(app.state.clone())), options.scheduler_tick));

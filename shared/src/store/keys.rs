@@ -42,6 +42,7 @@
 //! | patients flagged for follow-up | Put, Delete, Query | `FOLLOW_UP#{clinic}` | `{enrollment}` | | same transaction as the pause / the advance |
 //! | letter (distribution list) | Get, Put, Query | `LETTERS#{clinic}` | `{letter id}` | | same transaction as the outcome; posted: version |
 //! | SMS reply route (hash of the mobile) | Put, Get | `SMS_REPLY_ROUTE#{sha256}` | `ROUTE` | | same transaction as the outcome of an SMS that saves replies |
+//! | a patient's referrals | Put, Query | `PATIENT_REFERRALS#{clinic}#{patient ref}` | `{id}` | | not exists |
 //! | ePost queue | Put, Query | `EPOST_QUEUE` | `{letter id}` | | not exists |
 //! | outbox message (embedded) | Put, Query | `OUTBOX` | `{at}#{id}` | | |
 //! | due schedule (embedded) | Put, Query range, Delete | `SCHEDULE` | `{due}#{name}` | | |
@@ -373,6 +374,11 @@ pub fn letters_partition(clinic: &ClinicId) -> String {
 /// One letter.
 pub fn letter(clinic: &ClinicId, id: &str) -> Key {
     Key::new(letters_partition(clinic), id)
+}
+
+/// A referral recorded for a patient (it enters the clinic's Referral programs).
+pub fn patient_referral(clinic: &ClinicId, patient: &str, id: &str) -> Key {
+    Key::new(format!("PATIENT_REFERRALS#{clinic}#{patient}"), id)
 }
 
 /// Where replies from a mobile go, found by the number's hash.

@@ -391,3 +391,116 @@ pub async fn advance_paused(
         Move { position: next_step(&program.program, cycle, action), retry: None, clear_in_flight: false, writes };
     move_enrollment(state, clinic_id, zone, &program.program, enrollment, version, change, now).await
 }
+
+/// A referral staff record for a patient.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralInput {
+    /// When the referral was received, `YYYY-MM-DD` (today when absent): the reference date of
+    /// the Referral programs it enters.
+    #[serde(default)]
+    pub received_on: Option<String>,
+    /// Who referred, up to 120 characters (e.g. a GP practice).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// A recorded referral and the enrollments it made.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReferralAdded {
+    /// The referral's id.
+    pub referral_id: String,
+    /// When it was received.
+    #[schema(value_type = String)]
+    pub received_on: Date,
+    /// Who referred.
+    pub source: Option<String>,
+    /// The enrollments in the clinic's enabled Referral programs.
+    pub enrollments: Vec<EnrollmentView>,
+}
+
+/// `POST /admin/clinics/{clinicId}/patients/{patientReference}/referrals`: records a referral
+/// and enters the patient in every enabled Referral program, with the date it was received as
+/// the reference date; the patient's next booking completes those programs.
+#[tracing::instrument(skip_all)]
+pub async fn add_referral(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic_id = clinic_id(request)?;
+    let reference = path_param(request, "patientReference", |raw| PatientReference::parse("patientReference", raw))?;
+    let actor = authorize(request, &clinic_id, Permission::DiaryWrite)?;
+    let input: ReferralInput = json_body(request)?;
+    let clinic = appointments::clinic(state, &clinic_id).await?;
+    let zone = clinic.time_zone.zone();
+    let now = state.clock.now();
+    let today = now.to_zoned(zone.clone()).date();
+    let received_on = match input.received_on.as_deref() {
+        None => today,
+        Some(raw) => match raw.parse::<Date>() {
+            Ok(date) if date <= today && (today.year() - date.year()) <= MAX_REFERENCE_YEARS => date,
+            Ok(_) => {
+                return Err(Problem::invalid(vec![FieldError::new(
+                    "received_on",
+                    "must be today or in the last two years",
+                )]));
+            }
+            Err(_) => return Err(Problem::invalid(vec![FieldError::new("received_on", "must be a date, YYYY-MM-DD")])),
+        },
+    };
+    let source = match input.source.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+        Some(text) => Some(
+            crate::domain::validation::required_text("source", text, 120)
+                .map_err(|error| Problem::invalid(vec![error]))?,
+        ),
+        None => None,
+    };
+    if state.store.get(&keys::patient(&clinic_id, reference.as_str())).await?.is_none() {
+        return Err(Problem::not_found("no such patient in this clinic"));
+    }
+    let referral_id = uuid::Uuid::new_v4().simple().to_string();
+    let record = serde_json::json!({
+        "referral_id": referral_id, "received_on": received_on, "source": source, "recorded_by": actor.subject, "at": now,
+    });
+    let writes = vec![
+        Write::put(
+            Item::from_record(keys::patient_referral(&clinic_id, reference.as_str(), &referral_id), &record)?,
+            Condition::NotExists,
+        ),
+        audit_trail::record(
+            &clinic_id,
+            Change {
+                actor: &actor.subject,
+                action: "patient.referral_added",
+                entity: format!("patient/{}", reference.as_str()),
+                before_version: None,
+                after_version: None,
+            },
+            now,
+        )?,
+    ];
+    state.store.transact(writes).await?;
+    let mut enrollments = Vec::new();
+    for program in super::programs::all_programs(state, &clinic_id).await? {
+        if !program.program.enabled
+            || program.program.program_type != crate::domain::patient_connect::ProgramType::Referral
+        {
+            continue;
+        }
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let enrollment = new_enrollment(
+            state,
+            &clinic_id,
+            &zone,
+            &program,
+            id,
+            Some(reference.clone()),
+            None,
+            received_on,
+            &actor.subject,
+            now,
+        )
+        .await
+        .map_err(problem)?;
+        enrollments.push(view(state, &clinic_id, enrollment).await?);
+    }
+    tracing::info!(referral_id = %referral_id, enrollments = enrollments.len(), "referral added");
+    json(StatusCode::CREATED, &ReferralAdded { referral_id, received_on, source, enrollments })
+}

@@ -95,15 +95,9 @@ async fn save_template(
             state.clock.now(),
         )?,
     ];
-    match state.store.transact(writes).await {
-        Err(StoreError::ConditionFailed { .. }) => {
-            Err(Problem::conflict("the template changed while this request ran; reload and try again"))
-        }
-        other => {
-            other?;
-            Ok(version)
-        }
-    }
+    // A failed condition (a concurrent change) becomes 409 through `From<StoreError>`.
+    state.store.transact(writes).await?;
+    Ok(version)
 }
 
 /// `POST /admin/clinics/{clinicId}/connect-templates`
@@ -227,9 +221,6 @@ async fn save_program(
                 booking_types[index].0,
                 format!("{} names no booking type of this clinic", booking_types[index].1.as_str()),
             )]))
-        }
-        Err(StoreError::ConditionFailed { .. }) => {
-            Err(Problem::conflict("the program changed while this request ran; reload and try again"))
         }
         other => {
             other?;
