@@ -13,7 +13,7 @@ use clinic_shared::clock::{Clock, ManualClock};
 use clinic_shared::domain::clinic::ClinicId;
 use clinic_shared::domain::message_template::{MessageTemplate, MessageTemplateInput, TemplateKind};
 use clinic_shared::domain::patient::{PatientDetails, PatientInput, PatientRecord, PatientReference};
-use clinic_shared::features::patient_connect::enrollments::new_enrollment;
+use clinic_shared::features::patient_connect::enrollments::{Entry, new_enrollment};
 use clinic_shared::features::patient_connect::{StoredProgram, job_for};
 use clinic_shared::features::runner::run_job;
 use clinic_shared::local::seed::seed_demo_clinic;
@@ -86,12 +86,14 @@ async fn main() {
             &state,
             &clinic,
             &zone,
-            &program,
-            format!("bench{n}"),
-            Some(reference),
-            None,
-            today,
-            "bench",
+            Entry {
+                program: &program,
+                id: format!("bench{n}"),
+                patient_reference: Some(reference),
+                appointment_id: None,
+                first_reference_date: today,
+                enrolled_by: "bench",
+            },
             now,
         )
         .await

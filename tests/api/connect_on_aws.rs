@@ -11,7 +11,7 @@ use clinic_shared::domain::jobs::ScheduledJob;
 use clinic_shared::domain::message_template::{MessageTemplate, MessageTemplateInput, TemplateKind};
 use clinic_shared::domain::patient::{PatientDetails, PatientInput, PatientRecord, PatientReference};
 use clinic_shared::domain::patient_connect::ConnectProgram;
-use clinic_shared::features::patient_connect::enrollments::new_enrollment;
+use clinic_shared::features::patient_connect::enrollments::{Entry, new_enrollment};
 use clinic_shared::features::patient_connect::{StoredProgram, job_for, load_enrollment};
 use clinic_shared::features::runner::{Outcome, run_job};
 use clinic_shared::files::letters::{LetterFiles, S3LetterFiles};
@@ -119,12 +119,14 @@ async fn on_moto_the_schedule_is_right_and_the_sms_and_email_reach_sns_and_ses_o
         &state,
         &clinic,
         &zone,
-        &program,
-        "awsenrollment1".into(),
-        Some(reference),
-        None,
-        "2026-12-20".parse().unwrap(),
-        "staff",
+        Entry {
+            program: &program,
+            id: "awsenrollment1".into(),
+            patient_reference: Some(reference),
+            appointment_id: None,
+            first_reference_date: "2026-12-20".parse().unwrap(),
+            enrolled_by: "staff",
+        },
         now,
     )
     .await

@@ -29,7 +29,7 @@ use clinic_shared::domain::patient_connect::{
 };
 use clinic_shared::domain::provider::ProviderId;
 use clinic_shared::features::patient_connect::bookings::apply_booking;
-use clinic_shared::features::patient_connect::enrollments::{advance_paused, new_enrollment};
+use clinic_shared::features::patient_connect::enrollments::{Entry, advance_paused, new_enrollment};
 use clinic_shared::features::patient_connect::{StoredProgram, load_enrollment};
 use clinic_shared::features::runner::run_job;
 use clinic_shared::files::FilesError;
@@ -488,9 +488,22 @@ async fn ten_thousand_enrollments_send_every_message_once_and_pause_and_complete
             _ => today,
         };
         let id = format!("sim{n:05}");
-        new_enrollment(&state, &clinic, &zone, program, id.clone(), Some(reference), None, first, "sim", start)
-            .await
-            .unwrap();
+        new_enrollment(
+            &state,
+            &clinic,
+            &zone,
+            Entry {
+                program,
+                id: id.clone(),
+                patient_reference: Some(reference),
+                appointment_id: None,
+                first_reference_date: first,
+                enrolled_by: "sim",
+            },
+            start,
+        )
+        .await
+        .unwrap();
         enrollment_of.insert(n, id);
         if books(n) && kind != "booking" {
             // Book a day before action 1 of cycle 0 (or of cycle 1 for every other booker).

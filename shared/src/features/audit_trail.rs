@@ -42,6 +42,28 @@ pub fn record(clinic: &ClinicId, change: Change<'_>, at: Timestamp) -> Result<Wr
     Ok(Write::put(item, Condition::NotExists))
 }
 
+/// The audit write for a versioned save of `kind`/`id` (`{kind}.created` when there was no
+/// previous version, `{kind}.changed` otherwise).
+pub fn saved(
+    clinic: &ClinicId,
+    actor: &str,
+    kind: &str,
+    id: &str,
+    previous: Option<u64>,
+    version: u64,
+    at: Timestamp,
+) -> Result<Write, StoreError> {
+    let action = format!("{kind}.{}", if previous.is_some() { "changed" } else { "created" });
+    let change = Change {
+        actor,
+        action: &action,
+        entity: format!("{kind}/{id}"),
+        before_version: previous,
+        after_version: Some(version),
+    };
+    record(clinic, change, at)
+}
+
 /// One page of an entity's history, oldest first.
 pub async fn history(
     store: &dyn Store,

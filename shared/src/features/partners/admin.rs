@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::domain::access::Permission;
 use crate::domain::partner::{Partner, PartnerId, PartnerInput};
 use crate::domain::validation::FieldError;
-use crate::features::audit_trail::{self, Change};
+use crate::features::audit_trail;
 use crate::features::catalog::admin::clinic_id;
 use crate::http::Problem;
 use crate::http::auth::authorize;
@@ -53,15 +53,13 @@ async fn save(
         Item::from_record(keys::partner(&clinic, partner.id.as_str()), partner)?.with_version(version),
         previous.map_or(Condition::NotExists, Condition::VersionIs),
     ));
-    writes.push(audit_trail::record(
+    writes.push(audit_trail::saved(
         &clinic,
-        Change {
-            actor,
-            action: if previous.is_some() { "partner.changed" } else { "partner.created" },
-            entity: format!("partner/{}", partner.id),
-            before_version: previous,
-            after_version: Some(version),
-        },
+        actor,
+        "partner",
+        partner.id.as_str(),
+        previous,
+        version,
         state.clock.now(),
     )?);
     match state.store.transact(writes).await {

@@ -7,7 +7,7 @@ use std::sync::{Arc, Weak};
 
 use async_trait::async_trait;
 
-use super::enrollments::new_enrollment;
+use super::enrollments::{Entry, new_enrollment};
 use super::programs::all_programs;
 use super::{Move, MoveError, load_enrollment, load_program, move_enrollment, outcome_write};
 use crate::app::AppState;
@@ -90,12 +90,14 @@ pub async fn apply_booking(state: &AppState, event: &DomainEvent, appointment_id
             state,
             clinic_id,
             &zone,
-            &program,
-            id,
-            appointment.patient_reference.clone(),
-            Some(appointment.id.clone()),
-            reference_date,
-            "booking",
+            Entry {
+                program: &program,
+                id,
+                patient_reference: appointment.patient_reference.clone(),
+                appointment_id: Some(appointment.id.clone()),
+                first_reference_date: reference_date,
+                enrolled_by: "booking",
+            },
             now,
         )
         .await

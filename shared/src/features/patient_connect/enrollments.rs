@@ -38,21 +38,33 @@ const MAX_LISTED: usize = 200;
 /// How far from today a reference date may be.
 const MAX_REFERENCE_YEARS: i16 = 2;
 
+/// Who enters which program, from when.
+pub struct Entry<'a> {
+    /// The program.
+    pub program: &'a StoredProgram,
+    /// The new enrollment's id (random, or derived from what made it, so a repeat makes none).
+    pub id: String,
+    /// The patient's record, when there is one.
+    pub patient_reference: Option<PatientReference>,
+    /// The booking that entered the patient (Booking programs).
+    pub appointment_id: Option<AppointmentId>,
+    /// The first cycle's reference date.
+    pub first_reference_date: Date,
+    /// A staff subject, or `booking`.
+    pub enrolled_by: &'a str,
+}
+
 /// Makes a new enrollment at the first action, planned and scheduled, in one write with its
-/// place in the program's list. An existing enrollment with this id is [`MoveError::Conflict`].
-#[allow(clippy::too_many_arguments)]
+/// place in the program's list and its audit record. An existing enrollment with this id is
+/// [`MoveError::Conflict`].
 pub async fn new_enrollment(
     state: &AppState,
     clinic: &ClinicId,
     zone: &TimeZone,
-    program: &StoredProgram,
-    id: String,
-    patient_reference: Option<PatientReference>,
-    appointment_id: Option<AppointmentId>,
-    first_reference_date: Date,
-    enrolled_by: &str,
+    entry: Entry<'_>,
     now: Timestamp,
 ) -> Result<Enrollment, MoveError> {
+    let Entry { program, id, patient_reference, appointment_id, first_reference_date, enrolled_by } = entry;
     let start =
         if program.program.actions.is_empty() { Position::Finished } else { Position::Due { cycle: 0, action: 0 } };
     let planned = plan(&program.program, &id, first_reference_date, start, zone, now);
@@ -255,12 +267,14 @@ pub async fn enroll(state: &AppState, request: &Request) -> Result<Response<Body
         state,
         &clinic_id,
         &zone,
-        &program,
-        id,
-        Some(reference),
-        None,
-        reference_date,
-        &actor.subject,
+        Entry {
+            program: &program,
+            id,
+            patient_reference: Some(reference),
+            appointment_id: None,
+            first_reference_date: reference_date,
+            enrolled_by: &actor.subject,
+        },
         now,
     )
     .await
@@ -489,12 +503,14 @@ pub async fn add_referral(state: &AppState, request: &Request) -> Result<Respons
             state,
             &clinic_id,
             &zone,
-            &program,
-            id,
-            Some(reference.clone()),
-            None,
-            received_on,
-            &actor.subject,
+            Entry {
+                program: &program,
+                id,
+                patient_reference: Some(reference.clone()),
+                appointment_id: None,
+                first_reference_date: received_on,
+                enrolled_by: &actor.subject,
+            },
             now,
         )
         .await

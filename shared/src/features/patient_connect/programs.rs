@@ -14,7 +14,7 @@ use crate::domain::clinic::ClinicId;
 use crate::domain::message_template::{MessageTemplate, MessageTemplateInput, TemplateKind};
 use crate::domain::patient_connect::{ActionKind, CompletingBookings, ConnectProgram};
 use crate::domain::validation::FieldError;
-use crate::features::audit_trail::{self, Change};
+use crate::features::audit_trail;
 use crate::features::catalog::admin::clinic_id;
 use crate::http::Problem;
 use crate::http::auth::authorize;
@@ -83,17 +83,7 @@ async fn save_template(
             Item::from_record(keys::connect_template(clinic, &template.id), template)?.with_version(version),
             previous.map_or(Condition::NotExists, Condition::VersionIs),
         ),
-        audit_trail::record(
-            clinic,
-            Change {
-                actor,
-                action: if previous.is_some() { "connect_template.changed" } else { "connect_template.created" },
-                entity: format!("connect_template/{}", template.id),
-                before_version: previous,
-                after_version: Some(version),
-            },
-            state.clock.now(),
-        )?,
+        audit_trail::saved(clinic, actor, "connect_template", &template.id, previous, version, state.clock.now())?,
     ];
     // A failed condition (a concurrent change) becomes 409 through `From<StoreError>`.
     state.store.transact(writes).await?;
@@ -204,15 +194,13 @@ async fn save_program(
         Item::from_record(keys::connect_program(clinic, &program.id), program)?.with_version(version),
         previous.map_or(Condition::NotExists, Condition::VersionIs),
     ));
-    writes.push(audit_trail::record(
+    writes.push(audit_trail::saved(
         clinic,
-        Change {
-            actor,
-            action: if previous.is_some() { "connect_program.changed" } else { "connect_program.created" },
-            entity: format!("connect_program/{}", program.id),
-            before_version: previous,
-            after_version: Some(version),
-        },
+        actor,
+        "connect_program",
+        &program.id,
+        previous,
+        version,
         state.clock.now(),
     )?);
     match state.store.transact(writes).await {
