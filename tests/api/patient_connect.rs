@@ -303,6 +303,33 @@ async fn connect_routes_refuse_bad_input_naming_the_field() {
         assert_eq!(answer.status, status, "{path} {body}: {answer:?}");
         assert!(answer.problem_fields().iter().any(|f| f == field), "{path} {body}: {answer:?}");
     }
+    // Malformed JSON on every route that takes a body.
+    for (method, path) in [
+        ("POST", "/connect-templates"),
+        ("PUT", "/connect-templates/t1"),
+        ("POST", "/connect-programs"),
+        ("PUT", "/connect-programs/p1"),
+        ("POST", "/connect-enrollments"),
+        ("POST", "/patients/MRN-1/referrals"),
+    ] {
+        let answer = app.call(method, &format!("{CONNECT}{path}"), Some(&token), Some(b"{".to_vec())).await;
+        assert_eq!((answer.status, answer.problem_fields()), (400, vec!["body".to_owned()]), "{method} {path}");
+    }
+    // Nothing was written by any of it.
+    for path in ["/connect-templates", "/connect-programs", "/connect-follow-ups", "/distribution-list?status=all"] {
+        assert_eq!(app.get(&format!("{CONNECT}{path}"), Some(&token)).await.body["items"], json!([]), "{path}");
+    }
+    // A template's kind stays as created.
+    let sms = template(&app, &token, json!({"kind": "sms", "name": "x", "body": "Hi"})).await;
+    let answer = app
+        .json(
+            "PUT",
+            &format!("{CONNECT}/connect-templates/{sms}"),
+            Some(&token),
+            json!({"kind": "letter", "name": "x", "body": "Hi"}),
+        )
+        .await;
+    assert_eq!((answer.status, answer.problem_fields()), (422, vec!["kind".to_owned()]));
     let answer = app.get(&format!("{CONNECT}/distribution-list?status=lost"), Some(&token)).await;
     assert_eq!((answer.status, answer.problem_fields()), (400, vec!["status".to_owned()]));
     for path in ["/connect-enrollments/missing", "/letters/missing"] {

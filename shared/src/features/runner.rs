@@ -17,22 +17,8 @@ use crate::store::{Condition, Item, StoreError, Write, keys};
 /// The actor recorded in the audit trail for scheduled changes.
 pub const SCHEDULER_ACTOR: &str = "scheduler";
 
-/// What one delivery did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// The job ran now.
-    Ran,
-    /// The job had already run (a repeated or late delivery); nothing was done.
-    AlreadyDone,
-    /// The job's target was gone; the job is recorded as abandoned.
-    Abandoned,
-    /// No record of this job exists (its scheduling was undone); nothing was done.
-    Unknown,
-}
-
-pub(crate) fn retryable(error: impl std::fmt::Display) -> JobError {
-    JobError::Retryable(error.to_string())
-}
+/// What one delivery did (defined with the scheduler port, which both runners answer to).
+pub use crate::scheduler::JobOutcome as Outcome;
 
 /// Runs one delivery of `job`.
 #[tracing::instrument(skip_all, fields(job_id = %job.job_id, clinic_id = %job.clinic_id))]
@@ -54,7 +40,7 @@ pub async fn run_job(state: &AppState, job: &ScheduledJob) -> Result<Outcome, Jo
 /// Runs a job that has its own record (pending until done).
 async fn run_recorded_job(state: &AppState, job: &ScheduledJob) -> Result<Outcome, JobError> {
     let key = keys::job(&job.clinic_id, &job.job_id);
-    let Some(item) = state.store.get(&key).await.map_err(retryable)? else {
+    let Some(item) = state.store.get(&key).await.map_err(JobError::retryable)? else {
         tracing::warn!("no record of this job; ignored");
         return Ok(Outcome::Unknown);
     };
@@ -65,7 +51,7 @@ async fn run_recorded_job(state: &AppState, job: &ScheduledJob) -> Result<Outcom
     }
     let done_write = |status: JobStatus| -> Result<Write, JobError> {
         let done = JobRecord { status, ..record.clone() };
-        let next = Item::from_record(key.clone(), &done).map_err(retryable)?.with_version(item.version + 1);
+        let next = Item::from_record(key.clone(), &done).map_err(JobError::retryable)?.with_version(item.version + 1);
         Ok(Write::put(next, Condition::VersionIs(item.version)))
     };
     match &job.task {
@@ -88,13 +74,13 @@ async fn run_recorded_job(state: &AppState, job: &ScheduledJob) -> Result<Outcom
                         .write(done_write(JobStatus::Abandoned)?)
                         .await
                         .or_else(ignore_lost_race)
-                        .map_err(retryable)?;
+                        .map_err(JobError::retryable)?;
                     tracing::warn!("booking type gone; job abandoned");
                     Ok(Outcome::Abandoned)
                 }
                 // Another delivery finished the job (or changed the booking type) first: read
                 // again on the next delivery; if the job is done, that delivery is a no-op.
-                Err(CatalogError::Conflict) => match state.store.get(&key).await.map_err(retryable)? {
+                Err(CatalogError::Conflict) => match state.store.get(&key).await.map_err(JobError::retryable)? {
                     Some(item)
                         if item.record::<JobRecord>().is_ok_and(|record| record.status != JobStatus::Pending) =>
                     {
@@ -102,7 +88,7 @@ async fn run_recorded_job(state: &AppState, job: &ScheduledJob) -> Result<Outcom
                     }
                     _ => Err(JobError::Retryable("concurrent change; will re-check".into())),
                 },
-                Err(CatalogError::Store(error)) => Err(retryable(error)),
+                Err(CatalogError::Store(error)) => Err(JobError::retryable(error)),
                 Err(other) => Err(JobError::Permanent(other.to_string())),
             }
         }

@@ -40,6 +40,26 @@ pub enum JobError {
     Permanent(String),
 }
 
+impl JobError {
+    /// A retryable error from any failure that may pass (the store, a provider).
+    pub fn retryable(error: impl std::fmt::Display) -> Self {
+        Self::Retryable(error.to_string())
+    }
+}
+
+/// What one delivery of a job did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// The job ran now.
+    Ran,
+    /// The job had already run (a repeated or late delivery); nothing was done.
+    AlreadyDone,
+    /// The job's target was gone; the job is recorded as abandoned.
+    Abandoned,
+    /// No record of this job exists (its scheduling was undone); nothing was done.
+    Unknown,
+}
+
 /// The handler scheduled jobs are delivered to: the runner Lambda on AWS, the same code locally.
 #[async_trait]
 pub trait JobRunner: Send + Sync {

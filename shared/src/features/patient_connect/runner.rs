@@ -25,11 +25,10 @@ use crate::domain::patient_connect::{
     ActionKind, Outcome as StepOutcome, Position, PrintOption, ProgramType, after_action,
 };
 use crate::domain::provider::Provider;
-use crate::features::runner::{Outcome, retryable};
 use crate::files::letters::letter_key;
 use crate::messages::epost::EpostLetter;
 use crate::messages::{Email, SendError, Sms};
-use crate::scheduler::JobError;
+use crate::scheduler::{JobError, JobOutcome as Outcome};
 use crate::store::{Condition, Item, StoreError, Write, keys};
 
 /// How often a delivery re-reads an enrollment that changed under it before giving up for now.
@@ -108,8 +107,8 @@ fn follow_up_write(
 fn move_error(error: MoveError) -> JobError {
     match error {
         MoveError::Conflict => JobError::Retryable("the enrollment changed; will re-check".into()),
-        MoveError::Store(error) => retryable(error),
-        MoveError::Schedule(error) => retryable(error),
+        MoveError::Store(error) => JobError::retryable(error),
+        MoveError::Schedule(error) => JobError::retryable(error),
     }
 }
 
@@ -123,7 +122,8 @@ pub async fn run_action(
 ) -> Result<Outcome, JobError> {
     let now = state.clock.now();
     for _ in 0..ATTEMPTS {
-        let Some((enrollment, version)) = load_enrollment(state, clinic_id, enrollment_id).await.map_err(retryable)?
+        let Some((enrollment, version)) =
+            load_enrollment(state, clinic_id, enrollment_id).await.map_err(JobError::retryable)?
         else {
             tracing::warn!("no such enrollment; delivery ignored");
             return Ok(Outcome::Unknown);
@@ -136,17 +136,19 @@ pub async fn run_action(
         if decision == Delivery::Busy {
             return Err(JobError::Retryable("another delivery is carrying this action out".into()));
         }
-        let Some(program) = load_program(state, clinic_id, &enrollment.program_id).await.map_err(retryable)? else {
+        let Some(program) =
+            load_program(state, clinic_id, &enrollment.program_id).await.map_err(JobError::retryable)?
+        else {
             return Err(JobError::Permanent("the enrollment's program is gone".into()));
         };
         let clinic: Clinic = state
             .store
             .get(&keys::clinic_profile(clinic_id))
             .await
-            .map_err(retryable)?
+            .map_err(JobError::retryable)?
             .ok_or_else(|| JobError::Permanent("the clinic is gone".into()))?
             .record()
-            .map_err(retryable)?;
+            .map_err(JobError::retryable)?;
         let zone = clinic.time_zone.zone();
         if decision == Delivery::Lost {
             let reason =
@@ -162,8 +164,8 @@ pub async fn run_action(
                     ActionResult::Unknown { reason: reason.into() },
                     now,
                 )
-                .map_err(retryable)?,
-                follow_up_write(&enrollment, cycle, action, reason, now, clinic_id).map_err(retryable)?,
+                .map_err(JobError::retryable)?,
+                follow_up_write(&enrollment, cycle, action, reason, now, clinic_id).map_err(JobError::retryable)?,
             ];
             let change = Move {
                 position: Position::Paused { cycle, action, flagged: true },
@@ -183,7 +185,7 @@ pub async fn run_action(
             ..enrollment.clone()
         };
         let item = Item::from_record(keys::enrollment(clinic_id, &enrollment.id), &claimed)
-            .map_err(retryable)?
+            .map_err(JobError::retryable)?
             .with_gsi1(keys::patient_enrollment(
                 clinic_id,
                 &super::patient_index(&claimed),
@@ -194,7 +196,7 @@ pub async fn run_action(
         match state.store.write(Write::put(item, Condition::VersionIs(version))).await {
             Ok(()) => {}
             Err(StoreError::ConditionFailed { .. }) => continue,
-            Err(error) => return Err(retryable(error)),
+            Err(error) => return Err(JobError::retryable(error)),
         }
         let carried = carry_out(state, &clinic, &zone, &program, &claimed, cycle, action, now).await;
         return record(state, clinic_id, &zone, &program, &claimed.id, (cycle, action, attempt), carried, now).await;
@@ -221,7 +223,9 @@ async fn record(
         other => other,
     };
     for _ in 0..ATTEMPTS {
-        let Some((fresh, version)) = load_enrollment(state, clinic_id, enrollment_id).await.map_err(retryable)? else {
+        let Some((fresh, version)) =
+            load_enrollment(state, clinic_id, enrollment_id).await.map_err(JobError::retryable)?
+        else {
             return Ok(Outcome::Unknown);
         };
         let ours = fresh
@@ -245,7 +249,7 @@ async fn record(
             Carried::Done(result, extra) => {
                 writes.push(
                     outcome_write(clinic_id, &fresh.id, &program.program, cycle, action, result.clone(), now)
-                        .map_err(retryable)?,
+                        .map_err(JobError::retryable)?,
                 );
                 writes.extend(extra.iter().cloned());
                 if still_due {
@@ -266,12 +270,15 @@ async fn record(
                         ActionResult::Failed { reason: reason.clone() },
                         now,
                     )
-                    .map_err(retryable)?,
+                    .map_err(JobError::retryable)?,
                 );
                 if still_due {
                     let next = after_action(&program.program, cycle, action, &StepOutcome::Failed);
                     if matches!(next, Position::Paused { flagged: true, .. }) {
-                        writes.push(follow_up_write(&fresh, cycle, action, reason, now, clinic_id).map_err(retryable)?);
+                        writes.push(
+                            follow_up_write(&fresh, cycle, action, reason, now, clinic_id)
+                                .map_err(JobError::retryable)?,
+                        );
                     }
                     (next, None)
                 } else {
