@@ -30,7 +30,7 @@ use clinic_shared::domain::patient_connect::{
 use clinic_shared::domain::provider::ProviderId;
 use clinic_shared::features::patient_connect::bookings::apply_booking;
 use clinic_shared::features::patient_connect::enrollments::{Entry, advance_paused, new_enrollment};
-use clinic_shared::features::patient_connect::{StoredProgram, load_enrollment};
+use clinic_shared::features::patient_connect::{Scope, StoredProgram, load_enrollment};
 use clinic_shared::features::runner::run_job;
 use clinic_shared::files::FilesError;
 use clinic_shared::files::letters::LetterFiles;
@@ -555,9 +555,8 @@ async fn ten_thousand_enrollments_send_every_message_once_and_pause_and_complete
                     let (enrollment, version) = load_enrollment(&state, &clinic, &id).await.unwrap().unwrap();
                     if matches!(enrollment.position, Position::Paused { flagged: false, .. }) {
                         let program = &stored[&enrollment.program_id];
-                        advance_paused(&state, &clinic, &zone, program, &enrollment, version, "staff", clock.now())
-                            .await
-                            .unwrap();
+                        let scope = Scope { state: &state, clinic: &clinic, zone: &zone, program };
+                        advance_paused(&scope, &enrollment, version, "staff", clock.now()).await.unwrap();
                     }
                 }
                 Step::Deliver(job, twice) => {

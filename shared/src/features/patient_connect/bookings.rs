@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use super::enrollments::{Entry, new_enrollment};
 use super::programs::all_programs;
-use super::{Move, MoveError, load_enrollment, load_program, move_enrollment, outcome_write};
+use super::{Move, MoveError, Scope, load_enrollment, load_program, move_enrollment, outcome_write};
 use crate::app::AppState;
 use crate::domain::appointment::{Appointment, AppointmentStatus};
 use crate::domain::clinic::{Clinic, ClinicId};
@@ -182,7 +182,8 @@ async fn complete_cycle(
         let mut enrollment = enrollment;
         enrollment.completed_by.push(appointment.id.clone());
         let change = Move { position, retry: None, clear_in_flight: false, writes };
-        match move_enrollment(state, clinic, zone, &program.program, &enrollment, version, change, now).await {
+        let scope = Scope { state, clinic, zone, program: &program };
+        match move_enrollment(&scope, &enrollment, version, change, now).await {
             Ok(_) => {
                 tracing::info!(enrollment_id = %enrollment.id, "booking completed the cycle");
                 return Ok(());

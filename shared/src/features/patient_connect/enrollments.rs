@@ -13,7 +13,7 @@ use super::programs::parse_id;
 use super::replies::SmsReply;
 use super::runner::FollowUp;
 use super::{
-    Move, MoveError, StoredProgram, job_for, load_enrollment, load_program, move_enrollment, outcome_write,
+    Move, MoveError, Scope, StoredProgram, job_for, load_enrollment, load_program, move_enrollment, outcome_write,
     patient_index,
 };
 use crate::app::AppState;
@@ -365,22 +365,23 @@ pub async fn advance(state: &AppState, request: &Request) -> Result<Response<Bod
     let program = load_program(state, &clinic_id, &enrollment.program_id)
         .await?
         .ok_or_else(|| Problem::not_found("the enrollment's program is gone"))?;
-    let moved =
-        advance_paused(state, &clinic_id, &zone, &program, &enrollment, version, &actor.subject, state.clock.now())
-            .await
-            .map_err(problem)?;
+    let moved = advance_paused(
+        &Scope { state, clinic: &clinic_id, zone: &zone, program: &program },
+        &enrollment,
+        version,
+        &actor.subject,
+        state.clock.now(),
+    )
+    .await
+    .map_err(problem)?;
     tracing::info!(enrollment_id = %moved.id, "enrollment advanced");
     json(StatusCode::OK, &view(state, &clinic_id, moved).await?)
 }
 
 /// Moves a paused enrollment on to its next action (staff advancing it), taking it off the
 /// follow-up list if an error paused it; audited in the same write.
-#[allow(clippy::too_many_arguments)]
 pub async fn advance_paused(
-    state: &AppState,
-    clinic_id: &ClinicId,
-    zone: &TimeZone,
-    program: &StoredProgram,
+    scope: &Scope<'_>,
     enrollment: &Enrollment,
     version: u64,
     actor: &str,
@@ -388,7 +389,7 @@ pub async fn advance_paused(
 ) -> Result<Enrollment, MoveError> {
     let Position::Paused { cycle, action, flagged } = enrollment.position else { return Err(MoveError::Conflict) };
     let mut writes = vec![audit_trail::record(
-        clinic_id,
+        scope.clinic,
         Change {
             actor,
             action: "connect_enrollment.advanced",
@@ -399,11 +400,11 @@ pub async fn advance_paused(
         now,
     )?];
     if flagged {
-        writes.push(Write::Delete { key: keys::follow_up(clinic_id, &enrollment.id), condition: Condition::Always });
+        writes.push(Write::Delete { key: keys::follow_up(scope.clinic, &enrollment.id), condition: Condition::Always });
     }
-    let change =
-        Move { position: next_step(&program.program, cycle, action), retry: None, clear_in_flight: false, writes };
-    move_enrollment(state, clinic_id, zone, &program.program, enrollment, version, change, now).await
+    let position = next_step(&scope.program.program, cycle, action);
+    let change = Move { position, retry: None, clear_in_flight: false, writes };
+    move_enrollment(scope, enrollment, version, change, now).await
 }
 
 /// A referral staff record for a patient.

@@ -117,6 +117,20 @@ pub fn outcome_write(
     ))
 }
 
+/// What every step of an enrollment works within: the application, the clinic, its time zone
+/// and the enrollment's program.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    /// The application.
+    pub state: &'a AppState,
+    /// The clinic.
+    pub clinic: &'a ClinicId,
+    /// The clinic's time zone.
+    pub zone: &'a TimeZone,
+    /// The enrollment's program.
+    pub program: &'a StoredProgram,
+}
+
 /// Where an enrollment should go, and what comes with the move.
 pub struct Move {
     /// The position to plan from (overdue actions are skipped on the way).
@@ -133,17 +147,15 @@ pub struct Move {
 /// stale ones, each recorded), schedules it before the write (a schedule without its write is
 /// ignored when it fires), writes everything in one transaction on the version, and finally
 /// cancels the previous schedule if it is no longer the live one. Returns the new enrollment.
-#[allow(clippy::too_many_arguments)]
 pub async fn move_enrollment(
-    state: &AppState,
-    clinic: &ClinicId,
-    zone: &TimeZone,
-    program: &ConnectProgram,
+    scope: &Scope<'_>,
     enrollment: &Enrollment,
     version: u64,
     change: Move,
     now: Timestamp,
 ) -> Result<Enrollment, MoveError> {
+    let Scope { state, clinic, zone, program } = *scope;
+    let program = &program.program;
     let mut writes = change.writes;
     let (position, next) = match change.retry {
         Some(retry) => (enrollment.position, Some(retry)),

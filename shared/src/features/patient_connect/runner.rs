@@ -6,11 +6,10 @@
 //! as "unknown" and flags for staff rather than risk sending twice.
 
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Move, MoveError, StoredProgram, load_enrollment, load_program, move_enrollment, outcome_write};
+use super::{Move, MoveError, Scope, load_enrollment, load_program, move_enrollment, outcome_write};
 use crate::app::AppState;
 use crate::domain::appointment::Appointment;
 use crate::domain::clinic::{Clinic, ClinicId};
@@ -150,6 +149,7 @@ pub async fn run_action(
             .record()
             .map_err(JobError::retryable)?;
         let zone = clinic.time_zone.zone();
+        let scope = Scope { state, clinic: clinic_id, zone: &zone, program: &program };
         if decision == Delivery::Lost {
             let reason =
                 "the sender stopped mid-send; it is not known whether the message went, so it was not sent again";
@@ -173,7 +173,7 @@ pub async fn run_action(
                 clear_in_flight: true,
                 writes,
             };
-            match move_enrollment(state, clinic_id, &zone, &program.program, &enrollment, version, change, now).await {
+            match move_enrollment(&scope, &enrollment, version, change, now).await {
                 Ok(_) => return Ok(Outcome::Ran),
                 Err(MoveError::Conflict) => continue,
                 Err(error) => return Err(move_error(error)),
@@ -198,24 +198,21 @@ pub async fn run_action(
             Err(StoreError::ConditionFailed { .. }) => continue,
             Err(error) => return Err(JobError::retryable(error)),
         }
-        let carried = carry_out(state, &clinic, &zone, &program, &claimed, cycle, action, now).await;
-        return record(state, clinic_id, &zone, &program, &claimed.id, (cycle, action, attempt), carried, now).await;
+        let carried = carry_out(&scope, &clinic.name, &claimed, (cycle, action), now).await;
+        return record(&scope, &claimed.id, (cycle, action, attempt), carried, now).await;
     }
     Err(JobError::Retryable("the enrollment kept changing; will re-check".into()))
 }
 
 /// Records what the claimed action came to, and moves the enrollment on.
-#[allow(clippy::too_many_arguments)]
 async fn record(
-    state: &AppState,
-    clinic_id: &ClinicId,
-    zone: &TimeZone,
-    program: &StoredProgram,
+    scope: &Scope<'_>,
     enrollment_id: &str,
     (cycle, action, attempt): (u16, u16, u16),
     carried: Carried,
     now: Timestamp,
 ) -> Result<Outcome, JobError> {
+    let Scope { state, clinic: clinic_id, program, .. } = *scope;
     let carried = match carried {
         Carried::Transient(reason) if attempt + 1 >= MAX_SEND_ATTEMPTS => {
             Carried::Failed(format!("gave up after {MAX_SEND_ATTEMPTS} attempts: {reason}"))
@@ -288,7 +285,7 @@ async fn record(
         };
         // A kept schedule (`retry` equal to the current one) is not made again.
         let change = Move { position, retry, clear_in_flight: true, writes };
-        match move_enrollment(state, clinic_id, zone, &program.program, &fresh, version, change, now).await {
+        match move_enrollment(scope, &fresh, version, change, now).await {
             Ok(moved) => {
                 tracing::info!(cycle, action, attempt, position = ?moved.position, "action recorded");
                 return Ok(Outcome::Ran);
@@ -367,17 +364,14 @@ fn transient_or_failed(error: SendError) -> Carried {
 }
 
 /// Carries out one action: renders its template for the patient and sends, files or posts it.
-#[allow(clippy::too_many_arguments)]
 async fn carry_out(
-    state: &AppState,
-    clinic: &Clinic,
-    zone: &TimeZone,
-    program: &StoredProgram,
+    scope: &Scope<'_>,
+    clinic_name: &str,
     enrollment: &Enrollment,
-    cycle: u16,
-    action: u16,
+    (cycle, action): (u16, u16),
     now: Timestamp,
 ) -> Carried {
+    let Scope { state, clinic: clinic_id, zone, program } = *scope;
     let Some(step) = program.program.actions.get(usize::from(action)) else {
         return Carried::Failed("the program no longer has this action".into());
     };
@@ -388,7 +382,7 @@ async fn carry_out(
         | ActionKind::LetterToPatient { template_id, .. }
         | ActionKind::LetterToGp { template_id, .. } => template_id,
     };
-    let template: MessageTemplate = match state.store.get(&keys::connect_template(&clinic.id, template_id)).await {
+    let template: MessageTemplate = match state.store.get(&keys::connect_template(clinic_id, template_id)).await {
         Ok(Some(item)) => match item.record() {
             Ok(template) => template,
             Err(error) => return Carried::Failed(error.to_string()),
@@ -396,13 +390,13 @@ async fn carry_out(
         Ok(None) => return Carried::Failed(format!("template {template_id} no longer exists")),
         Err(error) => return Carried::Transient(error.to_string()),
     };
-    let subject = match subject(state, &clinic.id, enrollment).await {
+    let subject = match subject(state, clinic_id, enrollment).await {
         Ok(Some(subject)) => subject,
         Ok(None) => return Carried::Failed("the patient's record or booking no longer exists".into()),
         Err(error) => return Carried::Transient(error.to_string()),
     };
     let provider_name = match &subject.provider_id {
-        Some(id) => match state.store.get(&keys::entry(&clinic.id, keys::PROVIDER_PREFIX, id)).await {
+        Some(id) => match state.store.get(&keys::entry(clinic_id, keys::PROVIDER_PREFIX, id)).await {
             Ok(item) => item.and_then(|item| item.record::<Provider>().ok()).map(|p| p.name).unwrap_or_default(),
             Err(error) => return Carried::Transient(error.to_string()),
         },
@@ -413,7 +407,7 @@ async fn carry_out(
     let values = MergeValues {
         patient_first_name: subject.first_name.clone(),
         patient_last_name: subject.last_name.clone(),
-        clinic_name: clinic.name.clone(),
+        clinic_name: clinic_name.to_owned(),
         provider_name,
         booking_date: match (&booking_local, program.program.program_type, reference) {
             (Some(local), _, _) => long_date(local.date()),
@@ -432,7 +426,7 @@ async fn carry_out(
                     let mut extra = Vec::new();
                     if *save_reply_content {
                         let route = ReplyRoute {
-                            clinic_id: clinic.id.clone(),
+                            clinic_id: clinic_id.clone(),
                             enrollment_id: enrollment.id.clone(),
                             cycle,
                             action,
@@ -480,7 +474,7 @@ async fn carry_out(
                 body: &rendered.body,
             });
             let letter_id = format!("{}-{cycle}-{action}", enrollment.id);
-            let file_key = letter_key(&clinic.id, &letter_id);
+            let file_key = letter_key(clinic_id, &letter_id);
             if let Err(error) = state.letters.save(&file_key, pdf).await {
                 return Carried::Transient(error.to_string());
             }
@@ -490,7 +484,7 @@ async fn carry_out(
                 PrintOption::Epost => {
                     let handed = EpostLetter {
                         letter_id: letter_id.clone(),
-                        clinic_id: clinic.id.to_string(),
+                        clinic_id: clinic_id.to_string(),
                         file_key: file_key.clone(),
                         address,
                     };
@@ -510,7 +504,7 @@ async fn carry_out(
                 status,
                 created_at: now,
             };
-            match Item::from_record(keys::letter(&clinic.id, &letter_id), &letter) {
+            match Item::from_record(keys::letter(clinic_id, &letter_id), &letter) {
                 Ok(item) => {
                     Carried::Done(ActionResult::Letter { letter_id }, vec![Write::put(item, Condition::Always)])
                 }
