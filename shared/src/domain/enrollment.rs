@@ -149,17 +149,6 @@ pub struct ActionOutcome {
     pub at: Timestamp,
 }
 
-/// The short name of an action's kind.
-pub fn kind_name(kind: &ActionKind) -> &'static str {
-    match kind {
-        ActionKind::Sms { .. } => "sms",
-        ActionKind::Email { .. } => "email",
-        ActionKind::LetterToPatient { .. } => "letter_to_patient",
-        ActionKind::LetterToGp { .. } => "letter_to_gp",
-        ActionKind::Pause => "pause",
-    }
-}
-
 /// Where an enrollment goes from `position`: the schedule of its next action, and the sending
 /// actions skipped on the way because they were overdue by more than [`OVERDUE_GRACE`].
 #[derive(Debug, Clone, PartialEq, Eq)]

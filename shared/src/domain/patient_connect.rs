@@ -114,6 +114,20 @@ pub enum ActionKind {
     Pause,
 }
 
+impl ActionKind {
+    /// The kind's name, as in outcomes and views: `sms`, `email`, `letter_to_patient`,
+    /// `letter_to_gp`, `pause`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sms { .. } => "sms",
+            Self::Email { .. } => "email",
+            Self::LetterToPatient { .. } => "letter_to_patient",
+            Self::LetterToGp { .. } => "letter_to_gp",
+            Self::Pause => "pause",
+        }
+    }
+}
+
 /// Before or after the reference date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

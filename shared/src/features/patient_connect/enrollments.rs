@@ -2,6 +2,8 @@
 //! enrollment per patient and per program (each action's outcome and what is due next), work
 //! the follow-up list, and advance an enrollment waiting at a pause.
 
+use std::collections::HashMap;
+
 use http::StatusCode;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -20,7 +22,7 @@ use crate::app::AppState;
 use crate::domain::access::Permission;
 use crate::domain::appointment::AppointmentId;
 use crate::domain::clinic::ClinicId;
-use crate::domain::enrollment::{ActionOutcome, ActionResult, Enrollment, kind_name, plan};
+use crate::domain::enrollment::{ActionOutcome, ActionResult, Enrollment, plan};
 use crate::domain::patient::PatientReference;
 use crate::domain::patient_connect::{Position, next_step};
 use crate::domain::validation::FieldError;
@@ -169,7 +171,14 @@ pub struct FollowUpList {
     pub items: Vec<FollowUp>,
 }
 
-async fn view(state: &AppState, clinic: &ClinicId, enrollment: Enrollment) -> Result<EnrollmentView, Problem> {
+/// An enrollment with its outcomes and replies (one query of its partition) and what is due
+/// next (named from `program`, which the caller has already read).
+async fn view(
+    state: &AppState,
+    clinic: &ClinicId,
+    enrollment: Enrollment,
+    program: Option<&StoredProgram>,
+) -> Result<EnrollmentView, Problem> {
     let items =
         query_all(state.store.as_ref(), Query::prefix(keys::enrollment_partition(clinic, &enrollment.id), "")).await?;
     let mut outcomes = Vec::new();
@@ -181,26 +190,33 @@ async fn view(state: &AppState, clinic: &ClinicId, enrollment: Enrollment) -> Re
             replies.push(item.record::<SmsReply>()?);
         }
     }
-    let program = load_program(state, clinic, &enrollment.program_id).await?;
     let due_next = enrollment.next.as_ref().map(|next| DueNext {
         cycle: next.cycle,
         action: next.action,
         kind: program
-            .as_ref()
             .and_then(|program| program.program.actions.get(usize::from(next.action)))
-            .map_or("unknown", |action| kind_name(&action.kind))
+            .map_or("unknown", |action| action.kind.name())
             .to_owned(),
         due_at: next.due_at,
     });
     Ok(EnrollmentView { enrollment, outcomes, replies, due_next })
 }
 
-async fn views(state: &AppState, clinic: &ClinicId, ids: Vec<String>) -> Result<Vec<EnrollmentView>, Problem> {
+/// Views of up to [`MAX_LISTED`] enrollments, reading each program they name once.
+async fn views(
+    state: &AppState,
+    clinic: &ClinicId,
+    enrollments: Vec<Enrollment>,
+) -> Result<Vec<EnrollmentView>, Problem> {
+    let mut programs: HashMap<String, Option<StoredProgram>> = HashMap::new();
     let mut views = Vec::new();
-    for id in ids.into_iter().take(MAX_LISTED) {
-        if let Some((enrollment, _)) = load_enrollment(state, clinic, &id).await? {
-            views.push(view(state, clinic, enrollment).await?);
+    for enrollment in enrollments.into_iter().take(MAX_LISTED) {
+        if !programs.contains_key(&enrollment.program_id) {
+            let program = load_program(state, clinic, &enrollment.program_id).await?;
+            programs.insert(enrollment.program_id.clone(), program);
         }
+        let program = programs.get(&enrollment.program_id).and_then(Option::as_ref);
+        views.push(view(state, clinic, enrollment, program).await?);
     }
     Ok(views)
 }
@@ -280,7 +296,7 @@ pub async fn enroll(state: &AppState, request: &Request) -> Result<Response<Body
     .await
     .map_err(problem)?;
     tracing::info!(enrollment_id = %enrollment.id, program_id = %program.id, "patient enrolled");
-    json(StatusCode::CREATED, &view(state, &clinic_id, enrollment).await?)
+    json(StatusCode::CREATED, &view(state, &clinic_id, enrollment, Some(&program)).await?)
 }
 
 fn problem(error: MoveError) -> Problem {
@@ -306,7 +322,8 @@ pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>,
     authorize(request, &clinic, Permission::DiaryRead)?;
     let (enrollment, _) =
         load_enrollment(state, &clinic, &id).await?.ok_or_else(|| Problem::not_found("no such enrollment"))?;
-    json(StatusCode::OK, &view(state, &clinic, enrollment).await?)
+    let program = load_program(state, &clinic, &enrollment.program_id).await?;
+    json(StatusCode::OK, &view(state, &clinic, enrollment, program.as_ref()).await?)
 }
 
 /// `GET /admin/clinics/{clinicId}/patients/{patientReference}/connect-enrollments`
@@ -315,8 +332,8 @@ pub async fn for_patient(state: &AppState, request: &Request) -> Result<Response
     let clinic = clinic_id(request)?;
     let reference = path_param(request, "patientReference", |raw| PatientReference::parse("patientReference", raw))?;
     authorize(request, &clinic, Permission::DiaryRead)?;
-    let ids = patient_enrollments(state, &clinic, reference.as_str()).await?.into_iter().map(|e| e.id).collect();
-    json(StatusCode::OK, &EnrollmentList { items: views(state, &clinic, ids).await? })
+    let enrollments = patient_enrollments(state, &clinic, reference.as_str()).await?;
+    json(StatusCode::OK, &EnrollmentList { items: views(state, &clinic, enrollments).await? })
 }
 
 /// `GET /admin/clinics/{clinicId}/connect-programs/{programId}/enrollments`
@@ -329,12 +346,17 @@ pub async fn for_program(state: &AppState, request: &Request) -> Result<Response
         return Err(Problem::not_found("no such program in this clinic"));
     }
     let query = Query::prefix(keys::program_enrollments_partition(&clinic, &program), "").descending();
-    let ids = query_all(state.store.as_ref(), query)
+    let ids: Vec<String> = query_all(state.store.as_ref(), query)
         .await?
         .iter()
         .filter_map(|item| item.data.get("enrollment_id").and_then(|id| id.as_str()).map(str::to_owned))
+        .take(MAX_LISTED)
         .collect();
-    json(StatusCode::OK, &EnrollmentList { items: views(state, &clinic, ids).await? })
+    let mut enrollments = Vec::new();
+    for id in ids {
+        enrollments.extend(load_enrollment(state, &clinic, &id).await?.map(|(enrollment, _)| enrollment));
+    }
+    json(StatusCode::OK, &EnrollmentList { items: views(state, &clinic, enrollments).await? })
 }
 
 /// `GET /admin/clinics/{clinicId}/connect-follow-ups`
@@ -375,7 +397,7 @@ pub async fn advance(state: &AppState, request: &Request) -> Result<Response<Bod
     .await
     .map_err(problem)?;
     tracing::info!(enrollment_id = %moved.id, "enrollment advanced");
-    json(StatusCode::OK, &view(state, &clinic_id, moved).await?)
+    json(StatusCode::OK, &view(state, &clinic_id, moved, Some(&program)).await?)
 }
 
 /// Moves a paused enrollment on to its next action (staff advancing it), taking it off the
@@ -516,7 +538,7 @@ pub async fn add_referral(state: &AppState, request: &Request) -> Result<Respons
         )
         .await
         .map_err(problem)?;
-        enrollments.push(view(state, &clinic_id, enrollment).await?);
+        enrollments.push(view(state, &clinic_id, enrollment, Some(&program)).await?);
     }
     tracing::info!(referral_id = %referral_id, enrollments = enrollments.len(), "referral added");
     json(StatusCode::CREATED, &ReferralAdded { referral_id, received_on, source, enrollments })

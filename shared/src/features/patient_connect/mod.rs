@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::domain::clinic::ClinicId;
-use crate::domain::enrollment::{ActionOutcome, ActionResult, Enrollment, NextRun, kind_name, plan};
+use crate::domain::enrollment::{ActionOutcome, ActionResult, Enrollment, NextRun, plan};
 use crate::domain::jobs::{JobTask, ScheduledJob};
 use crate::domain::patient_connect::{ConnectProgram, Position};
 use crate::scheduler::ScheduleError;
@@ -109,7 +109,7 @@ pub fn outcome_write(
     result: ActionResult,
     at: Timestamp,
 ) -> Result<Write, StoreError> {
-    let kind = program.actions.get(usize::from(action)).map_or("unknown", |step| kind_name(&step.kind));
+    let kind = program.actions.get(usize::from(action)).map_or("unknown", |step| step.kind.name());
     let outcome = ActionOutcome { cycle, action, kind: kind.to_owned(), result, at };
     Ok(Write::put(
         Item::from_record(keys::action_outcome(clinic, enrollment_id, cycle, action), &outcome)?,
@@ -194,8 +194,8 @@ pub async fn move_enrollment(
     writes.insert(0, Write::put(item, Condition::VersionIs(version)));
     match state.store.transact(writes).await {
         Ok(()) => {}
-        Err(StoreError::ConditionFailed { index: 0 }) => return Err(MoveError::Conflict),
-        // An outcome already recorded means another delivery finished this step first.
+        // The enrollment changed, or an outcome was already recorded (another delivery finished
+        // this step first).
         Err(StoreError::ConditionFailed { .. }) => return Err(MoveError::Conflict),
         Err(error) => return Err(error.into()),
     }

@@ -54,11 +54,6 @@ pub struct ProgramList {
     pub items: Vec<ProgramView>,
 }
 
-fn template_id(raw: &str) -> Result<String, FieldError> {
-    let valid = (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if valid { Ok(raw.to_owned()) } else { Err(FieldError::new("id", "must be 1 to 64 letters, digits or dashes")) }
-}
-
 async fn templates(state: &AppState, clinic: &ClinicId) -> Result<Vec<(MessageTemplate, u64)>, StoreError> {
     let query = Query::prefix(keys::clinic_partition(clinic), keys::CONNECT_TEMPLATE_PREFIX);
     query_all(state.store.as_ref(), query).await?.iter().map(|item| Ok((item.record()?, item.version))).collect()
@@ -107,7 +102,7 @@ pub async fn create_template(state: &AppState, request: &Request) -> Result<Resp
 #[tracing::instrument(skip_all)]
 pub async fn replace_template(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = clinic_id(request)?;
-    let id = path_param(request, "templateId", template_id)?;
+    let id = path_param(request, "templateId", |raw| parse_id("templateId", raw))?;
     let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
     let input: MessageTemplateInput = json_body(request)?;
     let template = MessageTemplate::parse(id.clone(), &input).map_err(Problem::invalid)?;
@@ -238,7 +233,7 @@ pub async fn create_program(state: &AppState, request: &Request) -> Result<Respo
 #[tracing::instrument(skip_all)]
 pub async fn replace_program(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = clinic_id(request)?;
-    let id = path_param(request, "programId", template_id)?;
+    let id = path_param(request, "programId", |raw| parse_id("programId", raw))?;
     let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
     let program: ConnectProgram = json_body(request)?;
     let current = state
@@ -275,7 +270,9 @@ pub async fn list_programs(state: &AppState, request: &Request) -> Result<Respon
     json(StatusCode::OK, &ProgramList { items })
 }
 
-/// The id rule for path parameters naming programs and templates.
+/// The id rule for programs, templates, enrollments and letters: 1 to 64 letters, digits or
+/// dashes.
 pub(crate) fn parse_id(field: &str, raw: &str) -> Result<String, FieldError> {
-    template_id(raw).map_err(|error| FieldError::new(field, error.message))
+    let valid = (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if valid { Ok(raw.to_owned()) } else { Err(FieldError::new(field, "must be 1 to 64 letters, digits or dashes")) }
 }
