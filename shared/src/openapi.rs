@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use crate::domain::appointment_message::LifecycleSettingsInput;
 use crate::domain::booking_link::BroadcastRuleInput;
 use crate::domain::booking_type::{BookingType, BookingTypeChange, NewBookingTypeInput};
 use crate::domain::clinic::ClinicProfileInput;
@@ -15,6 +16,7 @@ use crate::domain::partner::{PartnerHold, PartnerInput};
 use crate::domain::provider::{Provider, ProviderInput};
 use crate::domain::referral::ReferralUploadInput;
 use crate::features::activity::ActivityReport;
+use crate::features::appointment_lifecycle::admin::{LifecycleSettingsView, MessageList, PatientAppointments};
 use crate::features::booking_links::admin::{
     BroadcastRuleList, BroadcastRuleView, InboxList, LinkHistory, LinkSent, LinkView, SendLinkInput,
 };
@@ -113,6 +115,10 @@ fn components() -> Map<String, Value> {
     add::<OnlineService>(&mut schemas);
     add::<OnlineServiceList>(&mut schemas);
     add::<AttachPatientInput>(&mut schemas);
+    add::<MessageList>(&mut schemas);
+    add::<PatientAppointments>(&mut schemas);
+    add::<LifecycleSettingsView>(&mut schemas);
+    add::<LifecycleSettingsInput>(&mut schemas);
     add::<Visitor>(&mut schemas);
     add::<PortalServices>(&mut schemas);
     add::<PortalRequest>(&mut schemas);
@@ -477,8 +483,38 @@ fn operation(endpoint: Endpoint) -> Operation {
         Endpoint::ManagePage => {
             op("The manage link's verification page (HTML)", None, &[(200, Html), (403, Html)], &[])
         }
+        Endpoint::AppointmentMessages => op(
+            "Every message about one appointment (confirmation, changes, reminders): channel, template, status and when",
+            None,
+            &[(200, Json("MessageList"))],
+            &[],
+        ),
+        Endpoint::FlaggedMessages => op(
+            "Messages that failed for good or whose fate is unknown, newest first, for staff to follow up",
+            None,
+            &[(200, Json("MessageList"))],
+            &[],
+        ),
+        Endpoint::PatientAppointments => op(
+            "A patient's appointments, any channel, past and future",
+            None,
+            &[(200, Json("PatientAppointments"))],
+            &[],
+        ),
+        Endpoint::GetAppointmentSettings => op(
+            "The clinic's appointment settings: reminders, online change cutoff, rescheduling, phone",
+            None,
+            &[(200, Json("LifecycleSettingsView"))],
+            &[],
+        ),
+        Endpoint::PutAppointmentSettings => op(
+            "Change the appointment settings (absent fields stay as they are)",
+            Json("LifecycleSettingsInput"),
+            &[(200, Json("LifecycleSettingsView"))],
+            &[],
+        ),
         Endpoint::SubmitManagePage => op(
-            "Verify (date of birth), then see or reschedule the appointment (HTML)",
+            "Verify (date of birth), then see, reschedule or cancel the appointment (HTML)",
             Form,
             &[(200, Html), (401, Html), (403, Html), (409, Html), (422, Html)],
             &[],

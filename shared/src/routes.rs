@@ -6,8 +6,8 @@ use tracing::Instrument;
 
 use crate::app::AppState;
 use crate::features::{
-    activity, booking_links, catalog, clinics, diary, meta, online_services, partners, patient_connect, patients,
-    self_booking, statistics,
+    activity, appointment_lifecycle, booking_links, catalog, clinics, diary, meta, online_services, partners,
+    patient_connect, patients, self_booking, statistics,
 };
 use crate::http::Problem;
 use crate::http::request::{request_id, route_key};
@@ -75,6 +75,16 @@ pub enum Endpoint {
     CreateAppointment,
     /// Staff move, edit or cancel an appointment.
     UpdateAppointment,
+    /// Every message about one appointment, with its status.
+    AppointmentMessages,
+    /// Messages that failed or whose fate is unknown, for staff to follow up.
+    FlaggedMessages,
+    /// A patient's appointments, any channel.
+    PatientAppointments,
+    /// Read the clinic's appointment settings (reminders, online changes).
+    GetAppointmentSettings,
+    /// Change the clinic's appointment settings.
+    PutAppointmentSettings,
     /// The public catalogue.
     PublicCatalog,
     /// Free slots.
@@ -307,6 +317,35 @@ pub const ROUTES: &[Route] = &[
         DIARY_ADMIN,
         Access::Admin,
         Endpoint::UpdateAppointment,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/appointments/{appointmentId}/messages",
+        DIARY_ADMIN,
+        Access::Admin,
+        Endpoint::AppointmentMessages,
+    ),
+    route("GET", "/admin/clinics/{clinicId}/message-flags", DIARY_ADMIN, Access::Admin, Endpoint::FlaggedMessages),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/patients/{patientReference}/appointments",
+        DIARY_ADMIN,
+        Access::Admin,
+        Endpoint::PatientAppointments,
+    ),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/appointment-settings",
+        CATALOG_ADMIN,
+        Access::Admin,
+        Endpoint::GetAppointmentSettings,
+    ),
+    route(
+        "PUT",
+        "/admin/clinics/{clinicId}/appointment-settings",
+        CATALOG_ADMIN,
+        Access::Admin,
+        Endpoint::PutAppointmentSettings,
     ),
     route("GET", "/public/clinics/{clinicId}/catalog", "catalog-public", Access::Public, Endpoint::PublicCatalog),
     route("GET", "/public/clinics/{clinicId}/availability", BOOKING_PUBLIC, Access::Public, Endpoint::Availability),
@@ -615,8 +654,13 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::ProviderMessages => booking_links::admin::inbox(state, request).await,
         Endpoint::BookingLinkPage => booking_links::link_pages::show(state, request).await,
         Endpoint::ConfirmBookingLink => booking_links::link_pages::confirm(state, request).await,
-        Endpoint::ManagePage => booking_links::manage_pages::show(state, request).await,
-        Endpoint::SubmitManagePage => booking_links::manage_pages::submit(state, request).await,
+        Endpoint::ManagePage => appointment_lifecycle::manage_pages::show(state, request).await,
+        Endpoint::SubmitManagePage => appointment_lifecycle::manage_pages::submit(state, request).await,
+        Endpoint::AppointmentMessages => appointment_lifecycle::admin::appointment_messages(state, request).await,
+        Endpoint::FlaggedMessages => appointment_lifecycle::admin::flagged_messages(state, request).await,
+        Endpoint::PatientAppointments => appointment_lifecycle::admin::patient_appointments(state, request).await,
+        Endpoint::GetAppointmentSettings => appointment_lifecycle::admin::get_settings(state, request).await,
+        Endpoint::PutAppointmentSettings => appointment_lifecycle::admin::put_settings(state, request).await,
         Endpoint::CreatePartner => partners::admin::create(state, request).await,
         Endpoint::ListPartners => partners::admin::list(state, request).await,
         Endpoint::ReplacePartner => partners::admin::replace(state, request).await,

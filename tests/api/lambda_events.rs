@@ -22,6 +22,7 @@ use clinic_shared::domain::patient::{PatientDetails, PatientInput, PatientRecord
 use clinic_shared::domain::patient_connect::{ConnectProgram, Position, PrintOption};
 use clinic_shared::domain::provider::{Provider, ProviderId, ProviderInput};
 use clinic_shared::features::activity::ActivityConsumer;
+use clinic_shared::features::appointment_lifecycle::manage_access::token_write;
 use clinic_shared::features::booking_links::tokens::{TokenRecord, link_item, record_write};
 use clinic_shared::features::catalog::publication::publish_dataset;
 use clinic_shared::features::diary::booking::hold_claims;
@@ -153,6 +154,7 @@ async fn fixtures(state: &AppState) {
         provisional: false,
         partner_id: None,
         referral: None,
+        lifecycle: Default::default(),
         created_at: now,
         updated_at: now,
     };
@@ -319,16 +321,17 @@ async fn seed_links(state: &AppState, clinic: &ClinicId, appointment: &Appointme
     for (id, token, purpose, booked) in links {
         let mut link =
             BookingLink::sent(id, &rule, reference.clone(), appointment.patient.clone(), token.hash(), "staff", now);
-        if booked {
-            link.mark_booked(appointment.id.clone(), token.hash(), now).unwrap();
-        }
-        let record = TokenRecord { clinic_id: clinic.clone(), link_id: link.id.clone(), purpose };
+        // A booked link's manage token opens its appointment, as the confirmation's would.
+        let token_write = if booked {
+            link.mark_booked(appointment.id.clone(), now).unwrap();
+            token_write(clinic, &appointment.id, &token).unwrap()
+        } else {
+            let record = TokenRecord { clinic_id: clinic.clone(), link_id: link.id.clone(), purpose };
+            record_write(&token.hash(), &record).unwrap()
+        };
         state
             .store
-            .transact(vec![
-                Write::put(link_item(clinic, &link, 1).unwrap(), Condition::NotExists),
-                record_write(&token.hash(), &record).unwrap(),
-            ])
+            .transact(vec![Write::put(link_item(clinic, &link, 1).unwrap(), Condition::NotExists), token_write])
             .await
             .unwrap();
     }
@@ -373,6 +376,11 @@ async fn every_http_event_runs_through_its_function() {
         ("diary-admin/list-diary-slots.json", "diary-admin", 200),
         ("diary-admin/attach-patient.json", "diary-admin", 200),
         ("diary-admin/attach-patient.json", "diary-admin", 409),
+        ("diary-admin/appointment-messages.json", "diary-admin", 200),
+        ("diary-admin/flagged-messages.json", "diary-admin", 200),
+        ("diary-admin/patient-appointments.json", "diary-admin", 200),
+        ("catalog-admin/get-appointment-settings.json", "catalog-admin", 200),
+        ("catalog-admin/put-appointment-settings.json", "catalog-admin", 200),
         ("diary-admin/search-patients.json", "diary-admin", 200),
         ("diary-admin/create-patient.json", "diary-admin", 201),
         ("diary-admin/statistics.json", "diary-admin", 200),

@@ -18,6 +18,7 @@ fn email(subject: &str) -> Email {
         subject: subject.to_owned(),
         text: "Your appointment is on Monday 23 November at 09:15.".into(),
         html: Some("<p>Your appointment is on <b>Monday 23 November</b> at 09:15.</p>".into()),
+        invite: None,
     }
 }
 

@@ -79,6 +79,11 @@ fn no_patient_data_reaches_the_logs() {
             subject: NAME.into(),
             text: patient_note.clone(),
             html: None,
+            // The invite path (raw MIME) with patient data in the calendar text too.
+            invite: Some(clinic_shared::messages::Invite {
+                method: "REQUEST".into(),
+                ics: format!("BEGIN:VCALENDAR\r\nX-NOTE:{NAME} {EMAIL}\r\nEND:VCALENDAR\r\n"),
+            }),
         };
         app.server.app.state.messages.send_sms(&sms).await.unwrap();
         app.server.app.state.messages.send_email(&email).await.unwrap();

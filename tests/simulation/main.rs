@@ -103,6 +103,10 @@ impl Messages for SimMessages {
     async fn send_email(&self, email: &Email) -> Result<Sent, SendError> {
         self.outcome("email", &email.text, email_refused(patient_of(&email.text)))
     }
+
+    fn sender(&self) -> &str {
+        "bookings@example.com"
+    }
 }
 
 /// EventBridge Scheduler as the simulation sees it: every schedule made, by name.
@@ -432,6 +436,7 @@ async fn ten_thousand_enrollments_send_every_message_once_and_pause_and_complete
         provisional: false,
         partner_id: None,
         referral: None,
+        lifecycle: Default::default(),
         created_at: start,
         updated_at: start,
     };

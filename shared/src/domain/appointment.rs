@@ -78,10 +78,68 @@ pub struct Appointment {
     /// A referral the patient attached.
     #[serde(default)]
     pub referral: Option<super::referral::Referral>,
+    /// Messages, reminders and cancellation: what the lifecycle keeps.
+    #[serde(default)]
+    pub lifecycle: Lifecycle,
     /// When it was booked.
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
+}
+
+/// What the appointment's lifecycle keeps besides the diary entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    /// Grows with every move or cancellation (the calendar invite's SEQUENCE).
+    #[serde(default)]
+    pub sequence: u32,
+    /// Whether the patient is told of this appointment (staff may untick it).
+    #[serde(default = "notify_by_default")]
+    pub notify: bool,
+    /// The one reminder waiting to be sent, if any.
+    #[serde(default)]
+    pub next_reminder: Option<NextReminder>,
+    /// Who cancelled it (`patient`, or the staff member), when it is cancelled.
+    #[serde(default)]
+    pub cancelled_by: Option<String>,
+    /// When it was cancelled.
+    #[serde(default)]
+    pub cancelled_at: Option<Timestamp>,
+    /// The booking link that booked it.
+    #[serde(default)]
+    pub booking_link_id: Option<String>,
+    /// The language the patient booked in (`en` or `fr`), for their messages.
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+fn notify_by_default() -> bool {
+    true
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Self {
+            sequence: 0,
+            notify: true,
+            next_reminder: None,
+            cancelled_by: None,
+            cancelled_at: None,
+            booking_link_id: None,
+            lang: None,
+        }
+    }
+}
+
+/// The reminder an appointment waits to send: one live schedule at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextReminder {
+    /// The queued message.
+    pub message_id: String,
+    /// Which of the clinic's reminder rules.
+    pub index: u16,
+    /// When it is due.
+    pub due_at: Timestamp,
 }
 
 impl Appointment {
@@ -110,6 +168,7 @@ impl Appointment {
             provisional: false,
             partner_id: None,
             referral: None,
+            lifecycle: Lifecycle::default(),
             created_at: now,
             updated_at: now,
         }

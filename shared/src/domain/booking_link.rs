@@ -574,15 +574,9 @@ impl BookingLink {
     }
 
     /// Records the booking the link made.
-    pub fn mark_booked(
-        &mut self,
-        appointment: AppointmentId,
-        manage_token_hash: TokenHash,
-        now: Timestamp,
-    ) -> Result<(), LinkRefusal> {
+    pub fn mark_booked(&mut self, appointment: AppointmentId, now: Timestamp) -> Result<(), LinkRefusal> {
         self.bookable(now)?;
         self.appointment_id = Some(appointment);
-        self.manage_token_hash = Some(manage_token_hash);
         self.record(LinkStatus::Booked, "patient", now);
         Ok(())
     }
@@ -796,9 +790,8 @@ mod tests {
         assert_eq!(link.status_at(now()), LinkStatus::Sent);
         assert!(link.mark_accessed(now()));
         assert!(!link.mark_accessed(now()), "opening again records nothing");
-        let manage = LinkToken::from_random_bytes([9; TOKEN_BYTES]).hash();
-        link.mark_booked(AppointmentId::random(), manage.clone(), now()).unwrap();
-        assert_eq!(link.mark_booked(AppointmentId::random(), manage, now()), Err(LinkRefusal::Used));
+        link.mark_booked(AppointmentId::random(), now()).unwrap();
+        assert_eq!(link.mark_booked(AppointmentId::random(), now()), Err(LinkRefusal::Used));
         assert_eq!(link.expire("staff", now()), Err(LinkRefusal::Used));
         assert_eq!(link.delete("staff", now()), Err(LinkRefusal::Used));
         link.mark_rescheduled(now()).unwrap();

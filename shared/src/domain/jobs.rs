@@ -45,6 +45,16 @@ pub enum JobTask {
         /// Attempt.
         attempt: u16,
     },
+    /// Send one queued message about an appointment (confirmation, change, cancellation,
+    /// reminder). The message's own record decides whether it is still to send.
+    SendAppointmentMessage {
+        /// The appointment.
+        appointment_id: String,
+        /// The message.
+        message_id: String,
+    },
+    /// Find queued messages whose schedule was lost and schedule them again (every clinic).
+    SweepMessages,
 }
 
 /// Where a job stands; the runner moves it from pending to done exactly once.

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod activity;
 pub mod appointment;
+pub mod appointment_message;
 pub mod audit;
 pub mod availability;
 pub mod booking_link;

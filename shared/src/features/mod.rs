@@ -2,6 +2,7 @@
 //! writes through the ports.
 
 pub mod activity;
+pub mod appointment_lifecycle;
 pub mod audit_trail;
 pub mod booking_links;
 pub mod catalog;

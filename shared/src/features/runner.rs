@@ -33,6 +33,13 @@ pub async fn run_job(state: &AppState, job: &ScheduledJob) -> Result<Outcome, Jo
             )
             .await
         }
+        JobTask::SendAppointmentMessage { appointment_id, message_id } => {
+            crate::features::appointment_lifecycle::delivery::deliver(state, &job.clinic_id, appointment_id, message_id)
+                .await
+        }
+        JobTask::SweepMessages => {
+            crate::features::appointment_lifecycle::delivery::sweep(state).await.map(|_| Outcome::Ran)
+        }
         JobTask::ApplyBookingTypeChange { .. } => run_recorded_job(state, job).await,
     }
 }
@@ -92,7 +99,9 @@ async fn run_recorded_job(state: &AppState, job: &ScheduledJob) -> Result<Outcom
                 Err(other) => Err(JobError::Permanent(other.to_string())),
             }
         }
-        JobTask::RunConnectAction { .. } => Err(JobError::Permanent("not a recorded job".into())),
+        JobTask::RunConnectAction { .. } | JobTask::SendAppointmentMessage { .. } | JobTask::SweepMessages => {
+            Err(JobError::Permanent("not a recorded job".into()))
+        }
     }
 }
 

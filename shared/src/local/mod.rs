@@ -115,6 +115,7 @@ pub async fn start_over(
     seed::seed_demo_clinic(&app.state).await?;
     let timer =
         tokio::spawn(app.scheduler.clone().run_timer(Arc::new(AppRunner(app.state.clone())), options.scheduler_tick));
+    let sweeper = tokio::spawn(sweep_messages(app.state.clone(), Duration::from_secs(60)));
     let router =
         gateway::router(gateway::Gateway { app: app.clone(), clock: clock.clone(), signing_key: signing_key.clone() });
     let server = tokio::spawn(async move {
@@ -123,5 +124,16 @@ pub async fn start_over(
             tracing::error!(%error, "local server stopped");
         }
     });
-    Ok(LocalServer { address, app, clock, signing_key, tasks: vec![timer, server] })
+    Ok(LocalServer { address, app, clock, signing_key, tasks: vec![timer, sweeper, server] })
+}
+
+/// Locally, what the five-minute sweeper schedule does on AWS: queued messages whose schedule
+/// was lost are scheduled again.
+async fn sweep_messages(state: Arc<crate::app::AppState>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(error) = crate::features::appointment_lifecycle::delivery::sweep(&state).await {
+            tracing::error!(%error, "message sweep failed");
+        }
+    }
 }

@@ -71,41 +71,67 @@ impl Messages for AwsMessages {
         }
     }
 
+    fn sender(&self) -> &str {
+        &self.from_address
+    }
+
     async fn send_email(&self, email: &Email) -> Result<Sent, SendError> {
-        let mut body = Body::builder().text(content(&email.text)?);
-        if let Some(html) = &email.html {
-            body = body.html(content(html)?);
-        }
-        let message = Message::builder().subject(content(&email.subject)?).body(body.build()).build();
+        let content = if email.invite.is_some() {
+            let raw = super::mime::raw_message(&self.from_address, email)?;
+            let raw = aws_sdk_sesv2::types::RawMessage::builder()
+                .data(aws_sdk_sesv2::primitives::Blob::new(raw))
+                .build()
+                .map_err(|error| SendError::Rejected(error.to_string()))?;
+            EmailContent::builder().raw(raw).build()
+        } else {
+            EmailContent::builder().simple(simple(email)?).build()
+        };
         let result = self
             .ses
             .send_email()
             .from_email_address(&self.from_address)
             .destination(Destination::builder().to_addresses(email.to.as_str()).build())
-            .content(EmailContent::builder().simple(message).build())
+            .content(content)
             .send()
             .await;
-        match result {
-            Ok(output) => Ok(Sent { message_id: output.message_id.unwrap_or_default() }),
-            Err(error) => {
-                let service = error.into_service_error();
-                let detail = aws_sdk_sesv2::error::DisplayErrorContext(&service).to_string();
-                Err(if service.is_too_many_requests_exception() || service.is_limit_exceeded_exception() {
-                    SendError::Throttled
-                } else if service.is_message_rejected()
-                    || service.is_account_suspended_exception()
-                    || service.is_sending_paused_exception()
-                {
-                    SendError::Rejected(detail)
-                } else if service.is_bad_request_exception()
-                    || service.is_mail_from_domain_not_verified_exception()
-                    || service.is_not_found_exception()
-                {
-                    SendError::InvalidRecipient(detail)
-                } else {
-                    SendError::Unavailable(detail)
-                })
-            }
+        ses_outcome(result)
+    }
+}
+
+fn simple(email: &Email) -> Result<Message, SendError> {
+    let mut body = Body::builder().text(content(&email.text)?);
+    if let Some(html) = &email.html {
+        body = body.html(content(html)?);
+    }
+    Ok(Message::builder().subject(content(&email.subject)?).body(body.build()).build())
+}
+
+fn ses_outcome(
+    result: Result<
+        aws_sdk_sesv2::operation::send_email::SendEmailOutput,
+        aws_sdk_sesv2::error::SdkError<aws_sdk_sesv2::operation::send_email::SendEmailError>,
+    >,
+) -> Result<Sent, SendError> {
+    match result {
+        Ok(output) => Ok(Sent { message_id: output.message_id.unwrap_or_default() }),
+        Err(error) => {
+            let service = error.into_service_error();
+            let detail = aws_sdk_sesv2::error::DisplayErrorContext(&service).to_string();
+            Err(if service.is_too_many_requests_exception() || service.is_limit_exceeded_exception() {
+                SendError::Throttled
+            } else if service.is_message_rejected()
+                || service.is_account_suspended_exception()
+                || service.is_sending_paused_exception()
+            {
+                SendError::Rejected(detail)
+            } else if service.is_bad_request_exception()
+                || service.is_mail_from_domain_not_verified_exception()
+                || service.is_not_found_exception()
+            {
+                SendError::InvalidRecipient(detail)
+            } else {
+                SendError::Unavailable(detail)
+            })
         }
     }
 }

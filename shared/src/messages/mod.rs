@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub mod epost;
+pub mod mime;
 pub mod outbox;
 
 use async_trait::async_trait;
@@ -30,6 +31,18 @@ pub struct Email {
     pub text: String,
     /// HTML body, already escaped and sanitised.
     pub html: Option<String>,
+    /// A calendar invite (sent as a raw MIME message with a `text/calendar` part).
+    #[serde(default)]
+    pub invite: Option<Invite>,
+}
+
+/// An iCalendar invite attached to an email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    /// `REQUEST` or `CANCEL`.
+    pub method: String,
+    /// The RFC 5545 text.
+    pub ics: String,
 }
 
 impl std::fmt::Debug for Sms {
@@ -45,6 +58,7 @@ impl std::fmt::Debug for Email {
             .field("subject_chars", &self.subject.chars().count())
             .field("text_chars", &self.text.chars().count())
             .field("has_html", &self.html.is_some())
+            .field("has_invite", &self.invite.is_some())
             .finish()
     }
 }
@@ -87,4 +101,6 @@ pub trait Messages: Send + Sync {
     async fn send_sms(&self, sms: &Sms) -> Result<Sent, SendError>;
     /// Sends one email.
     async fn send_email(&self, email: &Email) -> Result<Sent, SendError>;
+    /// The address emails come from (a calendar invite names it as its organizer).
+    fn sender(&self) -> &str;
 }

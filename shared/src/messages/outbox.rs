@@ -28,7 +28,16 @@ pub struct OutboxMessage {
     pub body: String,
     /// The HTML part of an email.
     pub html: Option<String>,
+    /// An email's calendar invite, and the whole MIME message as it would go to SES.
+    #[serde(default)]
+    pub invite: Option<super::Invite>,
+    /// The raw MIME message of an email with an invite.
+    #[serde(default)]
+    pub raw: Option<String>,
 }
+
+/// The sender address of emails kept in the outbox.
+pub const OUTBOX_SENDER: &str = "bookings@example.com";
 
 /// The outbox adapter.
 pub struct Outbox {
@@ -49,6 +58,7 @@ impl Outbox {
         subject: &str,
         body: &str,
         html: Option<&str>,
+        invite: Option<(&super::Invite, String)>,
     ) -> Result<Sent, SendError> {
         // A v7 id sorts by creation, so messages sent within one clock tick keep their order.
         let id = uuid::Uuid::now_v7().to_string();
@@ -61,6 +71,8 @@ impl Outbox {
             subject: subject.into(),
             body: body.into(),
             html: html.map(str::to_owned),
+            invite: invite.as_ref().map(|(invite, _)| (*invite).clone()),
+            raw: invite.map(|(_, raw)| raw),
         };
         let item = Item::from_record(keys::outbox_message(sent_at, &id), &message)
             .map_err(|error| SendError::Unavailable(error.to_string()))?;
@@ -84,10 +96,21 @@ impl Messages for Outbox {
         if sms.body.is_empty() || sms.body.chars().count() > 1600 {
             return Err(SendError::Rejected("an SMS holds 1 to 1,600 characters".into()));
         }
-        self.keep("sms", sms.to.as_str(), "", &sms.body, None).await
+        self.keep("sms", sms.to.as_str(), "", &sms.body, None, None).await
+    }
+
+    fn sender(&self) -> &str {
+        OUTBOX_SENDER
     }
 
     async fn send_email(&self, email: &Email) -> Result<Sent, SendError> {
-        self.keep("email", email.to.as_str(), &email.subject, &email.text, email.html.as_deref()).await
+        let invite = match &email.invite {
+            Some(invite) => {
+                let raw = super::mime::raw_message(OUTBOX_SENDER, email)?;
+                Some((invite, String::from_utf8_lossy(&raw).into_owned()))
+            }
+            None => None,
+        };
+        self.keep("email", email.to.as_str(), &email.subject, &email.text, email.html.as_deref(), invite).await
     }
 }

@@ -44,6 +44,14 @@
 //! | SMS reply route (hash of the mobile) | Put, Get | `SMS_REPLY_ROUTE#{sha256}` | `ROUTE` | | same transaction as the outcome of an SMS that saves replies |
 //! | a patient's referrals | Put, Query | `PATIENT_REFERRALS#{clinic}#{patient ref}` | `{id}` | | not exists |
 //! | ePost queue | Put, Query | `EPOST_QUEUE` | `{letter id}` | | not exists |
+//! | appointment settings (reminders, online changes) | Get, Put | `CLINIC#{clinic}` | `LIFECYCLE_SETTINGS` | | version |
+//! | message about an appointment | Put, Get, Query prefix | `APPOINTMENT#{clinic}#{id}` | `MESSAGE#{message id (UUIDv7, time-ordered)}` | | queued: not exists, same transaction as its cause; claim, outcome: version |
+//! | manage-link state of an appointment (wrong answers) | Get, Put | `APPOINTMENT#{clinic}#{id}` | `ACCESS` | | version |
+//! | manage token (hash only, never the token) | Get, Put | `MANAGE_TOKEN#{sha256}` | `TOKEN` | | not exists; same transaction as the claim of the message that carries it |
+//! | queued message awaiting its runner (sweeper) | Put, Delete, Query range | `MESSAGE_QUEUE#{shard 0-15}` | `{due}#{message id}` | | same transaction as the message's queueing and its claim |
+//! | messages flagged for staff | Put, Query | `MESSAGE_FLAGS#{clinic}` | `{at}#{message id}` | | same transaction as the failure |
+//! | a patient's live claim on a five-minute unit | Put, Delete | `PATIENT_CLAIM#{clinic}#{patient ref}` | `{unit start}` | | not exists; same transaction as the appointment |
+//! | a patient's appointments | Put, Query | `PATIENT_APPOINTMENTS#{clinic}#{patient ref}` | `{appointment id}` | | same transaction as the booking or the attachment |
 //! | outbox message (embedded) | Put, Query | `OUTBOX` | `{at}#{id}` | | |
 //! | due schedule (embedded) | Put, Query range, Delete | `SCHEDULE` | `{due}#{name}` | | |
 //! | schedule by name (embedded) | Put, Get, Delete | `SCHEDULE_NAME#{name}` | `NAME` | | create: not exists |
@@ -384,6 +392,74 @@ pub fn patient_referral(clinic: &ClinicId, patient: &str, id: &str) -> Key {
 /// Where replies from a mobile go, found by the number's hash.
 pub fn sms_reply_route(phone_hash: &str) -> Key {
     Key::new(format!("SMS_REPLY_ROUTE#{phone_hash}"), "ROUTE")
+}
+
+/// A clinic's appointment settings (reminders, online changes).
+pub fn lifecycle_settings(clinic: &ClinicId) -> Key {
+    Key::new(clinic_partition(clinic), "LIFECYCLE_SETTINGS")
+}
+
+/// Sort-key prefix of an appointment's messages, in the appointment's partition.
+pub const MESSAGE_PREFIX: &str = "MESSAGE#";
+
+/// The partition of one appointment (its item, messages and manage state).
+pub fn appointment_partition(clinic: &ClinicId, id: &str) -> String {
+    format!("APPOINTMENT#{clinic}#{id}")
+}
+
+/// One message about an appointment.
+pub fn appointment_message(clinic: &ClinicId, appointment: &str, message: &str) -> Key {
+    Key::new(appointment_partition(clinic, appointment), format!("{MESSAGE_PREFIX}{message}"))
+}
+
+/// The manage-link state of an appointment.
+pub fn manage_access(clinic: &ClinicId, appointment: &str) -> Key {
+    Key::new(appointment_partition(clinic, appointment), "ACCESS")
+}
+
+/// A manage token's record, by the token's hash.
+pub fn manage_token(token_hash: &str) -> Key {
+    Key::new(format!("MANAGE_TOKEN#{token_hash}"), "TOKEN")
+}
+
+/// Shards of the queue of messages awaiting their runner.
+pub const MESSAGE_QUEUE_SHARDS: u32 = 16;
+
+/// The partition of one shard of the message queue.
+pub fn message_queue_partition(shard: u32) -> String {
+    format!("MESSAGE_QUEUE#{shard}")
+}
+
+/// A queued message's place in the queue, in the shard its id falls in.
+pub fn message_queue(due: Timestamp, message: &str) -> Key {
+    let shard = message.bytes().fold(0u32, |sum, byte| sum.wrapping_mul(31).wrapping_add(u32::from(byte)))
+        % MESSAGE_QUEUE_SHARDS;
+    Key::new(message_queue_partition(shard), format!("{}#{message}", sortable_time(due)))
+}
+
+/// The partition of a clinic's messages flagged for staff.
+pub fn message_flags_partition(clinic: &ClinicId) -> String {
+    format!("MESSAGE_FLAGS#{clinic}")
+}
+
+/// A message flagged for staff.
+pub fn message_flag(clinic: &ClinicId, at: Timestamp, message: &str) -> Key {
+    Key::new(message_flags_partition(clinic), format!("{}#{message}", sortable_time(at)))
+}
+
+/// A patient's claim on one five-minute unit: a patient is never booked twice at once.
+pub fn patient_claim(clinic: &ClinicId, patient: &str, unit: i64) -> Key {
+    Key::new(format!("PATIENT_CLAIM#{clinic}#{patient}"), sortable_time(crate::domain::diary::unit_start(unit)))
+}
+
+/// The partition listing a patient's appointments.
+pub fn patient_appointments_partition(clinic: &ClinicId, patient: &str) -> String {
+    format!("PATIENT_APPOINTMENTS#{clinic}#{patient}")
+}
+
+/// One entry of a patient's appointments.
+pub fn patient_appointment(clinic: &ClinicId, patient: &str, appointment: &str) -> Key {
+    Key::new(patient_appointments_partition(clinic, patient), appointment.to_owned())
 }
 
 #[cfg(test)]

@@ -10,14 +10,12 @@ use lambda_http::{Body, Request, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::admin::manage_url;
 use super::offer::{self, LinkBooking};
 use super::pages::{
-    self, describe, details, fill, information, invalid_link, page, page_days, refusal, slot_buttons, texts, welcome,
+    self, describe, details, information, invalid_link, page, page_days, refusal, slot_buttons, texts, welcome,
 };
 use super::tokens::{self, OpenedLink, link_item};
 use crate::app::AppState;
-use crate::domain::appointment::Appointment;
 use crate::domain::booking_link::{LinkStatus, TokenPurpose};
 use crate::domain::validation::FieldError;
 use crate::features::diary::booking::{self, BookingError};
@@ -26,7 +24,6 @@ use crate::features::rate_limit::check_public;
 use crate::http::Problem;
 use crate::http::html::{Lang, long_time};
 use crate::http::request::{path_param, query_param};
-use crate::messages::Sms;
 use crate::store::{Condition, StoreError, Write};
 
 fn token(request: &Request) -> Result<String, Problem> {
@@ -218,32 +215,6 @@ struct ConfirmForm {
     lang: Option<String>,
 }
 
-/// Texts the patient their appointment and the manage link; a failed send is logged (the
-/// booking stands and the confirmation page shows the same details).
-async fn send_confirmation(
-    state: &AppState,
-    opened: &OpenedLink,
-    appointment: &Appointment,
-    manage_token: &str,
-    lang: Lang,
-) {
-    let t = texts(lang);
-    let zone = opened.clinic.time_zone.zone();
-    let what = match describe(state.store.as_ref(), &opened.clinic.id, appointment).await {
-        Ok(described) => described.what,
-        Err(_) => String::new(),
-    };
-    let when = long_time(appointment.starts_at, &zone, lang);
-    let body = format!(
-        "{} {}",
-        fill(t.sms_booked, &[("what", &what), ("clinic", &opened.clinic.name), ("when", &when)]),
-        fill(t.sms_manage, &[("link", &manage_url(state, manage_token))])
-    );
-    if let Err(error) = state.messages.send_sms(&Sms { to: appointment.patient.mobile.clone(), body }).await {
-        tracing::error!(%error, appointment_id = %appointment.id, "booking confirmation SMS not sent");
-    }
-}
-
 /// `POST /links/{token}`: confirms the chosen time. Booking the slot and using up the link are
 /// one transaction.
 #[tracing::instrument(skip_all)]
@@ -265,9 +236,8 @@ pub async fn confirm(state: &AppState, request: &Request) -> Result<Response<Bod
     let Ok(at) = form.time.parse::<Timestamp>() else {
         return times(state, &opened, &diary, lang, &token, None, Some(t.taken)).await;
     };
-    match offer::book(state, &opened, &diary, at).await {
-        Ok(LinkBooking::Booked { appointment, manage_token }) => {
-            send_confirmation(state, &opened, &appointment, manage_token.as_str(), lang).await;
+    match offer::book(state, &opened, &diary, at, lang.code()).await {
+        Ok(LinkBooking::Booked { appointment }) => {
             let mut booked = opened.clone();
             booked.link.appointment_id = Some(appointment.id.clone());
             confirmation(state, &booked, lang, StatusCode::CREATED, &token).await
@@ -281,6 +251,10 @@ pub async fn confirm(state: &AppState, request: &Request) -> Result<Response<Bod
                 Some(page) => page,
                 None => times(state, &current, &diary, lang, &token, None, Some(t.taken)).await,
             }
+        }
+        Ok(LinkBooking::PatientBusy) => {
+            let day = at.to_zoned(diary.zone.clone()).date();
+            times(state, &opened, &diary, lang, &token, Some(day), Some(t.patient_busy)).await
         }
         Ok(LinkBooking::Taken | LinkBooking::NotOffered) => {
             let day = at.to_zoned(diary.zone.clone()).date();

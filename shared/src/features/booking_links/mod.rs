@@ -7,12 +7,12 @@
 //! - `tokens`: drawing tokens and finding a link by one; only hashes are stored.
 //! - `offer`: the slots a rule offers, and booking or rescheduling through a link, each one
 //!   transaction with the link's version-checked update.
-//! - `pages` (shared page parts), `link_pages` (`/links/{token}`), `manage_pages`
-//!   (`/manage/{token}`): HTML in English and French that works without JavaScript.
+//! - `pages` (shared page parts, also used by the appointment manage pages), `link_pages`
+//!   (`/links/{token}`): HTML in English and French that works without JavaScript. The manage
+//!   link every appointment gets lives with the appointment lifecycle.
 
 pub mod admin;
 pub mod link_pages;
-pub mod manage_pages;
 pub mod offer;
 pub mod pages;
 pub mod tokens;

@@ -9,11 +9,11 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::tokens::{self, OpenedLink, TokenRecord, link_item};
+use super::tokens::{OpenedLink, link_item};
 use crate::app::AppState;
 use crate::domain::appointment::{Appointment, Channel};
-use crate::domain::booking_link::{LinkRefusal, LinkToken, TokenPurpose};
-use crate::features::diary::booking::{self, BookingError, StoredAppointment};
+use crate::domain::booking_link::LinkRefusal;
+use crate::features::diary::booking::{self, BookingError};
 use crate::features::diary::private_offer::PrivateDiary;
 use crate::store::{Condition, Item, StoreError, Write, keys};
 
@@ -26,13 +26,13 @@ pub async fn rule_diary(state: &AppState, opened: &OpenedLink) -> Result<Option<
 
 /// How a link booking ended.
 pub enum LinkBooking {
-    /// Booked; the manage token goes in the confirmation SMS.
+    /// Booked; the confirmation (with its manage link) follows through the lifecycle.
     Booked {
         /// The appointment.
         appointment: Box<Appointment>,
-        /// The manage link's secret.
-        manage_token: LinkToken,
     },
+    /// The patient already has an appointment at that time.
+    PatientBusy,
     /// The link cannot book (used meanwhile, expired or deleted).
     Refused(LinkRefusal),
     /// The link changed while this request ran (another confirm won): reload it.
@@ -49,6 +49,7 @@ pub async fn book(
     opened: &OpenedLink,
     diary: &PrivateDiary,
     at: Timestamp,
+    lang: &str,
 ) -> Result<LinkBooking, BookingError> {
     const ATTEMPTS: usize = 5;
     let now = state.clock.now();
@@ -61,34 +62,33 @@ pub async fn book(
     }
     let clinic = &opened.clinic.id;
     for candidate in candidates.into_iter().take(ATTEMPTS) {
-        let appointment = Appointment::booked(
-            diary.booking_type.id.clone(),
-            diary.booking_type.duration_minutes,
-            candidate,
-            opened.link.patient.clone(),
-            Channel::BookingLink,
-            now,
-        );
-        let manage_token = tokens::draw().map_err(|error| {
-            tracing::error!(%error, "no manage token");
-            BookingError::Store(StoreError::Unavailable(error.to_string()))
-        })?;
+        let mut appointment = Appointment {
+            patient_reference: Some(opened.link.patient_reference.clone()),
+            ..Appointment::booked(
+                diary.booking_type.id.clone(),
+                diary.booking_type.duration_minutes,
+                candidate,
+                opened.link.patient.clone(),
+                Channel::BookingLink,
+                now,
+            )
+        };
+        appointment.lifecycle.booking_link_id = Some(opened.link.id.as_str().to_owned());
+        appointment.lifecycle.lang = Some(lang.to_owned());
         let mut link = opened.link.clone();
-        if let Err(refusal) = link.mark_booked(appointment.id.clone(), manage_token.hash(), now) {
+        if let Err(refusal) = link.mark_booked(appointment.id.clone(), now) {
             return Ok(LinkBooking::Refused(refusal));
         }
-        let record = TokenRecord { clinic_id: clinic.clone(), link_id: link.id.clone(), purpose: TokenPurpose::Manage };
-        let guards = vec![
-            Write::put(link_item(clinic, &link, opened.version + 1)?, Condition::VersionIs(opened.version)),
-            tokens::record_write(&manage_token.hash(), &record)?,
-        ];
+        let guards =
+            vec![Write::put(link_item(clinic, &link, opened.version + 1)?, Condition::VersionIs(opened.version))];
         match booking::book_guarded(state, clinic, &appointment, "patient", None, guards).await {
             Ok(()) => {
                 tracing::info!(link_id = %link.id, appointment_id = %appointment.id, "booked through a link");
-                return Ok(LinkBooking::Booked { appointment: Box::new(appointment), manage_token });
+                return Ok(LinkBooking::Booked { appointment: Box::new(appointment) });
             }
             Err(BookingError::Taken) => continue,
             Err(BookingError::Conflict) => return Ok(LinkBooking::Changed),
+            Err(BookingError::PatientBusy) => return Ok(LinkBooking::PatientBusy),
             Err(other) => return Err(other),
         }
     }
@@ -111,75 +111,25 @@ pub struct InboxMessage {
     pub text: String,
 }
 
-/// How a reschedule ended.
-pub enum Rescheduling {
-    /// Moved.
-    Moved(Box<Appointment>),
-    /// The link or the appointment changed meanwhile: reload.
-    Changed,
-    /// Every candidate was taken.
-    Taken,
-    /// Not a time the rule offers.
-    NotOffered,
-}
-
-/// Moves the link's appointment to `at` in one transaction: the old units are released, the new
-/// ones claimed, the link marked rescheduled, and a new provider told through their inbox.
-pub async fn reschedule(
-    state: &AppState,
-    opened: &OpenedLink,
-    diary: &PrivateDiary,
-    current: &StoredAppointment,
-    at: Timestamp,
-) -> Result<Rescheduling, BookingError> {
-    const ATTEMPTS: usize = 5;
-    let now = state.clock.now();
-    let clinic = &opened.clinic.id;
-    let candidates = diary.candidates_at(at);
-    if candidates.is_empty() {
-        return Ok(Rescheduling::NotOffered);
-    }
-    for candidate in candidates.into_iter().take(ATTEMPTS) {
-        let mut next = current.appointment.clone();
-        next.starts_at = candidate.starts_at;
-        next.provider_id = candidate.provider_id;
-        next.location_id = candidate.location_id;
-        next.updated_at = now;
-        if next == current.appointment {
-            return Ok(Rescheduling::NotOffered);
-        }
-        let mut link = opened.link.clone();
-        if link.mark_rescheduled(now).is_err() {
-            return Ok(Rescheduling::Changed);
-        }
-        let mut guards =
-            vec![Write::put(link_item(clinic, &link, opened.version + 1)?, Condition::VersionIs(opened.version))];
-        if next.provider_id != current.appointment.provider_id {
-            let local = next.starts_at.to_zoned(diary.zone.clone()).strftime("%Y-%m-%d %H:%M").to_string();
-            let message = InboxMessage {
-                id: uuid::Uuid::new_v4().to_string(),
-                provider_id: next.provider_id.to_string(),
-                at: now,
-                appointment_id: next.id.to_string(),
-                text: format!(
-                    "A patient rescheduled a {} appointment to you on {local} (moved from another clinician).",
-                    diary.booking_type.short_name
-                ),
-            };
-            let key = keys::inbox_message(clinic, next.provider_id.as_str(), now, &message.id);
-            guards.push(Write::put(Item::from_record(key, &message)?, Condition::NotExists));
-        }
-        match booking::rewrite_guarded(state, clinic, current, &next, "patient", "appointment.rescheduled", guards)
-            .await
-        {
-            Ok(()) => {
-                tracing::info!(link_id = %link.id, appointment_id = %next.id, "rescheduled through a link");
-                return Ok(Rescheduling::Moved(Box::new(next)));
-            }
-            Err(BookingError::Taken) => continue,
-            Err(BookingError::Conflict) => return Ok(Rescheduling::Changed),
-            Err(other) => return Err(other),
-        }
-    }
-    Ok(Rescheduling::Taken)
+/// The message that tells a provider a patient moved an appointment to them (in the move's
+/// own transaction).
+pub fn inbox_write(
+    clinic: &crate::domain::clinic::ClinicId,
+    next: &Appointment,
+    booking_type_short_name: &str,
+    zone: &jiff::tz::TimeZone,
+    now: Timestamp,
+) -> Result<Write, StoreError> {
+    let local = next.starts_at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M").to_string();
+    let message = InboxMessage {
+        id: uuid::Uuid::new_v4().to_string(),
+        provider_id: next.provider_id.to_string(),
+        at: now,
+        appointment_id: next.id.to_string(),
+        text: format!(
+            "A patient rescheduled a {booking_type_short_name} appointment to you on {local} (moved from another clinician)."
+        ),
+    };
+    let key = keys::inbox_message(clinic, next.provider_id.as_str(), now, &message.id);
+    Ok(Write::put(Item::from_record(key, &message)?, Condition::NotExists))
 }

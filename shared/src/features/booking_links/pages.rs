@@ -61,9 +61,13 @@ pub(crate) struct Texts {
     pub rescheduled_title: &'static str,
     pub cancelled: &'static str,
     pub bad_date: &'static str,
-    pub sms_booked: &'static str,
-    pub sms_manage: &'static str,
-    pub sms_moved: &'static str,
+    pub cancel: &'static str,
+    pub cancel_question: &'static str,
+    pub confirm_cancel: &'static str,
+    pub keep: &'static str,
+    pub cancelled_title: &'static str,
+    pub too_late: &'static str,
+    pub patient_busy: &'static str,
 }
 
 const EN: Texts = Texts {
@@ -103,9 +107,13 @@ const EN: Texts = Texts {
     rescheduled_title: "Your appointment has been moved",
     cancelled: "This appointment was cancelled.",
     bad_date: "Enter a date, for example 1980-05-17",
-    sms_booked: "Your {what} appointment at {clinic} is booked for {when}.",
-    sms_manage: "To view or change it: {link}",
-    sms_moved: "Your appointment at {clinic} has moved to {when}.",
+    cancel: "Cancel this appointment",
+    cancel_question: "Do you want to cancel this appointment? The time will be offered to other patients.",
+    confirm_cancel: "Yes, cancel it",
+    keep: "No, keep it",
+    cancelled_title: "Your appointment is cancelled",
+    too_late: "This appointment can no longer be changed online. Please phone the clinic.",
+    patient_busy: "You already have an appointment at that time. Please choose another time.",
 };
 
 const FR: Texts = Texts {
@@ -145,9 +153,13 @@ const FR: Texts = Texts {
     rescheduled_title: "Votre rendez-vous a été déplacé",
     cancelled: "Ce rendez-vous a été annulé.",
     bad_date: "Indiquez une date, par exemple 1980-05-17",
-    sms_booked: "Votre rendez-vous ({what}) à {clinic} est confirmé pour le {when}.",
-    sms_manage: "Pour le consulter ou le modifier : {link}",
-    sms_moved: "Votre rendez-vous à {clinic} est déplacé au {when}.",
+    cancel: "Annuler ce rendez-vous",
+    cancel_question: "Voulez-vous annuler ce rendez-vous ? L'horaire sera proposé à d'autres patients.",
+    confirm_cancel: "Oui, l'annuler",
+    keep: "Non, le garder",
+    cancelled_title: "Votre rendez-vous est annulé",
+    too_late: "Ce rendez-vous ne peut plus être modifié en ligne. Veuillez appeler le cabinet.",
+    patient_busy: "Vous avez déjà un rendez-vous à cet horaire. Veuillez en choisir un autre.",
 };
 
 /// The texts of `lang`.
@@ -360,10 +372,7 @@ mod tests {
 
     #[test]
     fn fixed_texts_fill_their_holes() {
-        let text = fill(EN.sms_booked, &[("what", "GP"), ("clinic", "Demo"), ("when", "Monday")]);
-        assert_eq!(text, "Your GP appointment at Demo is booked for Monday.");
-        for texts in [&EN, &FR] {
-            assert!(texts.sms_manage.contains("{link}"));
-        }
+        let text = fill("Your {what} appointment at {clinic}.", &[("what", "GP"), ("clinic", "Demo")]);
+        assert_eq!(text, "Your GP appointment at Demo.");
     }
 }

@@ -64,6 +64,16 @@ pub struct AppointmentView {
     pub patient_email: String,
     /// Staff notes.
     pub notes: Option<String>,
+    /// Whether the patient is told of this appointment.
+    pub notify: bool,
+    /// Who cancelled it, when it is cancelled.
+    pub cancelled_by: Option<String>,
+    /// When it was cancelled.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub cancelled_at: Option<Timestamp>,
+    /// The next reminder's time, if one is waiting.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_reminder_at: Option<Timestamp>,
     /// The referral the patient attached, if any (stored under `referrals/{clinic}/{id}`).
     pub referral: Option<crate::domain::referral::Referral>,
     /// Version, for the record.
@@ -102,6 +112,10 @@ pub(crate) fn view(appointment: &Appointment, version: u64, clinic: &Clinic) -> 
         patient_mobile: appointment.patient.mobile.as_str().to_owned(),
         patient_email: appointment.patient.email.as_str().to_owned(),
         notes: appointment.notes.clone(),
+        notify: appointment.lifecycle.notify,
+        cancelled_by: appointment.lifecycle.cancelled_by.clone(),
+        cancelled_at: appointment.lifecycle.cancelled_at,
+        next_reminder_at: appointment.lifecycle.next_reminder.as_ref().map(|next| next.due_at),
         referral: appointment.referral.clone(),
         version,
     }
@@ -195,6 +209,9 @@ pub struct StaffBookingInput {
     /// patient's Patient Connect programs (it may complete a cycle).
     #[serde(default)]
     pub patient_reference: Option<String>,
+    /// Whether the patient is told (confirmation, changes, reminders); default true.
+    #[serde(default)]
+    pub notify: Option<bool>,
 }
 
 fn on_grid(field: &str, at: Timestamp, now: Timestamp) -> Result<Timestamp, FieldError> {
@@ -220,6 +237,7 @@ fn booking_problem(error: BookingError) -> Problem {
             Problem::conflict("the appointment changed while this request ran; reload and try again")
         }
         BookingError::Replayed(_) => Problem::conflict("already booked"),
+        BookingError::PatientBusy => Problem::conflict("the patient already has an appointment at that time"),
         BookingError::Store(error) => error.into(),
     }
 }
@@ -279,11 +297,12 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     }
     let now = state.clock.now();
     let slot = OfferedSlot { starts_at, provider_id, location_id };
-    let appointment = Appointment {
+    let mut appointment = Appointment {
         notes,
         patient_reference,
         ..Appointment::booked(booking_type_id, booking_type.duration_minutes, slot, patient, Channel::Staff, now)
     };
+    appointment.lifecycle.notify = input.notify.unwrap_or(true);
     booking::book(state, &clinic_id, &appointment, &actor.subject, None).await.map_err(booking_problem)?;
     json(StatusCode::CREATED, &view(&appointment, 1, &clinic))
 }

@@ -10,12 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::domain::appointment::{Appointment, AppointmentId, AppointmentStatus};
 use crate::domain::clinic::ClinicId;
-use crate::domain::diary::unit_start;
 use crate::domain::events::Fact;
 use crate::domain::provider::ProviderId;
 use crate::domain::statistics::{Counted, Dimensions};
-use crate::features::announce;
 use crate::features::audit_trail::{self, Change};
+use crate::features::{announce, appointment_lifecycle};
 use crate::store::keys::sortable_time;
 use crate::store::{Condition, Item, Query, SortKeyRange, Store, StoreError, Write, keys, query_all};
 
@@ -31,6 +30,9 @@ pub enum BookingError {
     /// The appointment changed meanwhile.
     #[error("the appointment changed meanwhile")]
     Conflict,
+    /// The patient already has an appointment at that time (with any provider).
+    #[error("the patient already has an appointment at that time")]
+    PatientBusy,
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
@@ -62,7 +64,8 @@ struct Claim {
     appointment_id: AppointmentId,
 }
 
-fn appointment_item(clinic: &ClinicId, appointment: &Appointment, version: u64) -> Result<Item, StoreError> {
+/// An appointment's stored item, indexed in its provider's diary.
+pub fn appointment_item(clinic: &ClinicId, appointment: &Appointment, version: u64) -> Result<Item, StoreError> {
     let index =
         keys::diary_entry(clinic, appointment.provider_id.as_str(), appointment.starts_at, appointment.id.as_str());
     Ok(Item::from_record(keys::appointment(clinic, appointment.id.as_str()), appointment)?
@@ -173,6 +176,10 @@ async fn commit_booking(
     claim_condition: Condition,
 ) -> Result<(), BookingError> {
     let now = state.clock.now();
+    let (settings, _) = appointment_lifecycle::load_settings(state.store.as_ref(), clinic).await?;
+    let mut appointment = appointment.clone();
+    let mut plan = appointment_lifecycle::on_booked(clinic, &mut appointment, &settings, now)?;
+    let appointment = &appointment;
     let mut writes = Vec::new();
     if let Some((key, fingerprint)) = idempotency {
         let record = IdempotencyRecord { appointment_id: appointment.id.clone(), fingerprint: fingerprint.to_owned() };
@@ -185,6 +192,8 @@ async fn commit_booking(
     writes.push(Write::put(appointment_item(clinic, appointment, 1)?, Condition::NotExists));
     writes.extend(claims(clinic, appointment, appointment.units(), claim_condition)?);
     writes.push(statistics_write(clinic, appointment, Counted::Booked, now));
+    let patient_claims = writes.len() + plan.patient_claims.start..writes.len() + plan.patient_claims.end;
+    writes.append(&mut plan.writes);
     writes.push(audit_trail::record(
         clinic,
         Change {
@@ -204,10 +213,14 @@ async fn commit_booking(
             return Err(BookingError::Replayed(stored.record()?));
         }
         Err(StoreError::ConditionFailed { index }) if guarded.contains(&index) => return Err(BookingError::Conflict),
+        Err(StoreError::ConditionFailed { index }) if patient_claims.contains(&index) => {
+            return Err(BookingError::PatientBusy);
+        }
         Err(StoreError::ConditionFailed { .. }) => return Err(BookingError::Taken),
         Err(error) => return Err(error.into()),
     }
     tracing::info!(appointment_id = %appointment.id, channel = ?appointment.channel, "appointment booked");
+    appointment_lifecycle::dispatch(state, plan).await;
     announce(
         state,
         clinic,
@@ -262,6 +275,10 @@ pub async fn rewrite_guarded(
     guards: Vec<Write>,
 ) -> Result<(), BookingError> {
     let now = state.clock.now();
+    let (settings, _) = appointment_lifecycle::load_settings(state.store.as_ref(), clinic).await?;
+    let mut next = next.clone();
+    let mut plan = appointment_lifecycle::on_rewritten(clinic, &current.appointment, &mut next, actor, &settings, now)?;
+    let next = &next;
     let held: BTreeSet<i64> = if current.appointment.status == AppointmentStatus::Booked {
         current.appointment.units().collect()
     } else {
@@ -281,6 +298,8 @@ pub async fn rewrite_guarded(
     writes.extend(guards);
     writes.extend(releases(clinic, &current.appointment.provider_id, release.into_iter()));
     writes.extend(claims(clinic, next, claim.into_iter(), Condition::NotExists)?);
+    let patient_claims = writes.len() + plan.patient_claims.start..writes.len() + plan.patient_claims.end;
+    writes.append(&mut plan.writes);
     if current.appointment.status == AppointmentStatus::Booked {
         match next.status {
             AppointmentStatus::Cancelled => writes.push(statistics_write(clinic, next, Counted::Cancelled, now)),
@@ -304,10 +323,14 @@ pub async fn rewrite_guarded(
         Err(StoreError::ConditionFailed { index }) if index == 0 || guarded.contains(&index) => {
             return Err(BookingError::Conflict);
         }
+        Err(StoreError::ConditionFailed { index }) if patient_claims.contains(&index) => {
+            return Err(BookingError::PatientBusy);
+        }
         Err(StoreError::ConditionFailed { .. }) => return Err(BookingError::Taken),
         Err(error) => return Err(error.into()),
     }
     tracing::info!(appointment_id = %next.id, action, "appointment rewritten");
+    appointment_lifecycle::dispatch(state, plan).await;
     let cancelled =
         next.status == AppointmentStatus::Cancelled && current.appointment.status == AppointmentStatus::Booked;
     let moved = next.starts_at != current.appointment.starts_at
@@ -369,11 +392,4 @@ pub async fn diary(
         .iter()
         .map(|item| Ok(StoredAppointment { appointment: item.record()?, version: item.version }))
         .collect()
-}
-
-/// Sanity check used by tests: a unit's key round-trips to the unit.
-pub fn unit_of_key(sk: &str) -> Option<i64> {
-    let start: Timestamp = sk.parse().ok()?;
-    let unit = start.as_second().div_euclid(crate::domain::diary::UNIT_MINUTES * 60);
-    (unit_start(unit) == start).then_some(unit)
 }

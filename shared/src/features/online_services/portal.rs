@@ -318,6 +318,9 @@ pub(crate) async fn book_for(
             }
             Err(BookingError::Taken) => continue,
             Err(BookingError::Store(error)) => return Err(error.into()),
+            Err(BookingError::PatientBusy) => {
+                return Err(Problem::conflict("you already have an appointment at that time; choose another"));
+            }
             Err(_) => return Err(Problem::conflict("please try again")),
         }
     }

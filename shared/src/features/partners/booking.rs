@@ -325,6 +325,9 @@ pub struct ConfirmHoldInput {
     /// Staff notes, up to 1,000 characters.
     #[serde(default)]
     pub notes: Option<String>,
+    /// Whether the patient is told (confirmation, changes, reminders); default true.
+    #[serde(default)]
+    pub notify: Option<bool>,
 }
 
 /// `POST /admin/clinics/{clinicId}/partner-holds/{holdId}/confirm`: books the held slot.
@@ -367,6 +370,8 @@ pub async fn confirm(state: &AppState, request: &Request) -> Result<Response<Bod
             now,
         )
     };
+    let mut appointment = appointment;
+    appointment.lifecycle.notify = input.notify.unwrap_or(true);
     match booking::book_held(state, &clinic_id, &appointment, &actor.subject, keys::hold(&clinic_id, hold.id.as_str()))
         .await
     {
@@ -376,6 +381,9 @@ pub async fn confirm(state: &AppState, request: &Request) -> Result<Response<Bod
         }
         Err(BookingError::Store(error)) => return Err(error.into()),
         Err(BookingError::Replayed(_)) => return Err(Problem::conflict("already booked")),
+        Err(BookingError::PatientBusy) => {
+            return Err(Problem::conflict("the patient already has an appointment at that time"));
+        }
     }
     tracing::info!(appointment_id = %appointment.id, partner_id = %hold.partner_id, "partner booking confirmed");
     let view: AppointmentView = appointments::view(&appointment, 1, &clinic);

@@ -443,7 +443,13 @@ async fn carry_out(
             }
         }
         (ActionKind::Email { .. }, TemplateKind::Email) => {
-            let email = Email { to: subject.email.clone(), subject: rendered.subject, text: rendered.body, html: None };
+            let email = Email {
+                to: subject.email.clone(),
+                subject: rendered.subject,
+                text: rendered.body,
+                html: None,
+                invite: None,
+            };
             match state.messages.send_email(&email).await {
                 Ok(sent) => Carried::Done(ActionResult::Sent { message_id: sent.message_id }, Vec::new()),
                 Err(error) => transient_or_failed(error),

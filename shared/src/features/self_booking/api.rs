@@ -316,6 +316,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
                 .map_err(|_| Problem::internal())
         }
         Err(BookingError::Store(error)) => Err(error.into()),
+        Err(BookingError::PatientBusy) => Err(Problem::conflict("you already have an appointment at that time")),
         Err(BookingError::Conflict | BookingError::Taken | BookingError::Replayed(_)) => {
             Err(Problem::conflict("please try again"))
         }

@@ -1,0 +1,136 @@
+//! Manage tokens of appointments. Each message that carries a manage link draws a fresh token
+//! (256 bits from the operating system) when it is claimed; only the token's hash is stored,
+//! with the appointment it opens. Wrong dates of birth are counted per appointment, whichever
+//! of its tokens they came through, and five lock it until staff help.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::appointment::AppointmentId;
+use crate::domain::booking_link::{LinkToken, MAX_VERIFICATION_FAILURES, Verification};
+use crate::domain::clinic::{Clinic, ClinicId};
+use crate::features::diary::booking::{self, StoredAppointment};
+use crate::store::{Condition, Item, Store, StoreError, Write, keys};
+
+/// What a manage token's hash opens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManageTokenRecord {
+    /// The clinic.
+    pub clinic_id: ClinicId,
+    /// The appointment.
+    pub appointment_id: AppointmentId,
+}
+
+/// An appointment's manage-link state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ManageAccess {
+    /// Wrong answers in a row.
+    pub failures: u32,
+}
+
+/// The write that records `token`'s hash (never the token) for `appointment`.
+pub fn token_write(clinic: &ClinicId, appointment: &AppointmentId, token: &LinkToken) -> Result<Write, StoreError> {
+    let record = ManageTokenRecord { clinic_id: clinic.clone(), appointment_id: appointment.clone() };
+    Ok(Write::put(Item::from_record(keys::manage_token(token.hash().as_str()), &record)?, Condition::NotExists))
+}
+
+/// An appointment opened by its manage token.
+#[derive(Clone)]
+pub struct OpenedAppointment {
+    /// The clinic.
+    pub clinic: Clinic,
+    /// The appointment.
+    pub stored: StoredAppointment,
+    /// Its manage state.
+    pub access: ManageAccess,
+    /// The state's version (0 before the first wrong answer).
+    pub access_version: u64,
+}
+
+impl OpenedAppointment {
+    /// Whether too many wrong answers locked it.
+    pub fn locked(&self) -> bool {
+        self.access.failures >= MAX_VERIFICATION_FAILURES
+    }
+}
+
+/// Finds the appointment a token from a URL opens: `None` for a malformed or unknown token.
+pub async fn open(store: &dyn Store, token: &str) -> Result<Option<OpenedAppointment>, StoreError> {
+    let Some(token) = LinkToken::parse(token) else { return Ok(None) };
+    let Some(item) = store.get(&keys::manage_token(token.hash().as_str())).await? else { return Ok(None) };
+    let record: ManageTokenRecord = item.record()?;
+    let Some(stored) = booking::load(store, &record.clinic_id, &record.appointment_id).await? else { return Ok(None) };
+    let Some(clinic) = store.get(&keys::clinic_profile(&record.clinic_id)).await? else { return Ok(None) };
+    let (access, access_version) =
+        match store.get(&keys::manage_access(&record.clinic_id, record.appointment_id.as_str())).await? {
+            Some(item) => (item.record()?, item.version),
+            None => (ManageAccess::default(), 0),
+        };
+    Ok(Some(OpenedAppointment { clinic: clinic.record()?, stored, access, access_version }))
+}
+
+/// The outcome of one answer, with the counter as it now stands.
+pub fn check(access: &mut ManageAccess, expected: Date, answer: Date) -> Verification {
+    if access.failures >= MAX_VERIFICATION_FAILURES {
+        return Verification::Locked;
+    }
+    if answer == expected {
+        access.failures = 0;
+        return Verification::Verified;
+    }
+    access.failures += 1;
+    match MAX_VERIFICATION_FAILURES - access.failures {
+        0 => Verification::Locked,
+        remaining => Verification::Wrong { remaining },
+    }
+}
+
+/// Records one answer; retried on a concurrent answer so none goes uncounted.
+pub async fn verify(
+    store: &dyn Store,
+    token: &str,
+    answer: Date,
+) -> Result<Option<(OpenedAppointment, Verification)>, StoreError> {
+    for _ in 0..8 {
+        let Some(mut opened) = open(store, token).await? else { return Ok(None) };
+        let before = opened.access.failures;
+        let outcome = check(&mut opened.access, opened.stored.appointment.patient.date_of_birth, answer);
+        if opened.access.failures == before {
+            return Ok(Some((opened, outcome)));
+        }
+        let appointment = opened.stored.appointment.id.as_str();
+        let key = keys::manage_access(&opened.clinic.id, appointment);
+        let condition =
+            if opened.access_version == 0 { Condition::NotExists } else { Condition::VersionIs(opened.access_version) };
+        let item = Item::from_record(key, &opened.access)?.with_version(opened.access_version + 1);
+        match store.write(Write::put(item, condition)).await {
+            Ok(()) => {
+                opened.access_version += 1;
+                return Ok(Some((opened, outcome)));
+            }
+            Err(StoreError::ConditionFailed { .. }) => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Err(StoreError::Contention)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_wrong_answers_lock_and_a_right_one_resets() {
+        let born: Date = "1980-05-17".parse().unwrap();
+        let wrong: Date = "1980-05-18".parse().unwrap();
+        let mut access = ManageAccess::default();
+        assert_eq!(check(&mut access, born, wrong), Verification::Wrong { remaining: 4 });
+        assert_eq!(check(&mut access, born, born), Verification::Verified);
+        assert_eq!(access.failures, 0);
+        for remaining in (1..=4).rev() {
+            assert_eq!(check(&mut access, born, wrong), Verification::Wrong { remaining });
+        }
+        assert_eq!(check(&mut access, born, wrong), Verification::Locked);
+        assert_eq!(check(&mut access, born, born), Verification::Locked, "locked stays locked");
+    }
+}
