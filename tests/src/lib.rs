@@ -121,6 +121,26 @@ impl TestApp {
         }
     }
 
+    /// Waits (at most 10 s) until the in-process scheduler has delivered every schedule due by
+    /// now, so the messages a request queued are in the outbox.
+    pub async fn settle(&self) {
+        use clinic_shared::clock::Clock;
+        use clinic_shared::store::{Query, SortKeyRange, keys};
+        for _ in 0..400 {
+            let now = keys::sortable_time(self.server.clock.now());
+            let query = Query {
+                range: SortKeyRange::Between(String::new(), format!("{now}#~")),
+                ..Query::prefix(keys::SCHEDULE_PARTITION, "").limit(1)
+            };
+            let due = self.server.app.state.store.query(&query).await.expect("the store answers");
+            if due.items.is_empty() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("due schedules were not delivered within 10 s");
+    }
+
     /// The URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

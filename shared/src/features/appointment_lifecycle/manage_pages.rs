@@ -54,8 +54,14 @@ fn switch_href(token: &str, lang: Lang) -> String {
     format!("{}?lang={}", manage_path(token), lang.other().0.code())
 }
 
-/// The clinic's number for patients: the site's booking phone, else the clinic's.
+/// The clinic's number for patients: a booking link's own, else the site's booking phone, else
+/// the clinic's.
 async fn phone(state: &AppState, opened: &OpenedAppointment, settings: &LifecycleSettings) -> Option<String> {
+    if let Ok(Some(link)) = link_context(state, opened).await
+        && let Some(phone) = &link.rule.confirmation.phone
+    {
+        return Some(phone.as_str().to_owned());
+    }
     let appointment = &opened.stored.appointment;
     let location: Option<Location> = state
         .store

@@ -25,10 +25,11 @@ use jiff::Timestamp;
 
 use crate::app::AppState;
 use crate::domain::appointment::{Appointment, AppointmentStatus, NextReminder};
+use crate::domain::appointment_message::MessageStatus;
 use crate::domain::appointment_message::{AppointmentMessage, LifecycleSettings, MessageChannel, MessageKind};
 use crate::domain::clinic::ClinicId;
 use crate::domain::jobs::{JobTask, ScheduledJob};
-use crate::store::{Condition, Item, Store, StoreError, Write, keys};
+use crate::store::{Condition, Item, Key, Store, StoreError, Write, keys};
 
 /// Reads a clinic's lifecycle settings (the defaults until an admin saves some) and their
 /// version (0 before the first save).
@@ -50,6 +51,8 @@ pub struct Plan {
     pub schedule: Vec<(Timestamp, ScheduledJob)>,
     /// Schedules to remove after the commit (a reminder the change made obsolete).
     pub cancel: Vec<String>,
+    /// Messages to record as skipped after the commit (that reminder), unless already claimed.
+    pub skip: Vec<Key>,
 }
 
 /// The schedule name of one delivery of a message: attempt 0 is the first.
@@ -147,8 +150,9 @@ impl Plan {
 
     /// Drops the reminder `appointment` waited for: its schedule goes after the commit and its
     /// queue entry now; a delivery that still arrives finds it no longer awaited and skips it.
-    fn forget_reminder(&mut self, appointment: &Appointment) {
+    fn forget_reminder(&mut self, clinic: &ClinicId, appointment: &Appointment) {
         if let Some(reminder) = &appointment.lifecycle.next_reminder {
+            self.skip.push(keys::appointment_message(clinic, appointment.id.as_str(), &reminder.message_id));
             self.writes.push(Write::Delete {
                 key: keys::message_queue(reminder.due_at, &reminder.message_id),
                 condition: Condition::Always,
@@ -276,7 +280,7 @@ pub fn on_rewritten(
             || next.location_id != current.location_id);
     if ended || moved {
         next.lifecycle.sequence = current.lifecycle.sequence + 1;
-        plan.forget_reminder(current);
+        plan.forget_reminder(clinic, current);
         next.lifecycle.next_reminder = None;
     }
     if cancelled {
@@ -300,9 +304,35 @@ pub async fn dispatch(state: &AppState, plan: Plan) {
             tracing::warn!(%error, schedule = %name, "obsolete reminder schedule not removed; its delivery will skip");
         }
     }
+    for key in &plan.skip {
+        if let Err(error) = skip_queued(state, key).await {
+            tracing::warn!(%error, "obsolete reminder not marked skipped; its delivery will skip it");
+        }
+    }
     for (at, job) in &plan.schedule {
         if let Err(error) = state.scheduler.schedule_once(*at, job).await {
             tracing::error!(%error, job_id = %job.job_id, "message schedule not made; the sweeper will make it");
         }
+    }
+}
+
+/// Records a still-queued message as skipped (a claimed one is left to its runner, which finds
+/// the appointment no longer wants it).
+async fn skip_queued(state: &AppState, key: &Key) -> Result<(), StoreError> {
+    let Some(item) = state.store.get(key).await? else { return Ok(()) };
+    let message: AppointmentMessage = item.record()?;
+    if !message.status.is_queued() {
+        return Ok(());
+    }
+    let reason = "the appointment was moved or cancelled".to_owned();
+    let skipped =
+        AppointmentMessage { status: MessageStatus::Skipped { reason }, updated_at: state.clock.now(), ..message };
+    let write = Write::put(
+        Item::from_record(key.clone(), &skipped)?.with_version(item.version + 1),
+        Condition::VersionIs(item.version),
+    );
+    match state.store.write(write).await {
+        Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+        Err(error) => Err(error),
     }
 }

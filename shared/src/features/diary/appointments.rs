@@ -121,6 +121,17 @@ pub(crate) fn view(appointment: &Appointment, version: u64, clinic: &Clinic) -> 
     }
 }
 
+/// The appointment as stored (with what the lifecycle added: its reminder, who cancelled).
+pub(crate) async fn stored_view(
+    state: &AppState,
+    clinic: &Clinic,
+    id: &AppointmentId,
+    status: StatusCode,
+) -> Result<Response<Body>, Problem> {
+    let stored = booking::load(state.store.as_ref(), &clinic.id, id).await?.ok_or_else(Problem::internal)?;
+    json(status, &view(&stored.appointment, stored.version, clinic))
+}
+
 /// The clinic's profile; 404 when there is none.
 pub(crate) async fn clinic(state: &AppState, clinic_id: &ClinicId) -> Result<Clinic, Problem> {
     Ok(state
@@ -304,7 +315,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     };
     appointment.lifecycle.notify = input.notify.unwrap_or(true);
     booking::book(state, &clinic_id, &appointment, &actor.subject, None).await.map_err(booking_problem)?;
-    json(StatusCode::CREATED, &view(&appointment, 1, &clinic))
+    stored_view(state, &clinic, &appointment.id, StatusCode::CREATED).await
 }
 
 /// A change to an appointment: move (time, provider, location), edit notes, or cancel.
@@ -410,7 +421,7 @@ pub async fn update(state: &AppState, request: &Request) -> Result<Response<Body
         "appointment.edited"
     };
     booking::rewrite(state, &clinic_id, &current, &next, &actor.subject, action).await.map_err(booking_problem)?;
-    json(StatusCode::OK, &view(&next, current.version + 1, &clinic))
+    stored_view(state, &clinic, &next.id, StatusCode::OK).await
 }
 
 /// Attaching a provisional booking to a patient record.
