@@ -280,7 +280,13 @@ async fn statistics_match_a_generated_history_of_a_thousand_bookings() {
     let demo = app.demo_ids(&admin).await;
     create_partner(&app, &admin, "acme", &[&demo.gp15]).await;
     create_partner(&app, &admin, "globex", &[&demo.gp15, &demo.nurse20]).await;
-    assert_eq!(add_patient(&app, &admin, "MRN-S1", "Sam", "1980-01-01").await.status, 201);
+    // One patient record per partner booking: a patient cannot hold two appointments at once.
+    for index in 0..80 {
+        assert_eq!(
+            add_patient(&app, &admin, &format!("MRN-S{index}"), "Sam", &format!("{}-01-01", 1930 + index)).await.status,
+            201
+        );
+    }
     let mut expected: BTreeMap<Key, [i64; 3]> = BTreeMap::new();
     let mut random = Lcg(7);
     let now = app.server.clock.now();
@@ -330,7 +336,7 @@ async fn statistics_match_a_generated_history_of_a_thousand_bookings() {
         let slot = free.body["slots"][0].clone();
         let held = hold(&app, &admin, partner, booking_type, &slot).await;
         assert_eq!(held.status, 201, "{:?}", held.body);
-        let done = confirm(&app, &admin, held.body["id"].as_str().unwrap(), "MRN-S1").await;
+        let done = confirm(&app, &admin, held.body["id"].as_str().unwrap(), &format!("MRN-S{index}")).await;
         assert_eq!(done.status, 201, "{:?}", done.body);
         booked += 1;
         let key: Key = ("partner".into(), partner.into(), booking_type.clone(), provider.clone());

@@ -181,7 +181,7 @@ async fn a_recall_program_runs_in_order_pauses_for_staff_and_a_booking_completes
     let booking = json!({
         "booking_type_id": ids.gp15, "provider_id": ids.amara, "location_id": ids.riverside, "starts_at": starts_at.to_string(),
         "patient": {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1985-12-10", "mobile": "+447700900123", "email": "ada@example.com"},
-        "patient_reference": "MRN-7001",
+        "patient_reference": "MRN-7001", "notify": false,
     });
     let booked = post(&app, &token, "/appointments", booking).await;
     assert_eq!(booked.status, 201, "{booked:?}");
@@ -375,7 +375,7 @@ async fn a_referral_enters_the_referral_programs_until_the_patient_books() {
     let booking = json!({
         "booking_type_id": ids.nurse20, "provider_id": ids.sam, "location_id": ids.riverside, "starts_at": starts_at.to_string(),
         "patient": {"first_name": "Mary", "last_name": "Lovelace", "date_of_birth": "1985-12-10", "mobile": "+447700900126", "email": "mary@example.com"},
-        "patient_reference": "MRN-7003",
+        "patient_reference": "MRN-7003", "notify": false,
     });
     assert_eq!(post(&app, &token, "/appointments", booking).await.status, 201);
     let view = app.get(&format!("{CONNECT}/connect-enrollments/{id}"), Some(&token)).await.body;

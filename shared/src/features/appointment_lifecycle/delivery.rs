@@ -219,6 +219,7 @@ async fn retry_later(
 }
 
 /// Records a final status (flagged when staff should look), and for a reminder queues the next.
+/// Retried when the appointment changes meanwhile, so a sent message is never left claimed.
 async fn finish(
     state: &AppState,
     clinic: &ClinicId,
@@ -227,34 +228,39 @@ async fn finish(
     now: Timestamp,
     bump: u64,
 ) -> Result<JobOutcome, JobError> {
-    let mut writes =
-        vec![status_write(loaded, status.clone(), now, bump).map_err(retryable)?, unqueue(&loaded.message)];
-    if status.needs_staff() {
-        writes.push(flag_write(clinic, &loaded.message, now).map_err(retryable)?);
-    }
-    let skipped = matches!(status, MessageStatus::Skipped { .. });
-    let mut follow_up = None;
-    if loaded.message.kind == MessageKind::Reminder && !skipped {
-        follow_up = next_reminder_writes(state, clinic, &loaded.message, now).await?;
-        if let Some((more, _)) = &mut follow_up {
-            writes.append(more);
+    for _ in 0..8 {
+        let mut writes =
+            vec![status_write(loaded, status.clone(), now, bump).map_err(retryable)?, unqueue(&loaded.message)];
+        if status.needs_staff() {
+            writes.push(flag_write(clinic, &loaded.message, now).map_err(retryable)?);
         }
-    }
-    match state.store.transact(writes).await {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed { .. }) => {
-            // Another delivery recorded it, or the appointment changed meanwhile: try again.
-            return Err(JobError::Retryable("changed while recording; will re-check".into()));
+        // The next reminder follows whatever became of this one, if the appointment awaited it.
+        let mut follow_up = None;
+        if loaded.message.kind == MessageKind::Reminder {
+            follow_up = next_reminder_writes(state, clinic, &loaded.message, now).await?;
+            if let Some((more, _)) = &mut follow_up {
+                writes.append(more);
+            }
         }
-        Err(error) => return Err(retryable(error)),
+        match state.store.transact(writes).await {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed { index: 0 }) => {
+                tracing::info!("another delivery recorded this message first");
+                return Ok(JobOutcome::AlreadyDone);
+            }
+            // The appointment changed between its read and this write: read it again.
+            Err(StoreError::ConditionFailed { .. } | StoreError::Contention) => continue,
+            Err(error) => return Err(retryable(error)),
+        }
+        if let Some((_, Some((at, job)))) = follow_up
+            && let Err(error) = state.scheduler.schedule_once(at, &job).await
+        {
+            tracing::error!(%error, "next reminder schedule not made; the sweeper will make it");
+        }
+        tracing::info!(status = status_name(&status), kind = loaded.message.kind.name(), "appointment message handled");
+        return Ok(JobOutcome::Ran);
     }
-    if let Some((_, Some((at, job)))) = follow_up
-        && let Err(error) = state.scheduler.schedule_once(at, &job).await
-    {
-        tracing::error!(%error, "next reminder schedule not made; the sweeper will make it");
-    }
-    tracing::info!(status = status_name(&status), kind = loaded.message.kind.name(), "appointment message handled");
-    Ok(JobOutcome::Ran)
+    Err(JobError::Retryable("the appointment kept changing while recording; will re-check".into()))
 }
 
 type FollowUp = (Vec<Write>, Option<(Timestamp, crate::domain::jobs::ScheduledJob)>);
