@@ -4,7 +4,7 @@
 // gives each launch a fresh, empty profile.
 //
 // Usage: node booking-flow.mjs BASE_URL ADMIN_TOKEN
-import { accessible, arguments_, assert, check, fitsThePhone, launch, phone, report } from './harness.mjs';
+import { awaitMessage, accessible, arguments_, assert, check, fitsThePhone, launch, phone, report } from './harness.mjs';
 
 const { base, token } = arguments_();
 const browser = await launch();
@@ -80,6 +80,36 @@ try {
     const booked = items.find((item) => item.channel === 'online' && item.patient_email === 'pat@example.com');
     assert(booked, 'the booking is not in the diary marked online');
     assert(booked.referral && booked.referral.content_type === 'application/pdf' && booked.referral.size_bytes === 17, 'the referral is not attached');
+
+    // The confirmation SMS carries a manage link: the patient verifies and cancels on a phone.
+    const sms = await awaitMessage(base, (m) => m.channel === 'sms' && m.to === '+447700900123' && m.body.includes('is booked'),
+      'confirmation SMS');
+    const email = await awaitMessage(base, (m) => m.channel === 'email' && m.to === 'pat@example.com' && m.invite,
+      'confirmation email with an invite');
+    assert(email.invite.method === 'REQUEST' && email.invite.ics.includes(`UID:${booked.id}@clinic-booking`), 'the invite is wrong');
+    const manageUrl = sms.body.split(/\s+/).find((word) => word.includes('/manage/'));
+    const manage = await browser.newContext(phone);
+    const managePage = await manage.newPage();
+    await managePage.goto(manageUrl);
+    await accessible(managePage, 'manage verification');
+    await fitsThePhone(managePage, 'manage verification');
+    await managePage.fill('#date_of_birth', '1980-05-17');
+    await Promise.all([managePage.waitForNavigation(), managePage.click('text=Continue')]);
+    assert((await managePage.textContent('main')).includes('Cancel this appointment'), 'no way to cancel');
+    await accessible(managePage, 'manage overview');
+    await fitsThePhone(managePage, 'manage overview');
+    await Promise.all([managePage.waitForNavigation(), managePage.click('text=Cancel this appointment')]);
+    await accessible(managePage, 'cancel question');
+    await Promise.all([managePage.waitForNavigation(), managePage.click('text=Yes, cancel it')]);
+    assert((await managePage.textContent('h1')).includes('Your appointment is cancelled'), 'the cancellation page is missing');
+    await accessible(managePage, 'cancelled');
+    await fitsThePhone(managePage, 'cancelled');
+    await manage.close();
+    const after = await fetch(`${base}/admin/clinics/demo/appointments?date=${date}`, { headers: { authorization: `Bearer ${token}` } });
+    const cancelled = (await after.json()).items.find((item) => item.id === booked.id);
+    assert(cancelled.status === 'cancelled' && cancelled.cancelled_by === 'patient', `the diary shows ${cancelled.status}`);
+    await awaitMessage(base, (m) => m.channel === 'email' && m.to === 'pat@example.com' && m.invite && m.invite.method === 'CANCEL',
+      'cancellation email with a CANCEL invite');
   });
 
   await check('the pages speak French to a French browser, with a switch back to English', async () => {

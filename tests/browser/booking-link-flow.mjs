@@ -4,7 +4,7 @@
 // booked → rescheduled.
 //
 // Usage: node booking-link-flow.mjs BASE_URL ADMIN_TOKEN
-import { accessible, adminApi, arguments_, assert, check, fitsThePhone, launch, phone, report } from './harness.mjs';
+import { awaitMessage, accessible, adminApi, arguments_, assert, check, fitsThePhone, launch, phone, report } from './harness.mjs';
 
 const { base, token } = arguments_();
 const browser = await launch();
@@ -77,9 +77,8 @@ try {
     let links = await history('MRN-B1');
     assert(links[0].events.map((e) => e.status).join(' ') === 'sent accessed booked', `history: ${JSON.stringify(links[0].events)}`);
 
-    const outbox = await (await fetch(`${base}/_local/outbox`)).json();
-    const confirmation = outbox.messages.find((m) => m.to === '+447700900150' && m.body.includes('/manage/'));
-    assert(confirmation, 'no confirmation SMS with a manage link in the outbox');
+    const confirmation = await awaitMessage(base, (m) => m.to === '+447700900150' && m.body.includes('/manage/'),
+      'confirmation SMS with a manage link');
     const manageUrl = confirmation.body.split(/\s+/).find((word) => word.includes('/manage/'));
 
     await page.goto(manageUrl);

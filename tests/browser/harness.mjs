@@ -72,6 +72,18 @@ export function adminApi(base, token) {
   };
 }
 
+// Waits (at most 10 s) for a message in the local outbox: messages are sent by the in-process
+// runner shortly after the change that queued them.
+export async function awaitMessage(base, matches, what) {
+  for (let i = 0; i < 100; i += 1) {
+    const outbox = await (await fetch(`${base}/_local/outbox`)).json();
+    const found = outbox.messages.find(matches);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no ${what} in the outbox`);
+}
+
 export function arguments_() {
   const [base, token] = process.argv.slice(2);
   if (!base || !token) {
