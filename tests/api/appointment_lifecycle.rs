@@ -63,7 +63,7 @@ async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, St
 
 /// Parses a raw MIME message with Python's own `email` package and the `icalendar` package (not
 /// the crates that built it), and returns what the invite says.
-fn parse_invite(raw: &str) -> Value {
+pub fn parse_invite(raw: &str) -> Value {
     let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = r#"
 import sys, json, email

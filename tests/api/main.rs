@@ -11,6 +11,7 @@ mod contested_booking;
 mod durability;
 mod events_conformance;
 mod lambda_events;
+mod lifecycle_on_aws;
 mod messages_conformance;
 mod online_services;
 mod partner_booking;

@@ -279,7 +279,7 @@ async fn every_confirmation_change_cancellation_and_due_reminder_goes_exactly_on
 
     // The model: what must have gone, per (recipient, opening words, appointment time).
     let zone = TimeZone::get("Europe/London").unwrap();
-    let when = |at: Timestamp| at.to_zoned(zone.clone()).strftime("on %Y-%m-%d at %H:%M").to_string();
+    let when = |at: Timestamp| at.to_zoned(zone.clone()).strftime("on %A %-d %B %Y at %H:%M").to_string();
     let mut expected: BTreeMap<(String, &str, String), usize> = BTreeMap::new();
     let mut expect = |to: String, kind: &'static str, at: Timestamp| {
         *expected.entry((to, kind, when(at))).or_default() += 1;
@@ -316,7 +316,12 @@ async fn every_confirmation_change_cancellation_and_due_reminder_goes_exactly_on
         .into_iter()
         .find(|kind| text.starts_with(kind))
         .unwrap_or_else(|| panic!("an unexpected message: {text}"));
-        let at = text.split(", on ").nth(1).map(|rest| format!("on {}", &rest[..19])).unwrap_or_default();
+        let at = text
+            .split(", on ")
+            .nth(1)
+            .and_then(|rest| rest.split('.').next())
+            .map(|when| format!("on {when}"))
+            .unwrap_or_default();
         *actual.entry((to.clone(), kind, at)).or_default() += 1;
     }
     let missing: Vec<_> = expected.iter().filter(|(key, _)| !actual.contains_key(*key)).take(5).collect();

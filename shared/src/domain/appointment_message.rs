@@ -376,6 +376,33 @@ const FR: Words = Words {
     hello: "Bonjour",
 };
 
+const DAYS_FR: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
+const MONTHS_FR: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// A day as patients read it: `Friday 4 December 2026`, `vendredi 4 décembre 2026`.
+pub fn long_date(date: jiff::civil::Date, lang: &str) -> String {
+    if lang == "fr" {
+        let weekday = DAYS_FR[usize::from(date.weekday().to_monday_zero_offset().unsigned_abs())];
+        let month = MONTHS_FR[usize::from(date.month().unsigned_abs()) - 1];
+        format!("{weekday} {} {month} {}", date.day(), date.year())
+    } else {
+        date.strftime("%A %-d %B %Y").to_string()
+    }
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
@@ -390,7 +417,8 @@ pub fn render(kind: MessageKind, context: &MessageContext<'_>) -> RenderedMessag
         MessageKind::Reminder => words.reminder,
     };
     let local = context.starts_at.to_zoned(context.zone.clone());
-    let when = format!("{} {} {} {}", words.on, local.strftime("%Y-%m-%d"), words.at, local.strftime("%H:%M"));
+    let day = long_date(local.date(), context.lang);
+    let when = format!("{} {day} {} {}", words.on, words.at, local.strftime("%H:%M"));
     let phone = context.site_phone.or(context.clinic_phone);
     let mut lines = vec![
         format!("{} ({}): {} {} {}, {when}.", headline, context.clinic, context.what, words.with, context.with_whom),
@@ -405,7 +433,7 @@ pub fn render(kind: MessageKind, context: &MessageContext<'_>) -> RenderedMessag
         (_, None) => {}
     }
     let text = lines.join("\n");
-    let subject = format!("{headline}: {} – {}", context.what, local.strftime("%Y-%m-%d %H:%M"));
+    let subject = format!("{headline}: {} – {day} {}", context.what, local.strftime("%H:%M"));
     let mut html = format!("<p>{} {},</p>", words.hello, escape(context.first_name));
     for line in &lines {
         match (context.manage_url, kind.has_manage_link()) {
@@ -585,7 +613,11 @@ mod tests {
     fn texts_say_what_who_where_when_in_the_clinic_zone_and_how_to_manage() {
         let zone = TimeZone::get("Europe/London").unwrap();
         let message = render(MessageKind::Confirmation, &context(&zone, Some("https://x.example.com/manage/abc")));
-        assert!(message.text.contains("GP consultation with Dr Amara Okafor, on 2026-07-01 at 09:00"));
+        assert!(
+            message.text.contains("GP consultation with Dr Amara Okafor, on Wednesday 1 July 2026 at 09:00"),
+            "{}",
+            message.text
+        );
         assert!(message.text.contains("Riverside Surgery, 1 River Road"));
         assert!(message.text.contains("Phone: 020 7946 0000"));
         assert!(message.text.ends_with("View, change or cancel: https://x.example.com/manage/abc"));
@@ -596,6 +628,7 @@ mod tests {
         assert!(!cancelled.text.contains("/manage/"));
         let french = render(MessageKind::Reminder, &MessageContext { lang: "fr", ..context(&zone, None) });
         assert!(french.text.starts_with("Rappel de votre rendez-vous"));
+        assert!(french.text.contains("le mercredi 1 juillet 2026 à 09:00"), "{}", french.text);
     }
 
     #[test]

@@ -142,6 +142,7 @@ a,button{font-size:1rem}.choice{display:block;padding:.75rem 1rem;margin:.5rem 0
 .slots button:focus,.choice:focus,a:focus,input:focus,button:focus{outline:3px solid #f1c232;outline-offset:2px}\
 label{display:block;font-weight:600;margin-top:1rem}input[type=text],input[type=tel],input[type=email],input[type=date]{width:100%;padding:.6rem;font-size:1rem;border:1px solid #555;border-radius:.3rem;box-sizing:border-box}\
 .primary{display:inline-block;margin-top:1.5rem;padding:.8rem 1.2rem;background:#0b5394;color:#fff;border:0;border-radius:.4rem;cursor:pointer;text-decoration:none}\
+.secondary{display:inline-block;margin-top:1rem;padding:.7rem 1.1rem;background:#fff;color:#0b5394;border:2px solid #0b5394;border-radius:.4rem;cursor:pointer}\
 .errors{border:3px solid #b00020;padding:.5rem 1rem;margin:1rem 0}.error{color:#b00020;font-weight:600}\
 .advisory{border-left:4px solid #0b5394;padding:.5rem 1rem;background:#f3f6fa}.hint{color:#444;font-size:.9rem}\
 .logo{max-width:12rem;max-height:6rem}\

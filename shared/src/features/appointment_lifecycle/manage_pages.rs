@@ -299,7 +299,7 @@ impl Managed<'_> {
                 form method="post" action=(path) {
                     input type="hidden" name="action" value="cancel";
                     (self.grant_fields())
-                    button type="submit" { (t.cancel) }
+                    button.secondary type="submit" { (t.cancel) }
                 }
             }
             @if let Some((diary, slots, previous, next)) = &slots {
@@ -442,7 +442,7 @@ impl Managed<'_> {
             form method="post" action=(path) {
                 input type="hidden" name="action" value="times";
                 (self.grant_fields())
-                button type="submit" { (t.keep) }
+                button.secondary type="submit" { (t.keep) }
             }
         };
         page(self.lang, StatusCode::OK, t.cancel, &switch_href(self.token, self.lang), body)
