@@ -17,7 +17,7 @@ step "tools: moto server, cfn-lint and an independent iCalendar parser in $venv"
 if ! "$venv/bin/python" -c 'import moto.server, werkzeug, icalendar' 2>/dev/null || [ ! -x "$venv/bin/cfn-lint" ]; then
   mkdir -p "$tools"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.*' 'cfn-lint==1.*' 'icalendar==6.*'
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.*' 'cfn-lint==1.*' 'icalendar==7.*'
 fi
 "$venv/bin/python" -c 'import moto; print("moto", moto.__version__)'
 
