@@ -400,3 +400,142 @@ async fn reminders_follow_moves_stop_at_a_cancel_and_each_goes_once_however_ofte
         "{listed:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_recall_patient_who_books_through_a_link_is_attached_completes_the_cycle_and_gets_no_more_recalls() {
+    let app = TestApp::spawn().await;
+    let token = app.demo_admin();
+    let ids = app.demo_ids(&token).await;
+    let connect = "/admin/clinics/demo";
+    let recall_patient = json!({"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1985-12-10", "mobile": "+447700900171", "email": "ada@example.com"});
+    let created = app
+        .json(
+            "POST",
+            &format!("{connect}/patients"),
+            Some(&token),
+            json!({"reference": "MRN-9", "patient": recall_patient}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let template = app
+        .json(
+            "POST",
+            &format!("{connect}/connect-templates"),
+            Some(&token),
+            json!({"kind": "sms", "name": "Recall", "body": "Recall: please book your {program.name}."}),
+        )
+        .await;
+    assert_eq!(template.status, 201, "{:?}", template.body);
+    let template = template.body["template"]["id"].as_str().unwrap().to_owned();
+    let timing =
+        |days: u32| json!({"direction": "before", "offset": {"amount": days, "unit": "days"}, "time_of_day": "09:00"});
+    let program = app
+        .json(
+            "POST",
+            &format!("{connect}/connect-programs"),
+            Some(&token),
+            json!({"program_type": "recall", "name": "Annual review", "cycles": 1, "frequency": {"amount": 12, "unit": "months"},
+                   "completing_bookings": {"kind": "any"}, "enabled": true,
+                   "actions": [
+                     {"kind": {"kind": "sms", "template_id": template, "save_reply_content": false}, "timing": timing(14), "pause_on_error": false},
+                     {"kind": {"kind": "sms", "template_id": template, "save_reply_content": false}, "timing": timing(7), "pause_on_error": false}]}),
+        )
+        .await;
+    assert_eq!(program.status, 201, "{:?}", program.body);
+    let program = program.body["program"]["id"].as_str().unwrap().to_owned();
+    let today = app.server.clock.now().to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap()).date();
+    let reference = today + jiff::SignedDuration::from_hours(24 * 30);
+    let enrolled = app
+        .json(
+            "POST",
+            &format!("{connect}/connect-enrollments"),
+            Some(&token),
+            json!({"program_id": program, "patient_reference": "MRN-9", "reference_date": reference.to_string()}),
+        )
+        .await;
+    assert_eq!(enrolled.status, 201, "{:?}", enrolled.body);
+    let enrollment = enrolled.body["enrollment"]["id"].as_str().unwrap().to_owned();
+
+    // Staff text a booking link for MRN-9; the patient books through it.
+    let rule = app
+        .json(
+            "POST",
+            &format!("{connect}/broadcast-rules"),
+            Some(&token),
+            json!({"title": "Annual review", "booking_type_id": ids.gp15, "provider_ids": [ids.amara], "location_ids": [ids.riverside],
+                   "link_lifetime_hours": 72, "allow_reschedule": true, "sms_template": "Hi {first_name}, book with {clinic}: {link}"}),
+        )
+        .await;
+    assert_eq!(rule.status, 201, "{:?}", rule.body);
+    let sent = app
+        .json(
+            "POST",
+            &format!("{connect}/booking-links"),
+            Some(&token),
+            json!({"rule_id": rule.body["id"], "patient_reference": "MRN-9", "patient": recall_patient}),
+        )
+        .await;
+    assert_eq!(sent.status, 201, "{:?}", sent.body);
+    let link = sent.body["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let times =
+        app.client.get(app.url(&format!("/links/{link}?step=times"))).send().await.unwrap().text().await.unwrap();
+    let time = times.split("name=\"time\" value=\"").nth(1).expect("a free time").split('"').next().unwrap().to_owned();
+    let (status, _) = post_form(&app, &format!("/links/{link}"), &[("time", &time), ("lang", "en")]).await;
+    assert_eq!(status, 201);
+
+    // The appointment is in the patient's record, and the recall cycle is complete.
+    let record = app.get(&format!("{connect}/patients/MRN-9/appointments"), Some(&token)).await;
+    let items = record.body["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{:?}", record.body);
+    assert_eq!(
+        (items[0]["channel"].as_str(), items[0]["patient_reference"].as_str()),
+        (Some("booking_link"), Some("MRN-9"))
+    );
+    let mut finished = Value::Null;
+    for _ in 0..100 {
+        finished = app.get(&format!("{connect}/connect-enrollments/{enrollment}"), Some(&token)).await.body;
+        if finished["enrollment"]["position"]["state"] == "finished" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(finished["enrollment"]["position"], json!({"state": "finished"}), "{finished:#?}");
+    let advanced =
+        app.client.post(app.url("/_local/clock")).json(&json!({"advance_hours": 24 * 40})).send().await.unwrap();
+    assert_eq!(advanced.status().as_u16(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.settle().await;
+    let recalls = outbox(&app).await.iter().filter(|m| body(m).starts_with("Recall:")).count();
+    assert_eq!(recalls, 0, "no recall message after the booking");
+}
+
+#[tokio::test]
+async fn a_patient_with_only_an_email_address_is_confirmed_and_reminded_by_email() {
+    let app = TestApp::spawn().await;
+    let demo = demo(&app).await;
+    let query = format!("booking_type_id={}&asap=true", demo.gp15);
+    let slot = slots(&app, &query).await[0].clone();
+    let mut body = booking(&demo.gp15, "any", "any", slot["starts_at"].as_str().unwrap());
+    body["patient"]["mobile"] = json!("");
+    body["patient"]["email"] = json!("only-email@example.com");
+    let booked = book(&app, &body, None).await;
+    assert_eq!(booked.status, 201, "{:?}", booked.body);
+    let email =
+        eventually(&app, "confirmation email", |m| m["to"] == "only-email@example.com" && m["invite"].is_object())
+            .await;
+    assert!(body_of(&email).contains("/manage/"));
+    let token = app.demo_admin();
+    let listed = messages(&app, &token, booked.body["appointment_id"].as_str().unwrap()).await;
+    assert!(
+        listed.iter().all(|m| m["channel"] == "email"),
+        "nothing queued for a mobile the patient did not give: {listed:#?}"
+    );
+    // Neither contact detail: the form names the mobile field.
+    body["patient"]["email"] = json!("");
+    let refused = book(&app, &body, None).await;
+    assert_eq!((refused.status, refused.problem_fields()), (422, vec!["patient.mobile".to_owned()]));
+}
+
+fn body_of(message: &Value) -> &str {
+    body(message)
+}

@@ -93,8 +93,8 @@ async fn on_moto_confirmations_and_reminders_are_schedules_and_reach_sns_and_ses
         first_name: "Pat".into(),
         last_name: "Example".into(),
         date_of_birth: "1980-05-17".parse().unwrap(),
-        mobile: PhoneNumber::parse("mobile", "+447700900161").unwrap(),
-        email: EmailAddress::parse("email", &email).unwrap(),
+        mobile: Some(PhoneNumber::parse("mobile", "+447700900161").unwrap()),
+        email: Some(EmailAddress::parse("email", &email).unwrap()),
     };
     let starts_at = now + SignedDuration::from_hours(24 * 5);
     let slot = OfferedSlot { starts_at, provider_id: provider.id.clone(), location_id: location.id.clone() };

@@ -216,8 +216,8 @@ async fn every_confirmation_change_cancellation_and_due_reminder_goes_exactly_on
                     first_name: format!("P{n}"),
                     last_name: "Example".into(),
                     date_of_birth: "1980-05-17".parse().unwrap(),
-                    mobile: PhoneNumber::parse("mobile", &recipient(n, "sms")).unwrap(),
-                    email: EmailAddress::parse("email", &recipient(n, "email")).unwrap(),
+                    mobile: Some(PhoneNumber::parse("mobile", &recipient(n, "sms")).unwrap()),
+                    email: Some(EmailAddress::parse("email", &recipient(n, "email")).unwrap()),
                 };
                 let slot = OfferedSlot {
                     starts_at: plans[n].starts[0],

@@ -130,9 +130,10 @@ fn no_patient_data_reaches_the_logs() {
     assert!(logs.contains("\"answered\""), "request logs missing: {logs}");
     assert!(logs.contains("request_id"), "request ids missing: {logs}");
     assert!(
-        logs.contains("booked through a link") && logs.contains("rescheduled through a link"),
+        logs.contains("booked through a link") && logs.contains("rescheduled through the manage link"),
         "link flow logs missing"
     );
+    assert!(logs.contains("appointment message handled"), "lifecycle (confirmation, invite) logs missing");
     for expected in
         ["patient enrolled", "action recorded", "action failed for good", "SMS reply kept", "not an inbound SMS"]
     {
@@ -190,6 +191,7 @@ async fn link_flow(app: &TestApp, token: &str, gp15: &str, patient: &serde_json:
     let times = html(format!("/links/{link}?step=times")).await;
     let time = times.split("name=\"time\" value=\"").nth(1).unwrap().split('"').next().unwrap().replace(':', "%3A");
     assert_eq!(post(format!("/links/{link}"), format!("time={time}")).await.0, 201);
+    app.settle().await;
     let outbox = app.get("/_local/outbox", None).await.body;
     let confirmation = outbox["messages"]
         .as_array()

@@ -660,8 +660,8 @@ mod tests {
             first_name: "Pat".into(),
             last_name: "Example".into(),
             date_of_birth: "1980-05-17".parse().unwrap(),
-            mobile: PhoneNumber::parse("m", "+447700900123").unwrap(),
-            email: EmailAddress::parse("e", "pat@example.com").unwrap(),
+            mobile: Some(PhoneNumber::parse("m", "+447700900123").unwrap()),
+            email: Some(EmailAddress::parse("e", "pat@example.com").unwrap()),
         };
         let token = LinkToken::from_random_bytes([7; TOKEN_BYTES]);
         let reference = PatientReference::parse("r", "MRN-1").unwrap();

@@ -163,8 +163,10 @@ impl std::fmt::Debug for Identification {
 
 fn same_person(record: &PatientRecord, who: &Identification) -> bool {
     let details = &record.details;
-    let contact = who.mobile.as_ref().is_some_and(|mobile| *mobile == details.mobile)
-        || who.email.as_ref().is_some_and(|email| email.as_str().eq_ignore_ascii_case(details.email.as_str()));
+    let contact = who.mobile.as_ref().is_some_and(|mobile| details.mobile.as_ref() == Some(mobile))
+        || who.email.as_ref().is_some_and(|email| {
+            details.email.as_ref().is_some_and(|known| email.as_str().eq_ignore_ascii_case(known.as_str()))
+        });
     details.date_of_birth == who.date_of_birth
         && fold(&details.first_name) == fold(&who.first_name)
         && fold(&details.last_name) == fold(&who.last_name)
@@ -190,8 +192,8 @@ mod tests {
                 first_name: first.into(),
                 last_name: last.into(),
                 date_of_birth: born.parse().unwrap(),
-                mobile: PhoneNumber::parse("m", mobile).unwrap(),
-                email: EmailAddress::parse("e", email).unwrap(),
+                mobile: Some(PhoneNumber::parse("m", mobile).unwrap()),
+                email: Some(EmailAddress::parse("e", email).unwrap()),
             },
             profile: PatientProfile::default(),
         }

@@ -195,10 +195,12 @@ pub struct PatientDetails {
     pub last_name: String,
     /// Birth date.
     pub date_of_birth: Date,
-    /// Mobile, E.164.
-    pub mobile: PhoneNumber,
+    /// Mobile, E.164 (a patient gives a mobile, an email address, or both).
+    #[serde(default)]
+    pub mobile: Option<PhoneNumber>,
     /// Email.
-    pub email: EmailAddress,
+    #[serde(default)]
+    pub email: Option<EmailAddress>,
 }
 
 impl std::fmt::Debug for PatientDetails {
@@ -217,9 +219,11 @@ pub struct PatientInput {
     pub last_name: String,
     /// `YYYY-MM-DD`, in the past, at most 120 years ago.
     pub date_of_birth: String,
-    /// Mobile in international form, e.g. +447700900123.
+    /// Mobile in international form, e.g. +447700900123 (a mobile, an email address, or both).
+    #[serde(default)]
     pub mobile: String,
     /// Email address.
+    #[serde(default)]
     pub email: String,
 }
 
@@ -250,15 +254,18 @@ impl PatientDetails {
         let first_name = checker.check(required_text(&field("first_name"), &input.first_name, 80));
         let last_name = checker.check(required_text(&field("last_name"), &input.last_name, 80));
         let date_of_birth = checker.check(birth_date(&field("date_of_birth"), &input.date_of_birth, today));
-        let mobile = checker.check(PhoneNumber::parse(&field("mobile"), &input.mobile));
-        let email = checker.check(EmailAddress::parse(&field("email"), &input.email));
+        let (given_mobile, given_email) = (input.mobile.trim(), input.email.trim());
+        if given_mobile.is_empty() && given_email.is_empty() {
+            checker.check::<()>(Err(FieldError::new(field("mobile"), "give a mobile number or an email address")));
+        }
+        let mobile =
+            (!given_mobile.is_empty()).then(|| checker.check(PhoneNumber::parse(&field("mobile"), given_mobile)));
+        let email = (!given_email.is_empty()).then(|| checker.check(EmailAddress::parse(&field("email"), given_email)));
         checker.finish()?;
-        let (Some(first_name), Some(last_name), Some(date_of_birth), Some(mobile), Some(email)) =
-            (first_name, last_name, date_of_birth, mobile, email)
-        else {
+        let (Some(first_name), Some(last_name), Some(date_of_birth)) = (first_name, last_name, date_of_birth) else {
             unreachable!("checker.finish() fails when a check failed")
         };
-        Ok(Self { first_name, last_name, date_of_birth, mobile, email })
+        Ok(Self { first_name, last_name, date_of_birth, mobile: mobile.flatten(), email: email.flatten() })
     }
 }
 
@@ -324,9 +331,22 @@ mod tests {
         let today: Date = "2026-11-22".parse().unwrap();
         let errors = PatientDetails::parse(&PatientInput::default(), today, "patient.").unwrap_err();
         let fields: Vec<String> = errors.into_iter().map(|error| error.field).collect();
-        assert_eq!(
-            fields,
-            ["patient.first_name", "patient.last_name", "patient.date_of_birth", "patient.mobile", "patient.email"]
-        );
+        // With neither contact detail, the mobile is asked for (either will do).
+        assert_eq!(fields, ["patient.first_name", "patient.last_name", "patient.date_of_birth", "patient.mobile"]);
+        let bad = PatientInput { mobile: "0770".into(), email: "not-an-address".into(), ..input() };
+        let fields: Vec<String> =
+            PatientDetails::parse(&bad, today, "patient.").unwrap_err().into_iter().map(|error| error.field).collect();
+        assert_eq!(fields, ["patient.mobile", "patient.email"]);
+    }
+
+    #[test]
+    fn one_contact_detail_is_enough() {
+        let today: Date = "2026-11-22".parse().unwrap();
+        let email_only = PatientInput { mobile: " ".into(), ..input() };
+        let details = PatientDetails::parse(&email_only, today, "").unwrap();
+        assert!(details.mobile.is_none() && details.email.is_some());
+        let mobile_only = PatientInput { email: String::new(), ..input() };
+        let details = PatientDetails::parse(&mobile_only, today, "").unwrap();
+        assert!(details.mobile.is_some() && details.email.is_none());
     }
 }

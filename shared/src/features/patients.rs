@@ -38,10 +38,10 @@ pub struct PatientView {
     pub last_name: String,
     /// Birth date.
     pub date_of_birth: String,
-    /// Mobile.
-    pub mobile: String,
-    /// Email.
-    pub email: String,
+    /// Mobile, if given.
+    pub mobile: Option<String>,
+    /// Email, if given.
+    pub email: Option<String>,
 }
 
 fn view(record: &PatientRecord) -> PatientView {
@@ -50,8 +50,8 @@ fn view(record: &PatientRecord) -> PatientView {
         first_name: record.details.first_name.clone(),
         last_name: record.details.last_name.clone(),
         date_of_birth: record.details.date_of_birth.to_string(),
-        mobile: record.details.mobile.as_str().to_owned(),
-        email: record.details.email.as_str().to_owned(),
+        mobile: record.details.mobile.as_ref().map(|mobile| mobile.as_str().to_owned()),
+        email: record.details.email.as_ref().map(|email| email.as_str().to_owned()),
     }
 }
 

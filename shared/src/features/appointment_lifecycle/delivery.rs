@@ -150,8 +150,8 @@ pub async fn deliver(
         return finish(state, clinic, &loaded, MessageStatus::Skipped { reason: reason.into() }, now, 1).await;
     }
     let recipient = match loaded.message.channel {
-        MessageChannel::Sms => Some(appointment.patient.mobile.as_str().to_owned()),
-        MessageChannel::Email => Some(appointment.patient.email.as_str().to_owned()),
+        MessageChannel::Sms => appointment.patient.mobile.as_ref().map(|mobile| mobile.as_str().to_owned()),
+        MessageChannel::Email => appointment.patient.email.as_ref().map(|email| email.as_str().to_owned()),
     };
     if recipient.is_none() {
         let skipped = MessageStatus::Skipped { reason: "no contact detail for this channel".into() };
@@ -374,7 +374,9 @@ async fn send(
     let rendered = render(message.kind, &context);
     match message.channel {
         MessageChannel::Sms => {
-            state.messages.send_sms(&Sms { to: appointment.patient.mobile.clone(), body: rendered.text }).await
+            let to =
+                appointment.patient.mobile.clone().ok_or_else(|| SendError::InvalidRecipient("no mobile".into()))?;
+            state.messages.send_sms(&Sms { to, body: rendered.text }).await
         }
         MessageChannel::Email => {
             let method = match message.kind {
@@ -395,13 +397,8 @@ async fn send(
                     &context,
                 ),
             });
-            let email = Email {
-                to: appointment.patient.email.clone(),
-                subject: rendered.subject,
-                text: rendered.text,
-                html: Some(rendered.html),
-                invite,
-            };
+            let to = appointment.patient.email.clone().ok_or_else(|| SendError::InvalidRecipient("no email".into()))?;
+            let email = Email { to, subject: rendered.subject, text: rendered.text, html: Some(rendered.html), invite };
             state.messages.send_email(&email).await
         }
     }

@@ -111,7 +111,7 @@ impl Plan {
         if !appointment.lifecycle.notify {
             return Ok(());
         }
-        for channel in [MessageChannel::Sms, MessageChannel::Email] {
+        for channel in reachable(appointment) {
             let message = AppointmentMessage::queued(
                 appointment.id.clone(),
                 kind,
@@ -162,7 +162,21 @@ impl Plan {
     }
 }
 
-/// The reminder of rule `from` or later still ahead of `appointment`, queued.
+/// The channels the patient can be reached by.
+fn reachable(appointment: &Appointment) -> Vec<MessageChannel> {
+    let patient = &appointment.patient;
+    let mut channels = Vec::new();
+    if patient.mobile.is_some() {
+        channels.push(MessageChannel::Sms);
+    }
+    if patient.email.is_some() {
+        channels.push(MessageChannel::Email);
+    }
+    channels
+}
+
+/// The reminder of rule `from` or later still ahead of `appointment`, queued on the rule's
+/// channel, or on the other when the patient gave only that one.
 pub fn reminder(
     appointment: &Appointment,
     settings: &LifecycleSettings,
@@ -171,10 +185,12 @@ pub fn reminder(
 ) -> Option<AppointmentMessage> {
     let (index, due_at) = settings.next_reminder(appointment.starts_at, now, from)?;
     let rule = &settings.reminders[usize::from(index)];
+    let channels = reachable(appointment);
+    let channel = if channels.contains(&rule.channel) { rule.channel } else { *channels.first()? };
     let mut message = AppointmentMessage::queued(
         appointment.id.clone(),
         MessageKind::Reminder,
-        rule.channel,
+        channel,
         appointment.lifecycle.sequence,
         due_at,
         now,

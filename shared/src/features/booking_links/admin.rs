@@ -309,7 +309,11 @@ pub async fn send(state: &AppState, request: &Request) -> Result<Response<Body>,
     let reference =
         PatientReference::parse("patient_reference", &input.patient_reference).map_err(|error| errors.push(error)).ok();
     let patient = PatientDetails::parse(&input.patient, today, "patient.").map_err(|found| errors.extend(found)).ok();
-    let (Some(rule_id), Some(reference), Some(patient)) = (rule_id, reference, patient) else {
+    let mobile = patient.as_ref().and_then(|patient| patient.mobile.clone());
+    if patient.is_some() && mobile.is_none() {
+        errors.push(FieldError::new("patient.mobile", "a booking link is sent by SMS: give the patient's mobile"));
+    }
+    let (Some(rule_id), Some(reference), Some(patient), Some(mobile)) = (rule_id, reference, patient, mobile) else {
         return Err(Problem::invalid(errors));
     };
     let rule: BroadcastRule = state
@@ -345,7 +349,7 @@ pub async fn send(state: &AppState, request: &Request) -> Result<Response<Body>,
     let url = link_url(state, token.as_str());
     let body =
         rule.sms_template.render(&SmsValues { first_name: &link.patient.first_name, clinic: &clinic.name, link: &url });
-    let (sms, link, version) = match state.messages.send_sms(&Sms { to: link.patient.mobile.clone(), body }).await {
+    let (sms, link, version) = match state.messages.send_sms(&Sms { to: mobile, body }).await {
         Ok(sent) => {
             let mut recorded = link.clone();
             recorded.sms_message_id = Some(sent.message_id.clone());

@@ -58,10 +58,10 @@ pub struct AppointmentView {
     pub patient_name: String,
     /// Patient's birth date.
     pub patient_date_of_birth: String,
-    /// Patient's mobile.
-    pub patient_mobile: String,
-    /// Patient's email.
-    pub patient_email: String,
+    /// Patient's mobile, if given.
+    pub patient_mobile: Option<String>,
+    /// Patient's email, if given.
+    pub patient_email: Option<String>,
     /// Staff notes.
     pub notes: Option<String>,
     /// Whether the patient is told of this appointment.
@@ -109,8 +109,8 @@ pub(crate) fn view(appointment: &Appointment, version: u64, clinic: &Clinic) -> 
         status: appointment.status,
         patient_name: format!("{} {}", appointment.patient.first_name, appointment.patient.last_name),
         patient_date_of_birth: appointment.patient.date_of_birth.to_string(),
-        patient_mobile: appointment.patient.mobile.as_str().to_owned(),
-        patient_email: appointment.patient.email.as_str().to_owned(),
+        patient_mobile: appointment.patient.mobile.as_ref().map(|mobile| mobile.as_str().to_owned()),
+        patient_email: appointment.patient.email.as_ref().map(|email| email.as_str().to_owned()),
         notes: appointment.notes.clone(),
         notify: appointment.lifecycle.notify,
         cancelled_by: appointment.lifecycle.cancelled_by.clone(),

@@ -82,8 +82,8 @@ async fn visitor(state: &AppState, clinic_id: &ClinicId, visitor: &Visitor) -> R
         first_name: details.first_name.clone(),
         last_name: details.last_name.clone(),
         date_of_birth: details.date_of_birth,
-        mobile: Some(details.mobile.clone()),
-        email: Some(details.email.clone()),
+        mobile: details.mobile.clone(),
+        email: details.email.clone(),
     };
     let record = identify(&all, &who).cloned();
     Ok(Known { clinic, details, record, sex: visitor.sex, postcode })

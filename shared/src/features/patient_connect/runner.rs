@@ -307,8 +307,8 @@ async fn record(
 struct Subject {
     first_name: String,
     last_name: String,
-    mobile: PhoneNumber,
-    email: EmailAddress,
+    mobile: Option<PhoneNumber>,
+    email: Option<EmailAddress>,
     postal_address: Option<String>,
     gp: Option<String>,
     provider_id: Option<String>,
@@ -421,7 +421,10 @@ async fn carry_out(
     let rendered = template.render(&values);
     match (&step.kind, template.kind) {
         (ActionKind::Sms { save_reply_content, .. }, TemplateKind::Sms) => {
-            match state.messages.send_sms(&Sms { to: subject.mobile.clone(), body: rendered.body }).await {
+            let Some(mobile) = subject.mobile.clone() else {
+                return Carried::Failed("the patient has no mobile number".into());
+            };
+            match state.messages.send_sms(&Sms { to: mobile.clone(), body: rendered.body }).await {
                 Ok(sent) => {
                     let mut extra = Vec::new();
                     if *save_reply_content {
@@ -432,7 +435,7 @@ async fn carry_out(
                             action,
                             sent_at: now,
                         };
-                        match Item::from_record(keys::sms_reply_route(&phone_hash(subject.mobile.as_str())), &route) {
+                        match Item::from_record(keys::sms_reply_route(&phone_hash(mobile.as_str())), &route) {
                             Ok(item) => extra.push(Write::put(item, Condition::Always)),
                             Err(error) => tracing::error!(%error, "reply route not kept"),
                         }
@@ -443,13 +446,10 @@ async fn carry_out(
             }
         }
         (ActionKind::Email { .. }, TemplateKind::Email) => {
-            let email = Email {
-                to: subject.email.clone(),
-                subject: rendered.subject,
-                text: rendered.body,
-                html: None,
-                invite: None,
+            let Some(to) = subject.email.clone() else {
+                return Carried::Failed("the patient has no email address".into());
             };
+            let email = Email { to, subject: rendered.subject, text: rendered.body, html: None, invite: None };
             match state.messages.send_email(&email).await {
                 Ok(sent) => Carried::Done(ActionResult::Sent { message_id: sent.message_id }, Vec::new()),
                 Err(error) => transient_or_failed(error),
