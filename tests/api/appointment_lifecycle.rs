@@ -539,3 +539,53 @@ async fn a_patient_with_only_an_email_address_is_confirmed_and_reminded_by_email
 fn body_of(message: &Value) -> &str {
     body(message)
 }
+
+#[tokio::test]
+async fn a_self_booking_is_attached_to_the_record_it_identifies_and_that_patient_cannot_double_book() {
+    let app = TestApp::spawn().await;
+    let token = app.demo_admin();
+    let ids = app.demo_ids(&token).await;
+    let known = json!({"first_name": "Pat", "last_name": "Example", "date_of_birth": "1980-05-17", "mobile": "+447700900123", "email": "pat@example.com"});
+    let created = app
+        .json("POST", "/admin/clinics/demo/patients", Some(&token), json!({"reference": "MRN-1", "patient": known}))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let demo = demo(&app).await;
+    let amara = slots(&app, &format!("booking_type_id={}&provider_id={}&location_id=any", demo.gp15, ids.amara)).await;
+    let tom = slots(&app, &format!("booking_type_id={}&provider_id={}&location_id=any", demo.gp15, ids.tom)).await;
+    let shared = amara
+        .iter()
+        .find(|slot| tom.iter().any(|other| other["starts_at"] == slot["starts_at"]))
+        .expect("a time both GPs offer")["starts_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Booked online with the record's details (name folded, same birth date and mobile).
+    let mut body = booking(&demo.gp15, &ids.amara, "any", &shared);
+    body["patient"]["first_name"] = json!("PAT");
+    let first = book(&app, &body, None).await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    let record = app.get("/admin/clinics/demo/patients/MRN-1/appointments", Some(&token)).await;
+    let items = record.body["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{:?}", record.body);
+    assert_eq!((items[0]["channel"].as_str(), items[0]["provisional"].as_bool()), (Some("online"), Some(false)));
+    // The same patient cannot take the same time with the other GP.
+    let second = book(&app, &booking(&demo.gp15, &ids.tom, "any", &shared), None).await;
+    assert_eq!(second.status, 409, "{:?}", second.body);
+    assert!(second.body["detail"].as_str().unwrap().contains("already have an appointment"), "{:?}", second.body);
+    // Someone the clinic does not know books provisionally, for staff to attach.
+    let mut stranger = booking(&demo.gp15, &ids.tom, "any", &shared);
+    stranger["patient"] = json!({"first_name": "Robin", "last_name": "Stranger", "date_of_birth": "1990-01-01", "email": "robin@example.com"});
+    let third = book(&app, &stranger, None).await;
+    assert_eq!(third.status, 201, "{:?}", third.body);
+    let day = &shared[..10];
+    let diary = app.get(&format!("/admin/clinics/demo/appointments?date={day}"), Some(&token)).await;
+    let entry = diary.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["id"] == third.body["appointment_id"])
+        .unwrap()
+        .clone();
+    assert_eq!((entry["provisional"].as_bool(), entry["patient_reference"].as_str()), (Some(true), None));
+}

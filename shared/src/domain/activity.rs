@@ -40,6 +40,7 @@ pub fn counters_for(event: &DomainEvent) -> Vec<(String, i64)> {
             ("appointments_cancelled".to_owned(), 1),
             (format!("appointments_cancelled_{}", channel_name(*channel)), 1),
         ],
+        Fact::AppointmentAttached { .. } => vec![("appointments_attached".to_owned(), 1)],
     }
 }
 

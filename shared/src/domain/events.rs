@@ -94,6 +94,12 @@ pub enum Fact {
         /// How it had been booked.
         channel: Channel,
     },
+    /// A booked appointment was attached to a patient record (a provisional booking, by staff):
+    /// for that patient it counts as a booking from now on.
+    AppointmentAttached {
+        /// Its id.
+        appointment_id: AppointmentId,
+    },
 }
 
 impl DomainEvent {
@@ -111,6 +117,7 @@ impl DomainEvent {
             Fact::AppointmentBooked { .. } => "AppointmentBooked",
             Fact::AppointmentMoved { .. } => "AppointmentMoved",
             Fact::AppointmentCancelled { .. } => "AppointmentCancelled",
+            Fact::AppointmentAttached { .. } => "AppointmentAttached",
         }
     }
 }

@@ -187,3 +187,23 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     tracing::info!(patient_reference = %record.reference.as_str(), "patient record created");
     json(StatusCode::CREATED, &view(&record))
 }
+
+/// The clinic's patient record these details identify, by the portal's rule (seed 001): the same
+/// folded name and birth date and a matching mobile or email, and exactly one such record. Reads
+/// the clinic's patient records (an index by folded name and birth date is the next step).
+pub async fn identify_patient(
+    state: &AppState,
+    clinic: &ClinicId,
+    details: &crate::domain::patient::PatientDetails,
+) -> Result<Option<PatientRecord>, StoreError> {
+    let all: Vec<PatientRecord> =
+        records(state.store.as_ref(), &keys::clinic_partition(clinic), keys::PATIENT_PREFIX).await?;
+    let who = crate::domain::eligibility::Identification {
+        first_name: details.first_name.clone(),
+        last_name: details.last_name.clone(),
+        date_of_birth: details.date_of_birth,
+        mobile: details.mobile.clone(),
+        email: details.email.clone(),
+    };
+    Ok(crate::domain::eligibility::identify(&all, &who).cloned())
+}

@@ -347,6 +347,12 @@ pub async fn rewrite_guarded(
     } else if moved {
         announce(state, clinic, Fact::AppointmentMoved { appointment_id: next.id.clone() }, now).await;
     }
+    if current.appointment.patient_reference.is_none()
+        && next.patient_reference.is_some()
+        && next.status == AppointmentStatus::Booked
+    {
+        announce(state, clinic, Fact::AppointmentAttached { appointment_id: next.id.clone() }, now).await;
+    }
     Ok(())
 }
 

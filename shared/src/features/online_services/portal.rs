@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::domain::appointment::{Appointment, Channel};
 use crate::domain::booking_type::{BookingType, BookingTypeId};
 use crate::domain::clinic::{Clinic, ClinicId};
-use crate::domain::eligibility::{Applicant, Identification, admits, identify};
+use crate::domain::eligibility::{Applicant, admits};
 use crate::domain::online_service::{OnlineService, ServiceId};
 use crate::domain::patient::{PatientDetails, PatientInput, PatientRecord, Sex};
 use crate::domain::provider::{Provider, ProviderId};
@@ -76,16 +76,7 @@ async fn visitor(state: &AppState, clinic_id: &ClinicId, visitor: &Visitor) -> R
     if postcode.as_ref().is_some_and(|p| p.chars().count() > 10) {
         return Err(Problem::invalid(vec![FieldError::new("visitor.postcode", "must be at most 10 characters")]));
     }
-    let all: Vec<PatientRecord> =
-        records(state.store.as_ref(), &keys::clinic_partition(clinic_id), keys::PATIENT_PREFIX).await?;
-    let who = Identification {
-        first_name: details.first_name.clone(),
-        last_name: details.last_name.clone(),
-        date_of_birth: details.date_of_birth,
-        mobile: details.mobile.clone(),
-        email: details.email.clone(),
-    };
-    let record = identify(&all, &who).cloned();
+    let record = crate::features::patients::identify_patient(state, clinic_id, &details).await?;
     Ok(Known { clinic, details, record, sex: visitor.sex, postcode })
 }
 

@@ -41,7 +41,11 @@ fn retryable(error: impl std::fmt::Display) -> ConsumeError {
 #[async_trait]
 impl EventConsumer for ConnectBookingConsumer {
     async fn consume(&self, event: &DomainEvent) -> Result<(), ConsumeError> {
-        let Fact::AppointmentBooked { appointment_id, .. } = &event.fact else { return Ok(()) };
+        let (Fact::AppointmentBooked { appointment_id, .. } | Fact::AppointmentAttached { appointment_id }) =
+            &event.fact
+        else {
+            return Ok(());
+        };
         let Some(state) = self.state.upgrade() else { return Err(retryable("the application is shutting down")) };
         apply_booking(&state, event, appointment_id.as_str()).await
     }

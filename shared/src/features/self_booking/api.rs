@@ -243,7 +243,15 @@ pub fn validate(
         (Some(selection), Some(patient)) if errors.is_empty() => {
             // The referral is checked against storage by the caller; the id is carried for it.
             let referral = referral.map(|id| Referral { id, content_type: String::new(), size_bytes: 0 });
-            Ok(BookingRequest { selection, starts_at: input.starts_at, patient, idempotency, referral })
+            Ok(BookingRequest {
+                selection,
+                starts_at: input.starts_at,
+                patient,
+                idempotency,
+                referral,
+                patient_reference: None,
+                lang: None,
+            })
         }
         _ => Err(errors),
     }
@@ -288,6 +296,10 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     if let Some(claimed) = booking_request.referral.take() {
         booking_request.referral = Some(stored_referral(state, &clinic, claimed.id).await?);
     }
+    booking_request.patient_reference =
+        crate::features::patients::identify_patient(state, &clinic, &booking_request.patient)
+            .await?
+            .map(|record| record.reference);
     match offer::book(state, &clinic, &snapshot, booking_request).await {
         Ok(Booked::New(appointment)) => json(StatusCode::CREATED, &confirmation(&snapshot, &appointment)),
         Ok(Booked::Replayed(id)) => {

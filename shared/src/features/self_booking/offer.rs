@@ -166,6 +166,10 @@ pub struct BookingRequest {
     pub idempotency: Option<(String, String)>,
     /// The attached referral, checked against what was stored.
     pub referral: Option<crate::domain::referral::Referral>,
+    /// The patient record the details identify (none: provisional, for staff to attach).
+    pub patient_reference: Option<crate::domain::patient::PatientReference>,
+    /// The patient's language (`en`, `fr`), for their messages.
+    pub lang: Option<String>,
 }
 
 /// How a booking attempt ended.
@@ -217,8 +221,10 @@ pub async fn book(
     let now = state.clock.now();
     for candidate in candidates.into_iter().take(ATTEMPTS) {
         let booking_type = &request.selection.booking_type;
-        let appointment = Appointment {
+        let mut appointment = Appointment {
             referral: request.referral.clone(),
+            patient_reference: request.patient_reference.clone(),
+            provisional: request.patient_reference.is_none(),
             ..Appointment::booked(
                 booking_type.id.clone(),
                 booking_type.duration_minutes,
@@ -228,6 +234,7 @@ pub async fn book(
                 now,
             )
         };
+        appointment.lifecycle.lang = request.lang.clone();
         let idempotency = request.idempotency.as_ref().map(|(key, print)| (key.as_str(), print.as_str()));
         match booking::book(state, clinic, &appointment, "patient", idempotency).await {
             Ok(()) => return Ok(Booked::New(Box::new(appointment))),

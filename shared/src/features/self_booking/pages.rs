@@ -63,6 +63,8 @@ struct Texts {
     when: &'static str,
     errors_title: &'static str,
     taken: &'static str,
+    patient_busy: &'static str,
+    how_to_change: &'static str,
     booked_title: &'static str,
     done: &'static str,
     not_available: &'static str,
@@ -101,6 +103,8 @@ const EN: Texts = Texts {
     when: "When",
     errors_title: "Please correct the following",
     taken: "That time was just taken. Please choose another time.",
+    patient_busy: "You already have an appointment at that time. Please choose another time.",
+    how_to_change: "We have sent you a confirmation by text and email with a link to change or cancel this appointment.",
     booked_title: "Your appointment is booked",
     done: "Done",
     not_available: "Online booking is not available for this clinic.",
@@ -139,6 +143,8 @@ const FR: Texts = Texts {
     when: "Date",
     errors_title: "Veuillez corriger les points suivants",
     taken: "Cet horaire vient d'être pris. Veuillez en choisir un autre.",
+    patient_busy: "Vous avez déjà un rendez-vous à cet horaire. Veuillez en choisir un autre.",
+    how_to_change: "Nous vous avons envoyé une confirmation par SMS et e-mail, avec un lien pour modifier ou annuler ce rendez-vous.",
     booked_title: "Votre rendez-vous est confirmé",
     done: "Terminé",
     not_available: "La prise de rendez-vous en ligne n'est pas disponible pour ce cabinet.",
@@ -657,6 +663,11 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
         request_to_book.referral =
             Some(Referral { id, content_type: upload.content_type.to_owned(), size_bytes: upload.size_bytes });
     }
+    request_to_book.patient_reference =
+        crate::features::patients::identify_patient(state, &clinic, &request_to_book.patient)
+            .await?
+            .map(|record| record.reference);
+    request_to_book.lang = Some(lang.code().to_owned());
     let appointment = match offer::book(state, &clinic, &snapshot, request_to_book).await {
         Ok(Booked::New(appointment)) => *appointment,
         Ok(Booked::Replayed(id)) => {
@@ -667,6 +678,10 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
         }
         Ok(Booked::KeyReused) => {
             return Err(Problem::conflict("this form was already used for another booking; start again"));
+        }
+        Err(BookingError::PatientBusy) => {
+            return time_page(state, &clinic, &snapshot, &selection, &steps, lang, Some(texts(lang).patient_busy))
+                .await;
         }
         Err(BookingError::Store(error)) => return Err(error.into()),
         Err(_) => return Err(Problem::conflict("please try again")),
@@ -684,6 +699,7 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
             dt { (t.where_) } dd { (confirmed.location) }
             dt { (t.when) } dd { (long_time(appointment.starts_at, &zone, lang)) }
         }
+        p { (t.how_to_change) }
         a.primary href=(done) { (t.done) }
     };
     html_response(StatusCode::CREATED, page_shell(lang, title, &path, &Steps::default(), body))
