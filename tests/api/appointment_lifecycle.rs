@@ -212,15 +212,7 @@ async fn a_patient_is_never_booked_twice_at_once_whatever_the_provider() {
         .await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     let demo = demo(&app).await;
-    let amara = slots(&app, &format!("booking_type_id={}&provider_id={}&location_id=any", demo.gp15, ids.amara)).await;
-    let tom = slots(&app, &format!("booking_type_id={}&provider_id={}&location_id=any", demo.gp15, ids.tom)).await;
-    let shared = amara
-        .iter()
-        .find(|slot| tom.iter().any(|other| other["starts_at"] == slot["starts_at"]))
-        .expect("a time both GPs offer")["starts_at"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (shared, amara, tom) = a_time_both_gps_offer(&app, &demo.gp15, &ids).await;
     let location = |provider: &str| {
         let list = if provider == ids.amara { &amara } else { &tom };
         list.iter().find(|slot| slot["starts_at"] == shared.as_str()).unwrap()["location_id"]
@@ -551,15 +543,7 @@ async fn a_self_booking_is_attached_to_the_record_it_identifies_and_that_patient
         .await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     let demo = demo(&app).await;
-    let amara = slots(&app, &format!("booking_type_id={}&provider_id={}&location_id=any", demo.gp15, ids.amara)).await;
-    let tom = slots(&app, &format!("booking_type_id={}&provider_id={}&location_id=any", demo.gp15, ids.tom)).await;
-    let shared = amara
-        .iter()
-        .find(|slot| tom.iter().any(|other| other["starts_at"] == slot["starts_at"]))
-        .expect("a time both GPs offer")["starts_at"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (shared, _, _) = a_time_both_gps_offer(&app, &demo.gp15, &ids).await;
     // Booked online with the record's details (name folded, same birth date and mobile).
     let mut body = booking(&demo.gp15, &ids.amara, "any", &shared);
     body["patient"]["first_name"] = json!("PAT");
@@ -588,4 +572,22 @@ async fn a_self_booking_is_attached_to_the_record_it_identifies_and_that_patient
         .unwrap()
         .clone();
     assert_eq!((entry["provisional"].as_bool(), entry["patient_reference"].as_str()), (Some(true), None));
+}
+
+/// A time both GPs offer online, with each one's free slots.
+async fn a_time_both_gps_offer(
+    app: &TestApp,
+    gp15: &str,
+    ids: &clinic_tests::DemoIds,
+) -> (String, Vec<Value>, Vec<Value>) {
+    let amara = slots(app, &format!("booking_type_id={gp15}&provider_id={}&location_id=any", ids.amara)).await;
+    let tom = slots(app, &format!("booking_type_id={gp15}&provider_id={}&location_id=any", ids.tom)).await;
+    let shared = amara
+        .iter()
+        .find(|slot| tom.iter().any(|other| other["starts_at"] == slot["starts_at"]))
+        .expect("a time both GPs offer")["starts_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (shared, amara, tom)
 }

@@ -14,9 +14,11 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use clinic_shared::app::{AppState, Settings};
-use clinic_shared::clock::ManualClock;
+use clinic_shared::clock::{Clock, ManualClock};
 use clinic_shared::domain::appointment::{Appointment, AppointmentStatus, Channel};
-use clinic_shared::domain::appointment_message::{LifecycleSettings, MessageChannel, ReminderRule};
+use clinic_shared::domain::appointment_message::{
+    AppointmentMessage, LifecycleSettings, MessageChannel, MessageStatus, ReminderRule,
+};
 use clinic_shared::domain::availability::OfferedSlot;
 use clinic_shared::domain::booking_type::BookingTypeId;
 use clinic_shared::domain::clinic::ClinicId;
@@ -113,6 +115,31 @@ enum Event {
     Deliver(usize, bool),
 }
 
+/// The application over the embedded store in memory, with the demo clinic seeded.
+async fn demo_state(
+    store: &Arc<EmbeddedStore>,
+    clock: &Arc<ManualClock>,
+    messages: Arc<dyn Messages>,
+    scheduler: Arc<SimScheduler>,
+    dir: &std::path::Path,
+) -> Arc<AppState> {
+    let state = Arc::new(AppState {
+        store: store.clone(),
+        messages,
+        scheduler,
+        events: Arc::new(clinic_shared::events::in_process::InProcessEvents::new()),
+        clock: clock.clone(),
+        files: Arc::new(
+            clinic_shared::files::embedded::EmbeddedReferralFiles::open(dir, "http://127.0.0.1:1").unwrap(),
+        ),
+        letters: Arc::new(clinic_shared::files::letters::DirectoryLetterFiles::open(dir).unwrap()),
+        epost: Arc::new(clinic_shared::messages::epost::EpostQueue::new(store.clone(), clock.clone())),
+        settings: Settings { public_base_url: "http://127.0.0.1:1".into(), public_rate_limit: None },
+    });
+    clinic_shared::local::seed::seed_demo_clinic(&state).await.unwrap();
+    state
+}
+
 const RULES: [(u32, &str); 3] = [(48, "sms"), (24, "email"), (2, "sms")];
 
 fn recipient(n: usize, channel: &str) -> String {
@@ -129,20 +156,7 @@ async fn every_confirmation_change_cancellation_and_due_reminder_goes_exactly_on
     let messages = Arc::new(SimMessages::default());
     let scheduler = Arc::new(SimScheduler::default());
     let dir = tempfile::tempdir().unwrap();
-    let state = Arc::new(AppState {
-        store: store.clone(),
-        messages: messages.clone(),
-        scheduler: scheduler.clone(),
-        events: Arc::new(clinic_shared::events::in_process::InProcessEvents::new()),
-        clock: clock.clone(),
-        files: Arc::new(
-            clinic_shared::files::embedded::EmbeddedReferralFiles::open(dir.path(), "http://127.0.0.1:1").unwrap(),
-        ),
-        letters: Arc::new(clinic_shared::files::letters::DirectoryLetterFiles::open(dir.path()).unwrap()),
-        epost: Arc::new(clinic_shared::messages::epost::EpostQueue::new(store.clone(), clock.clone())),
-        settings: Settings { public_base_url: "http://127.0.0.1:1".into(), public_rate_limit: None },
-    });
-    clinic_shared::local::seed::seed_demo_clinic(&state).await.unwrap();
+    let state = demo_state(&store, &clock, messages.clone(), scheduler.clone(), dir.path()).await;
     let clinic = ClinicId::parse("demo").unwrap();
     let settings = LifecycleSettings {
         reminders: RULES
@@ -339,4 +353,120 @@ async fn every_confirmation_change_cancellation_and_due_reminder_goes_exactly_on
     assert!(reminders > total, "the simulation exercises reminders ({reminders})");
     let messages: usize = expected.values().sum();
     println!("{total} appointments, {messages} messages ({reminders} reminders), {deliveries} deliveries");
+}
+
+/// A provider that fails as told: passing failures for the first `throttled` sends to a number,
+/// and refuses `refused` numbers for good.
+struct FlakyMessages {
+    throttled: Mutex<HashMap<String, u32>>,
+    refused: HashSet<String>,
+    sent: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl Messages for FlakyMessages {
+    async fn send_sms(&self, sms: &Sms) -> Result<Sent, SendError> {
+        let to = sms.to.as_str().to_owned();
+        if self.refused.contains(&to) {
+            return Err(SendError::InvalidRecipient("not a mobile".into()));
+        }
+        if let Some(left) = self.throttled.lock().unwrap().get_mut(&to)
+            && *left > 0
+        {
+            *left -= 1;
+            return Err(SendError::Throttled);
+        }
+        self.sent.lock().unwrap().push(to);
+        Ok(Sent { message_id: "sns-1".into() })
+    }
+
+    async fn send_email(&self, email: &Email) -> Result<Sent, SendError> {
+        self.sent.lock().unwrap().push(email.to.as_str().to_owned());
+        Ok(Sent { message_id: "ses-1".into() })
+    }
+
+    fn sender(&self) -> &str {
+        "bookings@example.com"
+    }
+}
+
+#[tokio::test]
+async fn passing_failures_are_retried_with_backoff_and_final_ones_are_flagged_for_staff() {
+    let start: Timestamp = "2027-01-04T08:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::fixed(start));
+    let store: Arc<EmbeddedStore> = Arc::new(EmbeddedStore::in_memory(clock.clone()).unwrap());
+    let (flaky, refused) = ("+447700900201", "+447700900202");
+    let messages = Arc::new(FlakyMessages {
+        throttled: Mutex::new(HashMap::from([(flaky.to_owned(), 2)])),
+        refused: HashSet::from([refused.to_owned()]),
+        sent: Mutex::default(),
+    });
+    let scheduler = Arc::new(SimScheduler::default());
+    let dir = tempfile::tempdir().unwrap();
+    let state = demo_state(&store, &clock, messages.clone(), scheduler.clone(), dir.path()).await;
+    let clinic = ClinicId::parse("demo").unwrap();
+    let mut ids = Vec::new();
+    for (n, mobile) in [flaky, refused].into_iter().enumerate() {
+        let patient = PatientDetails {
+            first_name: "Pat".into(),
+            last_name: "Example".into(),
+            date_of_birth: "1980-05-17".parse().unwrap(),
+            mobile: Some(PhoneNumber::parse("mobile", mobile).unwrap()),
+            email: None,
+        };
+        let slot = OfferedSlot {
+            starts_at: start + SignedDuration::from_hours(2 + n as i64),
+            provider_id: ProviderId::generated(uuid::Uuid::new_v4().to_string()),
+            location_id: LocationId::generated(uuid::Uuid::new_v4().to_string()),
+        };
+        let booking_type = BookingTypeId::generated(uuid::Uuid::new_v4().to_string());
+        let appointment = Appointment::booked(booking_type, 15, slot, patient, Channel::Staff, start);
+        booking::book(&state, &clinic, &appointment, "staff", None).await.unwrap();
+        ids.push(appointment.id);
+    }
+    // Deliver every schedule at its time until none is left.
+    let mut delivered = 0;
+    let mut retry_times = Vec::new();
+    loop {
+        let made: Vec<(Timestamp, ScheduledJob)> = scheduler.made.lock().unwrap()[delivered..].to_vec();
+        if made.is_empty() {
+            break;
+        }
+        delivered += made.len();
+        for (at, job) in made {
+            if at > clock.now() {
+                retry_times.push(at.duration_since(clock.now()).as_mins());
+                clock.set(at);
+            }
+            run_job(&state, &job).await.unwrap();
+        }
+    }
+    assert_eq!(retry_times, [1, 2], "retried after 1 then 2 minutes");
+    assert_eq!(messages.sent.lock().unwrap().as_slice(), [flaky.to_owned()], "sent once, after two throttles");
+    let message = |id: &clinic_shared::domain::appointment::AppointmentId| {
+        let store = store.clone();
+        let clinic = clinic.clone();
+        let id = id.clone();
+        async move {
+            let query = clinic_shared::store::Query::prefix(
+                keys::appointment_partition(&clinic, id.as_str()),
+                keys::MESSAGE_PREFIX,
+            );
+            let items = clinic_shared::store::query_all(store.as_ref(), query).await.unwrap();
+            items.iter().map(|item| item.record::<AppointmentMessage>().unwrap()).collect::<Vec<_>>()
+        }
+    };
+    let sent = message(&ids[0]).await;
+    assert_eq!(sent.len(), 1, "an SMS only: the patient gave no email");
+    assert_eq!(sent[0].status, MessageStatus::Sent { provider_message_id: "sns-1".into() });
+    assert_eq!(sent[0].attempts, 2);
+    let failed = message(&ids[1]).await;
+    assert!(matches!(&failed[0].status, MessageStatus::Failed { reason } if reason.contains("refused")), "{failed:?}");
+    let flags = clinic_shared::store::query_all(
+        store.as_ref(),
+        clinic_shared::store::Query::prefix(keys::message_flags_partition(&clinic), ""),
+    )
+    .await
+    .unwrap();
+    assert_eq!(flags.len(), 1, "the final failure is flagged for staff, nothing else");
 }

@@ -376,6 +376,21 @@ const FR: Words = Words {
     hello: "Bonjour",
 };
 
+const DAYS_EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 const DAYS_FR: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
 const MONTHS_FR: [&str; 12] = [
     "janvier",
@@ -392,15 +407,13 @@ const MONTHS_FR: [&str; 12] = [
     "décembre",
 ];
 
-/// A day as patients read it: `Friday 4 December 2026`, `vendredi 4 décembre 2026`.
+/// A day as patients read it, on pages and in messages: `Friday 4 December 2026`,
+/// `vendredi 4 décembre 2026`.
 pub fn long_date(date: jiff::civil::Date, lang: &str) -> String {
-    if lang == "fr" {
-        let weekday = DAYS_FR[usize::from(date.weekday().to_monday_zero_offset().unsigned_abs())];
-        let month = MONTHS_FR[usize::from(date.month().unsigned_abs()) - 1];
-        format!("{weekday} {} {month} {}", date.day(), date.year())
-    } else {
-        date.strftime("%A %-d %B %Y").to_string()
-    }
+    let (days, months) = if lang == "fr" { (&DAYS_FR, &MONTHS_FR) } else { (&DAYS_EN, &MONTHS_EN) };
+    let weekday = days[usize::from(date.weekday().to_monday_zero_offset().unsigned_abs())];
+    let month = months[usize::from(date.month().unsigned_abs()) - 1];
+    format!("{weekday} {} {month} {}", date.day(), date.year())
 }
 
 fn escape(text: &str) -> String {

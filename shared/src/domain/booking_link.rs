@@ -5,7 +5,6 @@
 use std::collections::{BTreeSet, HashSet};
 
 use jiff::Timestamp;
-use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -468,23 +467,6 @@ pub enum LinkRefusal {
     NotBooked,
 }
 
-/// How many wrong answers lock a manage link.
-pub const MAX_VERIFICATION_FAILURES: u32 = 5;
-
-/// The outcome of one verification attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verification {
-    /// The answer matched; the failure count is reset.
-    Verified,
-    /// Wrong; this many attempts are left.
-    Wrong {
-        /// Attempts left before the link locks.
-        remaining: u32,
-    },
-    /// Too many wrong answers: the patient must phone the clinic.
-    Locked,
-}
-
 /// A link as stored (no `Debug`: it holds patient details).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct BookingLink {
@@ -498,8 +480,6 @@ pub struct BookingLink {
     pub patient: PatientDetails,
     /// Hash of the booking token.
     pub token_hash: TokenHash,
-    /// Hash of the manage token, once booked.
-    pub manage_token_hash: Option<TokenHash>,
     /// The latest recorded status (see [`BookingLink::status_at`] for expiry by time).
     pub status: LinkStatus,
     /// When an unused link stops working.
@@ -508,8 +488,6 @@ pub struct BookingLink {
     pub appointment_id: Option<AppointmentId>,
     /// Every status change, oldest first.
     pub events: Vec<LinkEvent>,
-    /// Wrong verification answers in a row.
-    pub verification_failures: u32,
     /// The provider's id of the SMS that carried it, when the send was accepted.
     pub sms_message_id: Option<String>,
 }
@@ -531,12 +509,10 @@ impl BookingLink {
             patient_reference,
             patient,
             token_hash,
-            manage_token_hash: None,
             status: LinkStatus::Sent,
             usable_until: now + jiff::SignedDuration::from_hours(i64::from(rule.link_lifetime_hours)),
             appointment_id: None,
             events: vec![LinkEvent { status: LinkStatus::Sent, at: now, by: by.to_owned() }],
-            verification_failures: 0,
             sms_message_id: None,
         }
     }
@@ -608,22 +584,6 @@ impl BookingLink {
                 self.record(LinkStatus::Deleted, by, now);
                 Ok(())
             }
-        }
-    }
-
-    /// Checks the patient's answer (their date of birth) on the manage page.
-    pub fn verify(&mut self, date_of_birth: Date) -> Verification {
-        if self.verification_failures >= MAX_VERIFICATION_FAILURES {
-            return Verification::Locked;
-        }
-        if date_of_birth == self.patient.date_of_birth {
-            self.verification_failures = 0;
-            return Verification::Verified;
-        }
-        self.verification_failures += 1;
-        match MAX_VERIFICATION_FAILURES - self.verification_failures {
-            0 => Verification::Locked,
-            remaining => Verification::Wrong { remaining },
         }
     }
 }
@@ -815,20 +775,5 @@ mod tests {
         assert_eq!(expired.bookable(now()), Err(LinkRefusal::Deleted));
         assert_eq!(expired.delete("staff-2", now()), Err(LinkRefusal::Deleted));
         assert_eq!(expired.events.last().unwrap().by, "staff-2");
-    }
-
-    #[test]
-    fn five_wrong_answers_lock_the_link_and_a_right_one_resets_the_count() {
-        let mut link = link();
-        let wrong: Date = "1980-05-18".parse().unwrap();
-        let right: Date = "1980-05-17".parse().unwrap();
-        assert_eq!(link.verify(wrong), Verification::Wrong { remaining: 4 });
-        assert_eq!(link.verify(right), Verification::Verified);
-        assert_eq!(link.verification_failures, 0);
-        for remaining in (1..=4).rev() {
-            assert_eq!(link.verify(wrong), Verification::Wrong { remaining });
-        }
-        assert_eq!(link.verify(wrong), Verification::Locked);
-        assert_eq!(link.verify(right), Verification::Locked, "locked even for the right answer");
     }
 }

@@ -19,6 +19,7 @@ pub mod ids;
 pub mod jobs;
 pub mod letter;
 pub mod location;
+pub mod manage_access;
 pub mod message_template;
 pub mod online_service;
 pub mod online_settings;

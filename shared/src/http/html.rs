@@ -77,54 +77,15 @@ impl Lang {
 
 struct Calendar {
     at: &'static str,
-    weekdays: [&'static str; 7],
-    months: [&'static str; 12],
 }
 
-const EN_CALENDAR: Calendar = Calendar {
-    at: "at",
-    weekdays: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-    months: [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-};
+const EN_CALENDAR: Calendar = Calendar { at: "at" };
 
-const FR_CALENDAR: Calendar = Calendar {
-    at: "à",
-    weekdays: ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
-    months: [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ],
-};
+const FR_CALENDAR: Calendar = Calendar { at: "à" };
 
 /// A day written out, e.g. "Monday 23 November 2026" or "lundi 23 novembre 2026".
 pub fn long_date(date: Date, lang: Lang) -> String {
-    let calendar = lang.calendar();
-    let weekday = calendar.weekdays[usize::from(date.weekday().to_monday_zero_offset() as u8)];
-    let month = calendar.months[usize::from(date.month() as u8 - 1)];
-    format!("{weekday} {} {month} {}", date.day(), date.year())
+    crate::domain::appointment_message::long_date(date, lang.code())
 }
 
 /// An instant written out in the clinic's zone, e.g. "Monday 23 November 2026 at 09:15".

@@ -7,8 +7,9 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::appointment::AppointmentId;
-use crate::domain::booking_link::{LinkToken, MAX_VERIFICATION_FAILURES, Verification};
+use crate::domain::booking_link::LinkToken;
 use crate::domain::clinic::{Clinic, ClinicId};
+use crate::domain::manage_access::{MAX_VERIFICATION_FAILURES, ManageAccess, Verification, check};
 use crate::features::diary::booking::{self, StoredAppointment};
 use crate::store::{Condition, Item, Store, StoreError, Write, keys};
 
@@ -19,13 +20,6 @@ pub struct ManageTokenRecord {
     pub clinic_id: ClinicId,
     /// The appointment.
     pub appointment_id: AppointmentId,
-}
-
-/// An appointment's manage-link state.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ManageAccess {
-    /// Wrong answers in a row.
-    pub failures: u32,
 }
 
 /// The write that records `token`'s hash (never the token) for `appointment`.
@@ -69,22 +63,6 @@ pub async fn open(store: &dyn Store, token: &str) -> Result<Option<OpenedAppoint
     Ok(Some(OpenedAppointment { clinic: clinic.record()?, stored, access, access_version }))
 }
 
-/// The outcome of one answer, with the counter as it now stands.
-pub fn check(access: &mut ManageAccess, expected: Date, answer: Date) -> Verification {
-    if access.failures >= MAX_VERIFICATION_FAILURES {
-        return Verification::Locked;
-    }
-    if answer == expected {
-        access.failures = 0;
-        return Verification::Verified;
-    }
-    access.failures += 1;
-    match MAX_VERIFICATION_FAILURES - access.failures {
-        0 => Verification::Locked,
-        remaining => Verification::Wrong { remaining },
-    }
-}
-
 /// Records one answer; retried on a concurrent answer so none goes uncounted.
 pub async fn verify(
     store: &dyn Store,
@@ -113,24 +91,4 @@ pub async fn verify(
         }
     }
     Err(StoreError::Contention)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn five_wrong_answers_lock_and_a_right_one_resets() {
-        let born: Date = "1980-05-17".parse().unwrap();
-        let wrong: Date = "1980-05-18".parse().unwrap();
-        let mut access = ManageAccess::default();
-        assert_eq!(check(&mut access, born, wrong), Verification::Wrong { remaining: 4 });
-        assert_eq!(check(&mut access, born, born), Verification::Verified);
-        assert_eq!(access.failures, 0);
-        for remaining in (1..=4).rev() {
-            assert_eq!(check(&mut access, born, wrong), Verification::Wrong { remaining });
-        }
-        assert_eq!(check(&mut access, born, wrong), Verification::Locked);
-        assert_eq!(check(&mut access, born, born), Verification::Locked, "locked stays locked");
-    }
 }

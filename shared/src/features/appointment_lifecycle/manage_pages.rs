@@ -17,9 +17,10 @@ use super::manage_access::{self, OpenedAppointment};
 use crate::app::AppState;
 use crate::domain::appointment::{Appointment, AppointmentStatus};
 use crate::domain::appointment_message::LifecycleSettings;
-use crate::domain::booking_link::{BookingLink, BroadcastRule, LinkToken, Verification};
+use crate::domain::booking_link::{BookingLink, BroadcastRule, LinkToken};
 use crate::domain::clinic::ClinicId;
 use crate::domain::location::Location;
+use crate::domain::manage_access::Verification;
 use crate::domain::validation::FieldError;
 use crate::features::booking_links::pages::{
     self, describe, details, information, invalid_link, page, page_days, slot_buttons, texts,
