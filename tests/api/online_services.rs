@@ -123,6 +123,18 @@ async fn eligible_and_ineligible_visitors_see_different_services_and_rules_are_c
     assert_eq!(booked.status, 201, "{:?}", booked.body);
     let appointment = in_diary(&app, &admin, &booked).await;
     assert_eq!(appointment["patient_reference"], "MRN-A1");
+    // The portal booking is confirmed like every other: SMS and email with a manage link.
+    app.settle().await;
+    let outbox = app.get("/_local/outbox", None).await.body["messages"].as_array().unwrap().clone();
+    for channel in ["sms", "email"] {
+        let to = &appointment[if channel == "sms" { "patient_mobile" } else { "patient_email" }];
+        assert!(
+            outbox
+                .iter()
+                .any(|m| m["channel"] == channel && m["to"] == *to && m["body"].as_str().unwrap().contains("/manage/")),
+            "no {channel} confirmation for the portal booking"
+        );
+    }
     assert_eq!(appointment["provisional"], false);
     assert_eq!(appointment["patient_name"], "Zoë O'Brien", "the record's details, not what was typed");
     assert_eq!(appointment["channel"], "online");

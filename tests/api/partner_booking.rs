@@ -108,6 +108,14 @@ async fn a_partner_booking_goes_from_qualification_to_confirmation_and_is_flagge
 
     let booked = confirm(&app, &admin, held.body["id"].as_str().unwrap(), "MRN-P1").await;
     assert_eq!(booked.status, 201, "{:?}", booked.body);
+    // A partner booking is confirmed to the patient like every other (unless `notify` is false).
+    app.settle().await;
+    let outbox = app.get("/_local/outbox", None).await.body["messages"].as_array().unwrap().clone();
+    assert!(
+        outbox.iter().any(|m| m["to"] == "+447700900140" && m["body"].as_str().unwrap().contains("is booked")),
+        "no confirmation SMS for the partner booking"
+    );
+    assert!(outbox.iter().any(|m| m["to"] == "patient@example.com" && m["invite"]["method"] == "REQUEST"));
     assert_eq!(booked.body["channel"], "partner");
     assert_eq!(booked.body["partner_id"], "acme");
     assert_eq!(booked.body["patient_name"], "Zoë Example");
