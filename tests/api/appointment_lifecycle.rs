@@ -611,3 +611,51 @@ async fn a_time_both_gps_offer(
         .to_owned();
     (shared, amara, tom)
 }
+
+#[tokio::test]
+async fn within_the_clinics_cutoff_the_manage_link_shows_the_phone_instead_of_changing_anything() {
+    let app = TestApp::spawn().await;
+    let token = app.demo_admin();
+    let demo = demo(&app).await;
+    let slot = slots(&app, &format!("booking_type_id={}&asap=true", demo.gp15)).await[0].clone();
+    let booked = book(&app, &booking(&demo.gp15, "any", "any", slot["starts_at"].as_str().unwrap()), None).await;
+    assert_eq!(booked.status, 201, "{:?}", booked.body);
+    let sms = eventually(&app, "confirmation SMS", |m| m["channel"] == "sms" && body(m).contains("/manage/")).await;
+    let manage = format!("/manage/{}", manage_token(body(&sms)));
+    let (status, overview) = post_form(&app, &manage, &[("action", "verify"), ("date_of_birth", "1980-05-17")]).await;
+    assert_eq!(status, 200);
+    assert!(overview.contains("name=\"grant\""), "{overview}");
+    let grant = grant_in(&overview);
+    // The clinic now stops online changes two weeks ahead: the same grant changes nothing.
+    let saved = app
+        .json(
+            "PUT",
+            "/admin/clinics/demo/appointment-settings",
+            Some(&token),
+            json!({"online_change_cutoff_hours": 336, "phone": "020 7946 0999"}),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    let (status, overview) = post_form(&app, &manage, &[("action", "times"), ("grant", &grant)]).await;
+    assert_eq!(status, 200);
+    assert!(overview.contains("can no longer be changed online"), "{overview}");
+    assert!(!overview.contains("Cancel this appointment") && !overview.contains("Choose a new time"), "{overview}");
+    // Forcing the forms anyway changes nothing.
+    let (status, page) = post_form(&app, &manage, &[("action", "confirm_cancel"), ("grant", &grant)]).await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("tel:"), "the page gives a number to phone: {page}");
+    let day = booked.body["local_start"].as_str().unwrap()[..10].to_owned();
+    let diary = app.get(&format!("/admin/clinics/demo/appointments?date={day}"), Some(&token)).await;
+    let entry = diary.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["id"] == booked.body["appointment_id"])
+        .unwrap()
+        .clone();
+    assert_eq!(entry["status"], "booked");
+    // A grant from another appointment's page does not open this one.
+    let (status, _) =
+        post_form(&app, &manage, &[("action", "confirm_cancel"), ("grant", "f".repeat(64).as_str())]).await;
+    assert_eq!(status, 401);
+}
