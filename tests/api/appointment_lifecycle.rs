@@ -659,3 +659,59 @@ async fn within_the_clinics_cutoff_the_manage_link_shows_the_phone_instead_of_ch
         post_form(&app, &manage, &[("action", "confirm_cancel"), ("grant", "f".repeat(64).as_str())]).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn a_reminder_can_use_the_clinics_own_template_with_merge_fields() {
+    let app = TestApp::spawn().await;
+    let token = app.demo_admin();
+    let ids = app.demo_ids(&token).await;
+    let template = |body: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            let created = app.json("POST", "/admin/clinics/demo/connect-templates", Some(token), body).await;
+            assert_eq!(created.status, 201, "{:?}", created.body);
+            created.body["template"]["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let sms = template(json!({"kind": "sms", "name": "Reminder", "body": "Hi {patient.first_name}, see {provider.name} at {clinic.name} on {booking.date} at {booking.time}."})).await;
+    let email = template(json!({"kind": "email", "name": "Reminder email", "subject": "Soon", "body": "Hi"})).await;
+    let settings =
+        |template_id: &str| json!({"reminders": [{"hours_before": 48, "channel": "sms", "template_id": template_id}]});
+    for (wrong, why) in [(email.as_str(), "another kind"), ("no-such-template", "no template")] {
+        let refused = app.json("PUT", "/admin/clinics/demo/appointment-settings", Some(&token), settings(wrong)).await;
+        assert_eq!(
+            (refused.status, refused.problem_fields()),
+            (422, vec!["reminders[0].template_id".to_owned()]),
+            "{why}"
+        );
+    }
+    let saved = app.json("PUT", "/admin/clinics/demo/appointment-settings", Some(&token), settings(&sms)).await;
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    let demo = demo(&app).await;
+    let now = app.server.clock.now();
+    let free = slots(&app, &format!("booking_type_id={}&provider_id={}&location_id=any", demo.gp15, ids.amara)).await;
+    let slot = free
+        .iter()
+        .find(|slot| {
+            slot["starts_at"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap().duration_since(now).as_hours() > 72
+        })
+        .expect("a slot three days ahead")
+        .clone();
+    let booked = staff_booking(
+        &app,
+        &token,
+        json!({"booking_type_id": ids.gp15, "provider_id": ids.amara, "location_id": slot["location_id"], "starts_at": slot["starts_at"], "patient": patient()}),
+    )
+    .await;
+    assert_eq!(booked.status, 201, "{:?}", booked.body);
+    let due: jiff::Timestamp = booked.body["next_reminder_at"].as_str().unwrap().parse().unwrap();
+    let hours = due.duration_since(app.server.clock.now()).as_hours() + 1;
+    let advanced =
+        app.client.post(app.url("/_local/clock")).json(&json!({"advance_hours": hours})).send().await.unwrap();
+    assert_eq!(advanced.status().as_u16(), 200);
+    let reminder =
+        eventually(&app, "templated reminder", |m| m["channel"] == "sms" && body(m).starts_with("Hi Ada")).await;
+    let text = body(&reminder);
+    assert!(text.contains("see Dr Amara Okafor, General Practitioner at Riverside Family Practice on "), "{text}");
+    assert!(text.contains("/manage/"), "the manage link follows the clinic's text: {text}");
+}

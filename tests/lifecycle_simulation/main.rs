@@ -164,6 +164,7 @@ async fn every_confirmation_change_cancellation_and_due_reminder_goes_exactly_on
             .map(|(hours_before, channel)| ReminderRule {
                 hours_before: *hours_before,
                 channel: if *channel == "sms" { MessageChannel::Sms } else { MessageChannel::Email },
+                template_id: None,
             })
             .collect(),
         ..LifecycleSettings::default()

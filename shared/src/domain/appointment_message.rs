@@ -181,6 +181,11 @@ pub struct ReminderRule {
     pub hours_before: u32,
     /// SMS or email.
     pub channel: MessageChannel,
+    /// A Patient Connect template of that kind, with its merge fields (`{patient.first_name}`,
+    /// `{clinic.name}`, `{provider.name}`, `{booking.date}`, `{booking.time}`, …); the manage link
+    /// follows its text. None: the standard text.
+    #[serde(default)]
+    pub template_id: Option<String>,
 }
 
 /// A clinic's settings for the appointment lifecycle.
@@ -205,7 +210,7 @@ impl Default for LifecycleSettings {
     fn default() -> Self {
         Self {
             reminders_enabled: true,
-            reminders: vec![ReminderRule { hours_before: 24, channel: MessageChannel::Sms }],
+            reminders: vec![ReminderRule { hours_before: 24, channel: MessageChannel::Sms, template_id: None }],
             online_change_cutoff_hours: 0,
             online_reschedule: true,
             phone: None,
@@ -416,7 +421,8 @@ pub fn long_date(date: jiff::civil::Date, lang: &str) -> String {
     format!("{weekday} {} {month} {}", date.day(), date.year())
 }
 
-fn escape(text: &str) -> String {
+/// Text made safe inside HTML.
+pub fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -447,13 +453,13 @@ pub fn render(kind: MessageKind, context: &MessageContext<'_>) -> RenderedMessag
     }
     let text = lines.join("\n");
     let subject = format!("{headline}: {} – {day} {}", context.what, local.strftime("%H:%M"));
-    let mut html = format!("<p>{} {},</p>", words.hello, escape(context.first_name));
+    let mut html = format!("<p>{} {},</p>", words.hello, escape_html(context.first_name));
     for line in &lines {
         match (context.manage_url, kind.has_manage_link()) {
             (Some(url), true) if line.ends_with(url) => {
-                html.push_str(&format!("<p><a href=\"{}\">{}</a></p>", escape(url), escape(words.manage)));
+                html.push_str(&format!("<p><a href=\"{}\">{}</a></p>", escape_html(url), escape_html(words.manage)));
             }
-            _ => html.push_str(&format!("<p>{}</p>", escape(line))),
+            _ => html.push_str(&format!("<p>{}</p>", escape_html(line))),
         }
     }
     RenderedMessage { subject, text, html }
@@ -539,7 +545,10 @@ mod tests {
 
     fn settings(rules: &[(u32, MessageChannel)]) -> LifecycleSettings {
         LifecycleSettings {
-            reminders: rules.iter().map(|&(hours_before, channel)| ReminderRule { hours_before, channel }).collect(),
+            reminders: rules
+                .iter()
+                .map(|&(hours_before, channel)| ReminderRule { hours_before, channel, template_id: None })
+                .collect(),
             ..LifecycleSettings::default()
         }
     }
@@ -563,8 +572,8 @@ mod tests {
     fn settings_are_checked_and_sorted_earliest_first() {
         let input = LifecycleSettingsInput {
             reminders: Some(vec![
-                ReminderRule { hours_before: 2, channel: MessageChannel::Sms },
-                ReminderRule { hours_before: 48, channel: MessageChannel::Email },
+                ReminderRule { hours_before: 2, channel: MessageChannel::Sms, template_id: None },
+                ReminderRule { hours_before: 48, channel: MessageChannel::Email, template_id: None },
             ]),
             online_change_cutoff_hours: Some(24),
             ..Default::default()
@@ -574,9 +583,9 @@ mod tests {
         assert_eq!(next.online_change_cutoff_hours, 24);
         let bad = LifecycleSettingsInput {
             reminders: Some(vec![
-                ReminderRule { hours_before: 0, channel: MessageChannel::Sms },
-                ReminderRule { hours_before: 5, channel: MessageChannel::Sms },
-                ReminderRule { hours_before: 5, channel: MessageChannel::Sms },
+                ReminderRule { hours_before: 0, channel: MessageChannel::Sms, template_id: None },
+                ReminderRule { hours_before: 5, channel: MessageChannel::Sms, template_id: None },
+                ReminderRule { hours_before: 5, channel: MessageChannel::Sms, template_id: None },
             ]),
             online_change_cutoff_hours: Some(1000),
             phone: Some("x".repeat(31)),

@@ -14,7 +14,10 @@ use crate::domain::appointment::AppointmentId;
 use crate::domain::appointment_message::{
     AppointmentMessage, LifecycleSettings, LifecycleSettingsInput, MessageChannel, MessageKind, MessageStatus,
 };
+use crate::domain::clinic::ClinicId;
+use crate::domain::message_template::{MessageTemplate, TemplateKind};
 use crate::domain::patient::PatientReference;
+use crate::domain::validation::FieldError;
 use crate::features::audit_trail::{self, Change};
 use crate::features::catalog::admin::clinic_id;
 use crate::features::diary::appointments::{AppointmentView, clinic, view};
@@ -54,6 +57,7 @@ pub async fn put_settings(state: &AppState, request: &Request) -> Result<Respons
     clinic(state, &clinic_id).await?;
     let (current, version) = load_settings(state.store.as_ref(), &clinic_id).await?;
     let next = current.apply(&input).map_err(Problem::invalid)?;
+    check_templates(state, &clinic_id, &next).await?;
     let condition = if version == 0 { Condition::NotExists } else { Condition::VersionIs(version) };
     let now = state.clock.now();
     let writes = vec![
@@ -80,6 +84,29 @@ pub async fn put_settings(state: &AppState, request: &Request) -> Result<Respons
         other => other?,
     }
     json(StatusCode::OK, &LifecycleSettingsView { settings: next, version: version + 1 })
+}
+
+/// Every reminder's template must exist in the clinic and be of the reminder's channel.
+async fn check_templates(state: &AppState, clinic: &ClinicId, settings: &LifecycleSettings) -> Result<(), Problem> {
+    let mut errors = Vec::new();
+    for (index, rule) in settings.reminders.iter().enumerate() {
+        let Some(id) = &rule.template_id else { continue };
+        let field = format!("reminders[{index}].template_id");
+        let template: Option<MessageTemplate> =
+            state.store.get(&keys::connect_template(clinic, id)).await?.map(|item| item.record()).transpose()?;
+        let wanted = match rule.channel {
+            MessageChannel::Sms => TemplateKind::Sms,
+            MessageChannel::Email => TemplateKind::Email,
+        };
+        match template {
+            None => errors.push(FieldError::new(field, "names no template of this clinic")),
+            Some(template) if template.kind != wanted => {
+                errors.push(FieldError::new(field, "names a template of another kind than the reminder's channel"));
+            }
+            Some(_) => {}
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(Problem::invalid(errors)) }
 }
 
 /// One message about an appointment, as staff see it (no text: it held patient data when sent).

@@ -17,12 +17,13 @@ use crate::app::AppState;
 use crate::domain::appointment::{Appointment, AppointmentStatus, NextReminder};
 use crate::domain::appointment_message::{
     AppointmentMessage, CLAIM_LEASE, InviteMethod, InviteParts, MAX_SEND_ATTEMPTS, MessageChannel, MessageContext,
-    MessageKind, MessageStatus, invite, render, retry_delay,
+    MessageKind, MessageStatus, escape_html, invite, render, retry_delay,
 };
 use crate::domain::booking_link::LinkToken;
 use crate::domain::booking_type::BookingType;
 use crate::domain::clinic::{Clinic, ClinicId};
 use crate::domain::location::Location;
+use crate::domain::message_template::{MergeValues, MessageTemplate, TemplateKind};
 use crate::domain::provider::Provider;
 use crate::features::booking_links::tokens;
 use crate::messages::{Email, Invite, SendError, Sms};
@@ -371,7 +372,26 @@ async fn send(
         lang: appointment.lifecycle.lang.as_deref().unwrap_or("en"),
         manage_url: manage_url.as_deref(),
     };
-    let rendered = render(message.kind, &context);
+    let mut rendered = render(message.kind, &context);
+    if let Some(template) = reminder_template(state, clinic_id, message, &settings).await {
+        let local = appointment.starts_at.to_zoned(zone.clone());
+        let values = MergeValues {
+            patient_first_name: appointment.patient.first_name.clone(),
+            patient_last_name: appointment.patient.last_name.clone(),
+            clinic_name: clinic.name.clone(),
+            provider_name: with_whom.clone(),
+            booking_date: crate::domain::appointment_message::long_date(local.date(), context.lang),
+            booking_time: local.strftime("%H:%M").to_string(),
+            ..MergeValues::default()
+        };
+        let custom = template.render(&values);
+        let manage_line = manage_url.as_deref().map(|url| format!("\n{url}")).unwrap_or_default();
+        rendered.text = format!("{}{manage_line}", custom.body);
+        rendered.html = format!("<p>{}</p>", escape_html(&rendered.text).replace('\n', "<br>"));
+        if !custom.subject.is_empty() {
+            rendered.subject = custom.subject;
+        }
+    }
     match message.channel {
         MessageChannel::Sms => {
             let to =
@@ -402,6 +422,23 @@ async fn send(
             state.messages.send_email(&email).await
         }
     }
+}
+
+/// The clinic's own template for a reminder, when its rule names one that still fits.
+async fn reminder_template(
+    state: &AppState,
+    clinic: &ClinicId,
+    message: &AppointmentMessage,
+    settings: &crate::domain::appointment_message::LifecycleSettings,
+) -> Option<MessageTemplate> {
+    let index = usize::from(message.reminder_index?);
+    let id = settings.reminders.get(index)?.template_id.as_ref()?;
+    let template: MessageTemplate = state.store.get(&keys::connect_template(clinic, id)).await.ok()??.record().ok()?;
+    let fits = matches!(
+        (template.kind, message.channel),
+        (TemplateKind::Sms, MessageChannel::Sms) | (TemplateKind::Email, MessageChannel::Email)
+    );
+    fits.then_some(template)
 }
 
 /// How long a queued message may wait past its time before the sweeper schedules it again.
