@@ -170,13 +170,7 @@ pub async fn appointment_messages(state: &AppState, request: &Request) -> Result
     if booking::load(state.store.as_ref(), &clinic_id, &id).await?.is_none() {
         return Err(Problem::not_found("no such appointment in this clinic"));
     }
-    let query = Query::prefix(keys::appointment_partition(&clinic_id, id.as_str()), keys::MESSAGE_PREFIX);
-    let items = query_all(state.store.as_ref(), query)
-        .await?
-        .iter()
-        .map(|item| item.record::<AppointmentMessage>().map(MessageView::from))
-        .collect::<Result<_, _>>()?;
-    json(StatusCode::OK, &MessageList { items })
+    json(StatusCode::OK, &MessageList { items: messages_of(state, &clinic_id, &id).await? })
 }
 
 /// `GET /admin/clinics/{clinicId}/message-flags`: messages that failed or whose fate is unknown,
@@ -201,11 +195,30 @@ pub async fn flagged_messages(state: &AppState, request: &Request) -> Result<Res
     json(StatusCode::OK, &MessageList { items })
 }
 
+/// One of a patient's appointments, with every message about it.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PatientAppointment {
+    /// The appointment.
+    #[serde(flatten)]
+    pub appointment: AppointmentView,
+    /// Its messages, oldest first.
+    pub messages: Vec<MessageView>,
+}
+
 /// A patient's appointments.
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PatientAppointments {
     /// Earliest first, any channel, past and future, cancelled included.
-    pub items: Vec<AppointmentView>,
+    pub items: Vec<PatientAppointment>,
+}
+
+async fn messages_of(state: &AppState, clinic: &ClinicId, id: &AppointmentId) -> Result<Vec<MessageView>, StoreError> {
+    let query = Query::prefix(keys::appointment_partition(clinic, id.as_str()), keys::MESSAGE_PREFIX);
+    query_all(state.store.as_ref(), query)
+        .await?
+        .iter()
+        .map(|item| item.record::<AppointmentMessage>().map(MessageView::from))
+        .collect()
 }
 
 /// `GET /admin/clinics/{clinicId}/patients/{patientReference}/appointments`
@@ -226,9 +239,11 @@ pub async fn patient_appointments(state: &AppState, request: &Request) -> Result
         if let Some(stored) = booking::load(state.store.as_ref(), &clinic_id, &id).await?
             && stored.appointment.patient_reference.as_ref() == Some(&reference)
         {
-            items.push(view(&stored.appointment, stored.version, &clinic));
+            let messages = messages_of(state, &clinic_id, &id).await?;
+            items
+                .push(PatientAppointment { appointment: view(&stored.appointment, stored.version, &clinic), messages });
         }
     }
-    items.sort_by_key(|item| item.starts_at);
+    items.sort_by_key(|item| item.appointment.starts_at);
     json(StatusCode::OK, &PatientAppointments { items })
 }
