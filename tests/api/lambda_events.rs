@@ -687,3 +687,55 @@ async fn deliver_queued(state: &AppState) {
         }
     }
 }
+
+#[tokio::test]
+async fn the_sweeper_payload_schedules_again_a_message_whose_schedule_was_lost() {
+    use clinic_shared::clock::Clock;
+    use clinic_shared::domain::availability::OfferedSlot;
+    use clinic_shared::features::diary::private_offer::records;
+    use clinic_shared::store::{Query, query_all};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clinic_tests::frozen_clock();
+    let app = EmbeddedApp::open(dir.path(), clock.clone(), settings()).unwrap();
+    seed_demo_clinic(&app.state).await.unwrap();
+    let clinic = ClinicId::parse("demo").unwrap();
+    let partition = keys::clinic_partition(&clinic);
+    let store = app.state.store.as_ref();
+    let booking_type = &records::<BookingType>(store, &partition, keys::BOOKING_TYPE_PREFIX).await.unwrap()[0];
+    let provider = &records::<Provider>(store, &partition, keys::PROVIDER_PREFIX).await.unwrap()[0];
+    let location = &records::<Location>(store, &partition, keys::LOCATION_PREFIX).await.unwrap()[0];
+    let now = clock.now();
+    let slot = OfferedSlot {
+        starts_at: now + jiff::SignedDuration::from_hours(3),
+        provider_id: provider.id.clone(),
+        location_id: location.id.clone(),
+    };
+    let patient = PatientDetails::parse(
+        &PatientInput {
+            first_name: "Pat".into(),
+            last_name: "Example".into(),
+            date_of_birth: "1980-05-17".into(),
+            mobile: "+447700900181".into(),
+            email: String::new(),
+        },
+        "2026-11-22".parse().unwrap(),
+        "",
+    )
+    .unwrap();
+    let appointment = Appointment::booked(booking_type.id.clone(), 15, slot, patient, Channel::Staff, now);
+    clinic_shared::features::diary::booking::book(&app.state, &clinic, &appointment, "staff", None).await.unwrap();
+    // The confirmation's schedule is lost (the scheduler failed after the commit).
+    let schedules = query_all(store, Query::prefix(keys::SCHEDULE_PARTITION, "")).await.unwrap();
+    assert_eq!(schedules.len(), 1, "the SMS confirmation's schedule (no reminder three hours ahead)");
+    for item in &schedules {
+        let name = item.key.sk.rsplit('#').next().unwrap().to_owned();
+        app.state.scheduler.cancel(&name).await.unwrap();
+    }
+    clock.advance(jiff::SignedDuration::from_mins(10));
+    let payload: serde_json::Value = serde_json::from_str(&fixture("scheduled-runner/sweep-messages.json")).unwrap();
+    assert_eq!(handle_scheduled_payload(&app.state, payload).await.unwrap()["outcome"], "ran");
+    let runner = clinic_shared::features::runner::AppRunner(app.state.clone());
+    assert_eq!(app.scheduler.deliver_due(&runner).await.unwrap(), 1, "the swept message is delivered");
+    let outbox = clinic_shared::messages::outbox::list_outbox(store).await.unwrap();
+    assert!(outbox.iter().any(|m| m.to == "+447700900181" && m.body.contains("is booked")), "confirmation sent");
+}
