@@ -351,6 +351,7 @@ struct Words {
     phone: &'static str,
     rebook: &'static str,
     hello: &'static str,
+    colon: &'static str,
 }
 
 const EN: Words = Words {
@@ -365,6 +366,7 @@ const EN: Words = Words {
     phone: "Phone",
     rebook: "To book again, use the clinic's booking page or phone",
     hello: "Hello",
+    colon: ":",
 };
 
 const FR: Words = Words {
@@ -379,6 +381,7 @@ const FR: Words = Words {
     phone: "Téléphone",
     rebook: "Pour reprendre rendez-vous, utilisez la page de réservation ou appelez",
     hello: "Bonjour",
+    colon: "\u{a0}:",
 };
 
 const DAYS_EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
@@ -440,19 +443,22 @@ pub fn render(kind: MessageKind, context: &MessageContext<'_>) -> RenderedMessag
     let when = format!("{} {day} {} {}", words.on, words.at, local.strftime("%H:%M"));
     let phone = context.site_phone.or(context.clinic_phone);
     let mut lines = vec![
-        format!("{} ({}): {} {} {}, {when}.", headline, context.clinic, context.what, words.with, context.with_whom),
+        format!(
+            "{headline} ({}){} {} {} {}, {when}.",
+            context.clinic, words.colon, context.what, words.with, context.with_whom
+        ),
         format!("{}, {}.", context.site, context.address),
     ];
     if let Some(phone) = phone {
-        lines.push(format!("{}: {phone}", words.phone));
+        lines.push(format!("{}{} {phone}", words.phone, words.colon));
     }
     match (kind, context.manage_url) {
         (MessageKind::Cancelled, _) => lines.push(format!("{}.", words.rebook)),
-        (_, Some(url)) => lines.push(format!("{}: {url}", words.manage)),
+        (_, Some(url)) => lines.push(format!("{}{} {url}", words.manage, words.colon)),
         (_, None) => {}
     }
     let text = lines.join("\n");
-    let subject = format!("{headline}: {} – {day} {}", context.what, local.strftime("%H:%M"));
+    let subject = format!("{headline}{} {} – {day} {}", words.colon, context.what, local.strftime("%H:%M"));
     let mut html = format!("<p>{} {},</p>", words.hello, escape_html(context.first_name));
     for line in &lines {
         match (context.manage_url, kind.has_manage_link()) {

@@ -113,7 +113,8 @@ fn identify_form(path: &str, form: &PortalForm, errors: &[FieldError]) -> Markup
         html! {
             label for=(name) { (label) }
             @if let Some(error) = &error { span.error id={ (name) "-error" } { (error) } }
-            input type=(kind) id=(name) name=(name) value=(value) autocomplete=(autocomplete) required
+            input type=(kind) id=(name) name=(name) value=(value) autocomplete=(autocomplete)
+                required[!matches!(name, "mobile" | "email")]
                 aria-invalid=[error.as_ref().map(|_| "true")] aria-describedby=[error.as_ref().map(|_| format!("{name}-error"))];
         }
     };
@@ -126,6 +127,7 @@ fn identify_form(path: &str, form: &PortalForm, errors: &[FieldError]) -> Markup
             (field("first_name", "First name", "text", &form.first_name, "given-name"))
             (field("last_name", "Last name", "text", &form.last_name, "family-name"))
             (field("date_of_birth", "Date of birth", "date", &form.date_of_birth, "bday"))
+            p.hint { "Give a mobile number, an email address, or both." }
             (field("mobile", "Mobile number, e.g. +447700900123", "tel", &form.mobile, "tel"))
             (field("email", "Email address", "email", &form.email, "email"))
             label for="sex" { "Sex (optional)" }

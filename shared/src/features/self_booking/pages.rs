@@ -65,6 +65,7 @@ struct Texts {
     taken: &'static str,
     patient_busy: &'static str,
     how_to_change: &'static str,
+    contact_hint: &'static str,
     booked_title: &'static str,
     done: &'static str,
     not_available: &'static str,
@@ -104,7 +105,8 @@ const EN: Texts = Texts {
     errors_title: "Please correct the following",
     taken: "That time was just taken. Please choose another time.",
     patient_busy: "You already have an appointment at that time. Please choose another time.",
-    how_to_change: "We have sent you a confirmation by text and email with a link to change or cancel this appointment.",
+    how_to_change: "We have sent you a confirmation with a link to change or cancel this appointment.",
+    contact_hint: "Give a mobile number, an email address, or both: your confirmation and reminders go there.",
     booked_title: "Your appointment is booked",
     done: "Done",
     not_available: "Online booking is not available for this clinic.",
@@ -144,7 +146,8 @@ const FR: Texts = Texts {
     errors_title: "Veuillez corriger les points suivants",
     taken: "Cet horaire vient d'être pris. Veuillez en choisir un autre.",
     patient_busy: "Vous avez déjà un rendez-vous à cet horaire. Veuillez en choisir un autre.",
-    how_to_change: "Nous vous avons envoyé une confirmation par SMS et e-mail, avec un lien pour modifier ou annuler ce rendez-vous.",
+    how_to_change: "Nous vous avons envoyé une confirmation avec un lien pour modifier ou annuler ce rendez-vous.",
+    contact_hint: "Indiquez un numéro de mobile, une adresse e-mail, ou les deux : la confirmation et les rappels y seront envoyés.",
     booked_title: "Votre rendez-vous est confirmé",
     done: "Terminé",
     not_available: "La prise de rendez-vous en ligne n'est pas disponible pour ce cabinet.",
@@ -508,7 +511,9 @@ fn details_page(
             label for=(name) { (label) }
             @if let Some(hint) = hint { span.hint id={ (name) "-hint" } { (hint) } }
             @if let Some(error) = &error { span.error id={ (name) "-error" } { (error) } }
-            input type=(kind) id=(name) name=(name) value=(value) autocomplete=(autocomplete) required
+            // A mobile, an email address, or both: neither is required on its own.
+            input type=(kind) id=(name) name=(name) value=(value) autocomplete=(autocomplete)
+                required[!matches!(name, "mobile" | "email")]
                 aria-invalid=[error.as_ref().map(|_| "true")]
                 aria-describedby=[(!described.is_empty()).then_some(described.clone())];
         }
@@ -535,6 +540,7 @@ fn details_page(
             (field("first_name", t.first_name, "text", &form.first_name, "given-name", None))
             (field("last_name", t.last_name, "text", &form.last_name, "family-name", None))
             (field("date_of_birth", t.date_of_birth, "date", &form.date_of_birth, "bday", None))
+            p.hint { (t.contact_hint) }
             (field("mobile", t.mobile, "tel", &form.mobile, "tel", Some(t.mobile_hint)))
             (field("email", t.email, "email", &form.email, "email", None))
             @if let Some(advisory) = &snapshot.clinic.settings.advisory {

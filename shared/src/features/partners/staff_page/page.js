@@ -91,7 +91,10 @@ async function startReservation(slot, format) {
 }
 
 async function book(reference) {
-  const appointment = await api('POST', `/partner-holds/${hold.id}/confirm`, { patient_reference: reference });
+  const appointment = await api('POST', `/partner-holds/${hold.id}/confirm`, {
+    patient_reference: reference,
+    notify: $('notify').checked,
+  });
   say(`Booked for ${appointment.patient_name} at ${appointment.local_start} (partner booking ${appointment.partner_id})`);
   $('patient').hidden = true;
   $('found').replaceChildren();
