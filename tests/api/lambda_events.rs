@@ -739,3 +739,48 @@ async fn the_sweeper_payload_schedules_again_a_message_whose_schedule_was_lost()
     let outbox = clinic_shared::messages::outbox::list_outbox(store).await.unwrap();
     assert!(outbox.iter().any(|m| m.to == "+447700900181" && m.body.contains("is booked")), "confirmation sent");
 }
+
+#[tokio::test]
+async fn a_manage_link_sent_before_appointments_had_their_own_tokens_still_opens_its_appointment() {
+    let (app, _dir) = app().await;
+    let clinic = ClinicId::parse("demo").unwrap();
+    let now: Timestamp = clinic_tests::TEST_START.parse().unwrap();
+    let rule = app.state.store.get(&keys::broadcast_rule(&clinic, RULE)).await.unwrap().unwrap();
+    let rule: BroadcastRule = rule.record().unwrap();
+    let stored = clinic_shared::features::diary::booking::load(
+        app.state.store.as_ref(),
+        &clinic,
+        &AppointmentId::generated(APPOINTMENT.into()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let old = LinkToken::from_random_bytes([0xd4; 32]);
+    let reference = PatientReference::parse("r", "MRN-1001").unwrap();
+    let mut link = BookingLink::sent(
+        BookingLinkId::random(),
+        &rule,
+        reference,
+        stored.appointment.patient.clone(),
+        LinkToken::from_random_bytes([0xd5; 32]).hash(),
+        "staff",
+        now,
+    );
+    link.mark_booked(stored.appointment.id.clone(), now).unwrap();
+    let record = TokenRecord { clinic_id: clinic.clone(), link_id: link.id.clone(), purpose: TokenPurpose::Manage };
+    app.state
+        .store
+        .transact(vec![
+            Write::put(link_item(&clinic, &link, 1).unwrap(), Condition::NotExists),
+            record_write(&old.hash(), &record).unwrap(),
+        ])
+        .await
+        .unwrap();
+    let fixture_token = "b2".repeat(32);
+    for file in ["booking-links-public/manage-page.json", "booking-links-public/submit-manage-page.json"] {
+        let event = fixture(file).replace(&fixture_token, old.as_str());
+        let response =
+            handle(&app.state, "booking-links-public", lambda_http::request::from_str(&event).unwrap()).await;
+        assert_eq!(response.status().as_u16(), 200, "{file}");
+    }
+}

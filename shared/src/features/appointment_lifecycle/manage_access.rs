@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::appointment::AppointmentId;
-use crate::domain::booking_link::LinkToken;
+use crate::domain::booking_link::{LinkToken, TokenPurpose};
 use crate::domain::clinic::{Clinic, ClinicId};
 use crate::domain::manage_access::{MAX_VERIFICATION_FAILURES, ManageAccess, Verification, check};
 use crate::features::diary::booking::{self, StoredAppointment};
@@ -50,9 +50,18 @@ impl OpenedAppointment {
 
 /// Finds the appointment a token from a URL opens: `None` for a malformed or unknown token.
 pub async fn open(store: &dyn Store, token: &str) -> Result<Option<OpenedAppointment>, StoreError> {
-    let Some(token) = LinkToken::parse(token) else { return Ok(None) };
-    let Some(item) = store.get(&keys::manage_token(token.hash().as_str())).await? else { return Ok(None) };
-    let record: ManageTokenRecord = item.record()?;
+    let Some(parsed) = LinkToken::parse(token) else { return Ok(None) };
+    let record: ManageTokenRecord = match store.get(&keys::manage_token(parsed.hash().as_str())).await? {
+        Some(item) => item.record()?,
+        // A manage link sent by a booking link before every appointment had its own tokens.
+        None => match crate::features::booking_links::tokens::open(store, token, TokenPurpose::Manage).await? {
+            Some(opened) => match opened.link.appointment_id {
+                Some(appointment_id) => ManageTokenRecord { clinic_id: opened.clinic.id, appointment_id },
+                None => return Ok(None),
+            },
+            None => return Ok(None),
+        },
+    };
     let Some(stored) = booking::load(store, &record.clinic_id, &record.appointment_id).await? else { return Ok(None) };
     let Some(clinic) = store.get(&keys::clinic_profile(&record.clinic_id)).await? else { return Ok(None) };
     let (access, access_version) =
