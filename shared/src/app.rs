@@ -100,6 +100,7 @@ impl AppState {
                 role_arn: env("SCHEDULER_ROLE_ARN")?,
                 dead_letter_arn: env("SCHEDULER_DLQ_ARN")?,
             },
+            clock.clone(),
         ));
         let events =
             Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&config), env("EVENT_BUS_NAME")?));

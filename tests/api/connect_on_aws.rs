@@ -67,7 +67,7 @@ async fn on_moto_the_schedule_is_right_and_the_sms_and_email_reach_sns_and_ses_o
     let state = AppState {
         store: base.store.clone(),
         messages: Arc::new(AwsMessages::new(aws_sdk_sns::Client::new(&config), ses, "bookings@example.com", None)),
-        scheduler: Arc::new(AwsScheduler::new(scheduler_client.clone(), targets.clone())),
+        scheduler: Arc::new(AwsScheduler::new(scheduler_client.clone(), targets.clone(), clock.clone())),
         events: base.events.clone(),
         clock: clock.clone(),
         files: base.files.clone(),

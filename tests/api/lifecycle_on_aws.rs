@@ -62,7 +62,7 @@ async fn on_moto_confirmations_and_reminders_are_schedules_and_reach_sns_and_ses
     let state = AppState {
         store: base.store.clone(),
         messages: Arc::new(AwsMessages::new(aws_sdk_sns::Client::new(&config), ses, "bookings@example.com", None)),
-        scheduler: Arc::new(AwsScheduler::new(scheduler.clone(), targets)),
+        scheduler: Arc::new(AwsScheduler::new(scheduler.clone(), targets, clock.clone())),
         events: base.events.clone(),
         clock: clock.clone(),
         files: base.files.clone(),

@@ -39,7 +39,7 @@ async fn an_eventbridge_schedule_holds_the_time_target_payload_and_delete_after_
         role_arn: "arn:aws:iam::123456789012:role/scheduler-invoke".into(),
         dead_letter_arn: "arn:aws:sqs:eu-west-2:123456789012:scheduler-dlq".into(),
     };
-    let scheduler = AwsScheduler::new(client.clone(), targets.clone());
+    let scheduler = AwsScheduler::new(client.clone(), targets.clone(), clinic_tests::frozen_clock());
     let name = moto::unique("job");
     let at: Timestamp = "2030-01-01T09:00:00Z".parse().unwrap();
     scheduler.schedule_once(at, &job(&name)).await.unwrap();

@@ -27,13 +27,28 @@ pub struct SchedulerTargets {
 pub struct AwsScheduler {
     client: aws_sdk_scheduler::Client,
     targets: SchedulerTargets,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
 impl AwsScheduler {
-    /// Builds the adapter from a client made at init.
-    pub fn new(client: aws_sdk_scheduler::Client, targets: SchedulerTargets) -> Self {
-        Self { client, targets }
+    /// Builds the adapter from a client made at init, with the clock jobs are timed by.
+    pub fn new(
+        client: aws_sdk_scheduler::Client,
+        targets: SchedulerTargets,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
+    ) -> Self {
+        Self { client, targets, clock }
     }
+}
+
+/// How far ahead a job due now is set: EventBridge Scheduler fires one-time schedules with a
+/// minute's precision and does not document accepting a time already past, so "now" (a
+/// confirmation, a retry, a sweep) is asked for a minute ahead rather than risk a refusal.
+pub const EARLIEST_AHEAD: jiff::SignedDuration = jiff::SignedDuration::from_mins(1);
+
+/// The time to ask for: `at`, or a minute after `now` when `at` is sooner.
+pub fn schedule_time(at: Timestamp, now: Timestamp) -> Timestamp {
+    at.max(now.saturating_add(EARLIEST_AHEAD).unwrap_or(now))
 }
 
 /// The `at(...)` expression for a time, rounded up to the whole second so a job never fires early.
@@ -67,7 +82,7 @@ impl Scheduler for AwsScheduler {
             .create_schedule()
             .name(&job.job_id)
             .group_name(&self.targets.group)
-            .schedule_expression(at_expression(at))
+            .schedule_expression(at_expression(schedule_time(at, self.clock.now())))
             .schedule_expression_timezone("UTC")
             .flexible_time_window(window)
             .target(target)
@@ -109,6 +124,16 @@ impl Scheduler for AwsScheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jobs_due_now_are_asked_for_a_minute_ahead_and_later_ones_as_they_are() {
+        let now: Timestamp = "2030-01-01T09:00:00Z".parse().unwrap();
+        assert_eq!(schedule_time(now, now), "2030-01-01T09:01:00Z".parse().unwrap());
+        let past: Timestamp = "2029-12-31T09:00:00Z".parse().unwrap();
+        assert_eq!(schedule_time(past, now), "2030-01-01T09:01:00Z".parse().unwrap());
+        let later: Timestamp = "2030-01-02T09:00:00Z".parse().unwrap();
+        assert_eq!(schedule_time(later, now), later);
+    }
 
     #[test]
     fn at_expressions_are_utc_and_never_early() {
