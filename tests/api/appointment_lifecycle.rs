@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use clinic_shared::clock::Clock;
+use clinic_shared::domain::access::Permission;
 use clinic_shared::domain::clinic::ClinicId;
 use clinic_shared::domain::jobs::{JobTask, ScheduledJob};
 use clinic_shared::features::runner::run_job;
@@ -714,4 +715,59 @@ async fn a_reminder_can_use_the_clinics_own_template_with_merge_fields() {
     let text = body(&reminder);
     assert!(text.contains("see Dr Amara Okafor, General Practitioner at Riverside Family Practice on "), "{text}");
     assert!(text.contains("/manage/"), "the manage link follows the clinic's text: {text}");
+}
+
+#[tokio::test]
+async fn the_lifecycle_routes_keep_to_their_clinic_and_name_bad_fields() {
+    let app = TestApp::spawn().await;
+    let north = app.token("staff-north", &["north"], &Permission::ALL);
+    let token = app.demo_admin();
+    let reader = app.token("reader", &["demo"], &[Permission::CatalogRead, Permission::DiaryRead]);
+    let demo = demo(&app).await;
+    let slot = slots(&app, &format!("booking_type_id={}&asap=true", demo.gp15)).await[0].clone();
+    let booked = book(&app, &booking(&demo.gp15, "any", "any", slot["starts_at"].as_str().unwrap()), None).await;
+    let id = booked.body["appointment_id"].as_str().unwrap().to_owned();
+    for path in [
+        format!("/admin/clinics/demo/appointments/{id}/messages"),
+        "/admin/clinics/demo/message-flags".to_owned(),
+        "/admin/clinics/demo/patients/MRN-1/appointments".to_owned(),
+        "/admin/clinics/demo/appointment-settings".to_owned(),
+    ] {
+        assert_eq!(app.get(&path, Some(&north)).await.status, 403, "{path}");
+        assert_eq!(app.get(&path, None).await.status, 401, "{path}");
+    }
+    let put = |token: String, body: Value| {
+        let app = &app;
+        async move { app.json("PUT", "/admin/clinics/demo/appointment-settings", Some(&token), body).await }
+    };
+    assert_eq!(put(north.clone(), json!({"reminders_enabled": false})).await.status, 403);
+    assert_eq!(put(reader.clone(), json!({"reminders_enabled": false})).await.status, 403, "reading is not changing");
+    let unknown = put(token.clone(), json!({"reminders_enabled": false, "sms_everyone": true})).await;
+    assert!(unknown.status == 400 || unknown.status == 422, "{unknown:?}");
+    assert_eq!(unknown.content_type, "application/problem+json");
+    let wrong = put(token.clone(), json!({"reminders": [{"hours_before": "soon", "channel": "fax"}]})).await;
+    assert!(wrong.status == 400 || wrong.status == 422, "{wrong:?}");
+    let cutoff = put(token.clone(), json!({"online_change_cutoff_hours": 10000})).await;
+    assert_eq!((cutoff.status, cutoff.problem_fields()), (422, vec!["online_change_cutoff_hours".to_owned()]));
+    let unchanged = app.get("/admin/clinics/demo/appointment-settings", Some(&token)).await;
+    assert_eq!(
+        (unchanged.body["version"].as_u64(), unchanged.body["reminders_enabled"].as_bool()),
+        (Some(0), Some(true))
+    );
+    let bad_id = app.get("/admin/clinics/demo/appointments/not-an-id/messages", Some(&token)).await;
+    assert_eq!(bad_id.status, 400, "{bad_id:?}");
+    let unknown_id =
+        app.get(&format!("/admin/clinics/demo/appointments/{}/messages", uuid::Uuid::new_v4()), Some(&token)).await;
+    assert_eq!(unknown_id.status, 404);
+    let no_patient = app.get("/admin/clinics/demo/patients/MRN-404/appointments", Some(&token)).await;
+    assert_eq!(no_patient.status, 404);
+    // A manage token that is not one opens nothing and names no clinic.
+    let (status, page) = post_form(
+        &app,
+        &format!("/manage/{}", "a".repeat(64)),
+        &[("action", "verify"), ("date_of_birth", "1980-05-17")],
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert!(!page.contains("Riverside"), "an unknown token names no clinic");
 }
