@@ -35,9 +35,10 @@ use clinic_shared::features::runner::run_job;
 use clinic_shared::files::FilesError;
 use clinic_shared::files::letters::LetterFiles;
 use clinic_shared::messages::{Email, Messages, SendError, Sent, Sms};
-use clinic_shared::scheduler::{JobError, ScheduleError, Scheduler};
+use clinic_shared::scheduler::JobError;
 use clinic_shared::store::embedded::EmbeddedStore;
 use clinic_shared::store::{Condition, Item, Query, Store, Write, keys, query_all};
+use clinic_tests::sim::SimScheduler;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -106,29 +107,6 @@ impl Messages for SimMessages {
 
     fn sender(&self) -> &str {
         "bookings@example.com"
-    }
-}
-
-/// EventBridge Scheduler as the simulation sees it: every schedule made, by name.
-#[derive(Default)]
-struct SimScheduler {
-    made: Mutex<Vec<(Timestamp, ScheduledJob)>>,
-    names: Mutex<HashSet<String>>,
-    cancelled: Mutex<HashSet<String>>,
-}
-
-#[async_trait]
-impl Scheduler for SimScheduler {
-    async fn schedule_once(&self, at: Timestamp, job: &ScheduledJob) -> Result<(), ScheduleError> {
-        if self.names.lock().unwrap().insert(job.job_id.clone()) {
-            self.made.lock().unwrap().push((at, job.clone()));
-        }
-        Ok(())
-    }
-
-    async fn cancel(&self, name: &str) -> Result<(), ScheduleError> {
-        self.cancelled.lock().unwrap().insert(name.to_owned());
-        Ok(())
     }
 }
 

@@ -2,6 +2,7 @@
 //! test, and a local server on a free port with its own data directory.
 
 pub mod moto;
+pub mod sim;
 
 use std::path::Path;
 use std::sync::Arc;
