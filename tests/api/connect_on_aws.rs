@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use clinic_shared::app::{AppState, EmbeddedApp, Settings};
 use clinic_shared::clock::{Clock, ManualClock};
 use clinic_shared::domain::clinic::ClinicId;
 use clinic_shared::domain::jobs::ScheduledJob;
@@ -15,8 +14,7 @@ use clinic_shared::features::patient_connect::enrollments::{Entry, new_enrollmen
 use clinic_shared::features::patient_connect::{StoredProgram, job_for, load_enrollment};
 use clinic_shared::features::runner::{Outcome, run_job};
 use clinic_shared::files::letters::{LetterFiles, S3LetterFiles};
-use clinic_shared::messages::aws::AwsMessages;
-use clinic_shared::scheduler::aws::{AwsScheduler, SchedulerTargets, at_expression};
+use clinic_shared::scheduler::aws::at_expression;
 use clinic_shared::store::{Condition, Item, Write, keys};
 use clinic_tests::moto;
 use jiff::SignedDuration;
@@ -43,39 +41,10 @@ async fn recorded_with(service: &str, kind: &str, marker: &str) -> Vec<serde_jso
 
 #[tokio::test]
 async fn on_moto_the_schedule_is_right_and_the_sms_and_email_reach_sns_and_ses_once() {
-    let config = moto::sdk_config().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let table = moto::unique("connect");
-    clinic_shared::store::dynamodb::create_table(&dynamodb, &table).await.unwrap();
     let clock = Arc::new(ManualClock::fixed(clinic_tests::TEST_START.parse().unwrap()));
-    let store = Arc::new(clinic_shared::store::dynamodb::DynamoStore::new(dynamodb, table, clock.clone()));
-    let scheduler_client = aws_sdk_scheduler::Client::new(&config);
-    let group = moto::unique("connect-group");
-    scheduler_client.create_schedule_group().name(&group).send().await.unwrap();
-    let targets = SchedulerTargets {
-        group: group.clone(),
-        runner_arn: "arn:aws:lambda:eu-west-2:123456789012:function:scheduled-runner".into(),
-        role_arn: "arn:aws:iam::123456789012:role/scheduler-invoke".into(),
-        dead_letter_arn: "arn:aws:sqs:eu-west-2:123456789012:scheduler-dlq".into(),
-    };
-    let ses = aws_sdk_sesv2::Client::new(&config);
-    ses.create_email_identity().email_identity("example.com").send().await.ok();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings { public_base_url: "https://book.example.com".into(), public_rate_limit: None };
-    let embedded = EmbeddedApp::over(store, dir.path(), clock.clone(), settings.clone()).unwrap();
-    let base = &embedded.state;
-    let state = AppState {
-        store: base.store.clone(),
-        messages: Arc::new(AwsMessages::new(aws_sdk_sns::Client::new(&config), ses, "bookings@example.com", None)),
-        scheduler: Arc::new(AwsScheduler::new(scheduler_client.clone(), targets.clone(), clock.clone())),
-        events: base.events.clone(),
-        clock: clock.clone(),
-        files: base.files.clone(),
-        letters: base.letters.clone(),
-        epost: base.epost.clone(),
-        settings,
-    };
-    clinic_shared::local::seed::seed_demo_clinic(&state).await.unwrap();
+    let moto::AwsApp { state, scheduler: scheduler_client, targets, data_dir: _dir } =
+        moto::aws_app("connect", clock.clone()).await;
+    let group = targets.group.clone();
     let clinic = ClinicId::parse("demo").unwrap();
     let marker = moto::unique("review");
     for (id, kind, subject) in [

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use clinic_shared::app::{AppState, EmbeddedApp, Settings};
 use clinic_shared::clock::ManualClock;
 use clinic_shared::domain::appointment::{Appointment, AppointmentStatus, Channel};
 use clinic_shared::domain::availability::OfferedSlot;
@@ -18,8 +17,7 @@ use clinic_shared::domain::patient::PatientDetails;
 use clinic_shared::domain::provider::Provider;
 use clinic_shared::features::diary::booking;
 use clinic_shared::features::runner::run_job;
-use clinic_shared::messages::aws::AwsMessages;
-use clinic_shared::scheduler::aws::{AwsScheduler, SchedulerTargets, at_expression};
+use clinic_shared::scheduler::aws::at_expression;
 use clinic_tests::moto;
 use jiff::{SignedDuration, Timestamp};
 
@@ -37,40 +35,10 @@ async fn schedules(client: &aws_sdk_scheduler::Client, group: &str) -> Vec<(Stri
 
 #[tokio::test]
 async fn on_moto_confirmations_and_reminders_are_schedules_and_reach_sns_and_ses_with_the_invite() {
-    let config = moto::sdk_config().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let table = moto::unique("lifecycle");
-    clinic_shared::store::dynamodb::create_table(&dynamodb, &table).await.unwrap();
     let now: Timestamp = clinic_tests::TEST_START.parse().unwrap();
     let clock = Arc::new(ManualClock::fixed(now));
-    let store = Arc::new(clinic_shared::store::dynamodb::DynamoStore::new(dynamodb, table, clock.clone()));
-    let scheduler = aws_sdk_scheduler::Client::new(&config);
-    let group = moto::unique("lifecycle-group");
-    scheduler.create_schedule_group().name(&group).send().await.unwrap();
-    let targets = SchedulerTargets {
-        group: group.clone(),
-        runner_arn: "arn:aws:lambda:eu-west-2:123456789012:function:scheduled-runner".into(),
-        role_arn: "arn:aws:iam::123456789012:role/scheduler-invoke".into(),
-        dead_letter_arn: "arn:aws:sqs:eu-west-2:123456789012:scheduler-dlq".into(),
-    };
-    let ses = aws_sdk_sesv2::Client::new(&config);
-    ses.create_email_identity().email_identity("example.com").send().await.ok();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings { public_base_url: "https://book.example.com".into(), public_rate_limit: None };
-    let embedded = EmbeddedApp::over(store, dir.path(), clock.clone(), settings.clone()).unwrap();
-    let base = &embedded.state;
-    let state = AppState {
-        store: base.store.clone(),
-        messages: Arc::new(AwsMessages::new(aws_sdk_sns::Client::new(&config), ses, "bookings@example.com", None)),
-        scheduler: Arc::new(AwsScheduler::new(scheduler.clone(), targets, clock.clone())),
-        events: base.events.clone(),
-        clock: clock.clone(),
-        files: base.files.clone(),
-        letters: base.letters.clone(),
-        epost: base.epost.clone(),
-        settings,
-    };
-    clinic_shared::local::seed::seed_demo_clinic(&state).await.unwrap();
+    let moto::AwsApp { state, scheduler, targets, data_dir: _dir } = moto::aws_app("lifecycle", clock.clone()).await;
+    let group = targets.group.clone();
     let clinic = ClinicId::parse("demo").unwrap();
     let partition = clinic_shared::store::keys::clinic_partition(&clinic);
     let prefix = clinic_shared::store::keys::BOOKING_TYPE_PREFIX;

@@ -118,3 +118,59 @@ pub async fn bucket(prefix: &str) -> (aws_sdk_s3::Client, String) {
         .expect("bucket");
     (s3, bucket)
 }
+
+/// The application over the AWS adapters on moto (DynamoDB in a fresh table, SNS, SES v2 with
+/// `example.com` verified, EventBridge Scheduler in a fresh group), the embedded rest, and the
+/// demo clinic seeded.
+pub struct AwsApp {
+    /// The state handlers and the runner use.
+    pub state: clinic_shared::app::AppState,
+    /// The scheduler client, to read the schedules made.
+    pub scheduler: aws_sdk_scheduler::Client,
+    /// Where the schedules go.
+    pub targets: clinic_shared::scheduler::aws::SchedulerTargets,
+    /// The data directory of the embedded parts (removed on drop).
+    pub data_dir: tempfile::TempDir,
+}
+
+/// Builds an [`AwsApp`] timed by `clock`; `prefix` names its table and schedule group.
+pub async fn aws_app(prefix: &str, clock: std::sync::Arc<clinic_shared::clock::ManualClock>) -> AwsApp {
+    use std::sync::Arc;
+
+    use clinic_shared::app::{AppState, EmbeddedApp, Settings};
+    use clinic_shared::messages::aws::AwsMessages;
+    use clinic_shared::scheduler::aws::{AwsScheduler, SchedulerTargets};
+    let config = sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique(prefix);
+    clinic_shared::store::dynamodb::create_table(&dynamodb, &table).await.expect("table");
+    let store = Arc::new(clinic_shared::store::dynamodb::DynamoStore::new(dynamodb, table, clock.clone()));
+    let scheduler = aws_sdk_scheduler::Client::new(&config);
+    let group = unique(&format!("{prefix}-group"));
+    scheduler.create_schedule_group().name(&group).send().await.expect("schedule group");
+    let targets = SchedulerTargets {
+        group,
+        runner_arn: "arn:aws:lambda:eu-west-2:123456789012:function:scheduled-runner".into(),
+        role_arn: "arn:aws:iam::123456789012:role/scheduler-invoke".into(),
+        dead_letter_arn: "arn:aws:sqs:eu-west-2:123456789012:scheduler-dlq".into(),
+    };
+    let ses = aws_sdk_sesv2::Client::new(&config);
+    ses.create_email_identity().email_identity("example.com").send().await.ok();
+    let data_dir = tempfile::tempdir().expect("temporary directory");
+    let settings = Settings { public_base_url: "https://book.example.com".into(), public_rate_limit: None };
+    let embedded = EmbeddedApp::over(store, data_dir.path(), clock.clone(), settings.clone()).expect("adapters");
+    let base = &embedded.state;
+    let state = AppState {
+        store: base.store.clone(),
+        messages: Arc::new(AwsMessages::new(aws_sdk_sns::Client::new(&config), ses, "bookings@example.com", None)),
+        scheduler: Arc::new(AwsScheduler::new(scheduler.clone(), targets.clone(), clock)),
+        events: base.events.clone(),
+        clock: base.clock.clone(),
+        files: base.files.clone(),
+        letters: base.letters.clone(),
+        epost: base.epost.clone(),
+        settings,
+    };
+    clinic_shared::local::seed::seed_demo_clinic(&state).await.expect("demo clinic");
+    AwsApp { state, scheduler, targets, data_dir }
+}
