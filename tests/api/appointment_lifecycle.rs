@@ -771,3 +771,32 @@ async fn the_lifecycle_routes_keep_to_their_clinic_and_name_bad_fields() {
     assert_eq!(status, 404);
     assert!(!page.contains("Riverside"), "an unknown token names no clinic");
 }
+
+#[tokio::test]
+async fn twenty_concurrent_cancels_through_one_manage_link_cancel_once_and_tell_once() {
+    let app = TestApp::spawn().await;
+    let demo = demo(&app).await;
+    let slot = slots(&app, &format!("booking_type_id={}&asap=true", demo.gp15)).await[0].clone();
+    let booked = book(&app, &booking(&demo.gp15, "any", "any", slot["starts_at"].as_str().unwrap()), None).await;
+    assert_eq!(booked.status, 201, "{:?}", booked.body);
+    let sms = eventually(&app, "confirmation SMS", |m| m["channel"] == "sms" && body(m).contains("/manage/")).await;
+    let manage = format!("/manage/{}", manage_token(body(&sms)));
+    let (_, overview) = post_form(&app, &manage, &[("action", "verify"), ("date_of_birth", "1980-05-17")]).await;
+    let grant = grant_in(&overview);
+    let cancels = (0..20).map(|_| {
+        let (app, manage, grant) = (&app, &manage, &grant);
+        async move { post_form(app, manage, &[("action", "confirm_cancel"), ("grant", grant)]).await }
+    });
+    for (status, page) in futures_util::future::join_all(cancels).await {
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Your appointment is cancelled"));
+    }
+    app.settle().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let cancellations =
+        outbox(&app).await.iter().filter(|m| body(m).starts_with("Your appointment is cancelled")).count();
+    assert_eq!(cancellations, 2, "one SMS and one email, however many cancels");
+    let token = app.demo_admin();
+    let listed = messages(&app, &token, booked.body["appointment_id"].as_str().unwrap()).await;
+    assert_eq!(listed.iter().filter(|m| m["kind"] == "cancelled").count(), 2, "{listed:#?}");
+}
