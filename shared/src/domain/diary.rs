@@ -236,22 +236,29 @@ impl DiaryTemplate {
     }
 
     /// The slot start times of `day` for an appointment of `duration_minutes`, in local time:
-    /// every slot boundary from which the appointment still ends by the session's end. Local
-    /// times that do not exist on that day (a DST gap) are skipped; a repeated local time (a DST
-    /// fold) gives one slot, at its first occurrence.
+    /// every slot boundary from which the appointment still ends by the session's end, in
+    /// elapsed time (across a DST change the wall clock and the real length differ). Local times
+    /// that do not exist on that day (a DST gap) are skipped; a repeated local time (a DST fold)
+    /// gives one slot, at its first occurrence.
     pub fn slot_starts(&self, day: Date, duration_minutes: u32, zone: &TimeZone) -> Vec<Timestamp> {
         if !self.applies_on(day) {
             return Vec::new();
         }
         let (start, end) = (minutes_of(self.start_time), minutes_of(self.end_time));
-        let (step, duration) = (i64::from(self.slot_minutes), i64::from(duration_minutes));
+        let Ok(session_end) = zone.to_ambiguous_zoned(day.to_datetime(self.end_time)).compatible() else {
+            return Vec::new();
+        };
+        let session_end = session_end.timestamp();
+        let length = SignedDuration::from_mins(i64::from(duration_minutes));
+        let step = i64::from(self.slot_minutes);
         let mut starts = Vec::new();
         let mut local = start;
-        while local + duration <= end {
+        while local < end {
             let civil = day.to_datetime(Time::midnight()) + SignedDuration::from_mins(local);
             let ambiguous = zone.to_ambiguous_zoned(civil);
             if !matches!(ambiguous.offset(), jiff::tz::AmbiguousOffset::Gap { .. })
                 && let Ok(zoned) = ambiguous.compatible()
+                && zoned.timestamp() + length <= session_end
             {
                 starts.push(zoned.timestamp());
             }
@@ -372,6 +379,22 @@ mod tests {
     }
 
     #[test]
+    fn on_a_spring_forward_day_no_slot_ends_after_the_session_in_real_time() {
+        // Europe/London, 29 March 2026: 01:00 GMT becomes 02:00 BST. A session 00:00-02:30 lasts
+        // 1 h 30 min; a 60-minute slot at 00:45 would end at 02:45 BST, after the session.
+        let zone = TimeZone::get("Europe/London").unwrap();
+        let day: Date = "2026-03-29".parse().unwrap();
+        let starts = template("00:00", "02:30", 15).slot_starts(day, 60, &zone);
+        let end: Timestamp = "2026-03-29T01:30:00Z".parse().unwrap();
+        assert!(!starts.is_empty());
+        for start in &starts {
+            assert!(*start + SignedDuration::from_mins(60) <= end, "{start} ends after the session");
+        }
+        let last = starts.last().unwrap().to_zoned(zone.clone());
+        assert_eq!(last.strftime("%H:%M").to_string(), "00:30", "00:30 + 60 min = 02:30 BST, the session's end");
+    }
+
+    #[test]
     fn a_morning_session_is_cut_into_slots_that_fit() {
         let zone = TimeZone::get("Europe/London").unwrap();
         let starts = template("09:00", "10:00", 15).slot_starts("2026-11-23".parse().unwrap(), 20, &zone);
@@ -484,12 +507,16 @@ mod tests {
             let duration = (duration_units * 5) as u32;
             let starts = session.slot_starts(day, duration, &zone);
             prop_assert!(starts.windows(2).all(|pair| pair[0] < pair[1]), "not ascending");
+            let instant = |unit: i64| zone.to_ambiguous_zoned(day.to_datetime(to_time(unit))).compatible().unwrap().timestamp();
+            let (session_start, session_end) = (instant(start_unit), instant(end_unit));
             for start in &starts {
                 let local = start.to_zoned(zone.clone());
                 prop_assert_eq!(local.date(), day);
                 let minutes = minutes_of(local.time());
-                prop_assert!(minutes >= start_unit * 5 && minutes + duration_units * 5 <= end_unit * 5,
-                    "{} outside the session", local);
+                // Inside the session in elapsed time: across a DST change wall minutes mislead.
+                prop_assert!(*start >= session_start, "{} starts before the session", local);
+                prop_assert!(*start + SignedDuration::from_mins(duration_units * 5) <= session_end,
+                    "{} ends after the session", local);
                 prop_assert_eq!((minutes - start_unit * 5) % (slot_units * 5), 0, "off the slot grid");
             }
             // Away from transitions, the count is exactly the arithmetic one.
