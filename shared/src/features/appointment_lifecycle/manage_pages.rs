@@ -57,10 +57,13 @@ fn switch_href(token: &str, lang: Lang) -> String {
 
 /// The clinic's number for patients: a booking link's own, else the site's booking phone, else
 /// the clinic's.
-async fn phone(state: &AppState, opened: &OpenedAppointment, settings: &LifecycleSettings) -> Option<String> {
-    if let Ok(Some(link)) = link_context(state, opened).await
-        && let Some(phone) = &link.rule.confirmation.phone
-    {
+async fn phone(
+    state: &AppState,
+    opened: &OpenedAppointment,
+    settings: &LifecycleSettings,
+    link: Option<&LinkContext>,
+) -> Option<String> {
+    if let Some(phone) = link.and_then(|link| link.rule.confirmation.phone.as_ref()) {
         return Some(phone.as_str().to_owned());
     }
     let appointment = &opened.stored.appointment;
@@ -112,7 +115,8 @@ async fn locked_page(
 ) -> Result<Response<Body>, Problem> {
     let t = texts(lang);
     let (settings, _) = load_settings(state.store.as_ref(), &opened.clinic.id).await?;
-    let phone = phone(state, opened, &settings).await;
+    let link = link_context(state, opened).await?;
+    let phone = phone(state, opened, &settings, link.as_ref()).await;
     let body = html! {
         p { (opened.clinic.name) }
         h1 { (t.manage_title) }
@@ -537,8 +541,8 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
         form.grant.clone()
     };
     let (settings, _) = load_settings(state.store.as_ref(), &opened.clinic.id).await?;
-    let phone = phone(state, &opened, &settings).await;
     let link = link_context(state, &opened).await?;
+    let phone = phone(state, &opened, &settings, link.as_ref()).await;
     let managed = Managed { state, opened: &opened, token: &token, lang, grant: &grant, settings, link, phone };
     let at = form.time.parse::<Timestamp>().ok();
     match (form.action.as_str(), at) {
