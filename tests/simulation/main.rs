@@ -397,7 +397,7 @@ async fn ten_thousand_enrollments_send_every_message_once_and_pause_and_complete
             mobile: format!("+447700900{:03}", n % 1000),
             email: format!("p{n}@example.com"),
         };
-        PatientDetails::parse(&input, today, "").unwrap()
+        PatientDetails::parse(&input, today, clinic_shared::domain::contact::Region::GB, "").unwrap()
     };
     let appointment = |n: usize, booking_type: &BookingTypeId, starts_at: Timestamp| Appointment {
         id: AppointmentId::generated(format!("appt-{n}-{}", booking_type.as_str())),

@@ -28,6 +28,9 @@ pub struct BookingType {
     pub short_name: String,
     /// Long name patients see when booking online.
     pub long_name: String,
+    /// The long name in French, for patients reading French.
+    #[serde(default)]
+    pub long_name_fr: Option<String>,
     /// Length of the appointment in minutes (5 to 240, a multiple of 5).
     pub duration_minutes: u32,
     /// Whether patients may book it online.
@@ -48,8 +51,18 @@ pub struct PublishedBookingType {
     pub id: BookingTypeId,
     /// The long name.
     pub name: String,
+    /// The long name in French, when the clinic gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_fr: Option<String>,
     /// Length in minutes.
     pub duration_minutes: u32,
+}
+
+impl PublishedBookingType {
+    /// The name in the patient's language (English when no French name was given).
+    pub fn name_in(&self, french: bool) -> &str {
+        french.then_some(self.name_fr.as_deref()).flatten().unwrap_or(&self.name)
+    }
 }
 
 /// A new booking type as an admin sends it.
@@ -60,6 +73,9 @@ pub struct NewBookingTypeInput {
     pub short_name: String,
     /// 1 to 120 characters.
     pub long_name: String,
+    /// The long name in French (1 to 120 characters).
+    #[serde(default)]
+    pub long_name_fr: Option<String>,
     /// 5 to 240, a multiple of 5.
     pub duration_minutes: u32,
     /// Defaults to false: a new type is offered online only when asked.
@@ -77,6 +93,9 @@ pub struct BookingTypeChange {
     /// New long name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_name: Option<String>,
+    /// New French long name; empty removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_name_fr: Option<String>,
     /// New duration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_minutes: Option<u32>,
@@ -100,6 +119,11 @@ impl BookingType {
         let short_name = checker.check(required_text("short_name", &input.short_name, 24));
         let long_name = checker.check(required_text("long_name", &input.long_name, 120));
         let duration_minutes = checker.check(duration("duration_minutes", input.duration_minutes));
+        let long_name_fr = input
+            .long_name_fr
+            .as_deref()
+            .filter(|name| !name.trim().is_empty())
+            .and_then(|name| checker.check(required_text("long_name_fr", name, 120)));
         checker.finish()?;
         let (Some(short_name), Some(long_name), Some(duration_minutes)) = (short_name, long_name, duration_minutes)
         else {
@@ -109,6 +133,7 @@ impl BookingType {
             id,
             short_name,
             long_name,
+            long_name_fr,
             duration_minutes,
             enabled_online: input.enabled_online,
             created_at: now,
@@ -122,11 +147,24 @@ impl BookingType {
         let short_name = change.short_name.as_deref().and_then(|v| checker.check(required_text("short_name", v, 24)));
         let long_name = change.long_name.as_deref().and_then(|v| checker.check(required_text("long_name", v, 120)));
         let duration_minutes = change.duration_minutes.and_then(|v| checker.check(duration("duration_minutes", v)));
+        let long_name_fr = change.long_name_fr.as_deref().map(|v| {
+            if v.trim().is_empty() {
+                String::new()
+            } else {
+                checker.check(required_text("long_name_fr", v, 120)).unwrap_or_default()
+            }
+        });
         if *change == BookingTypeChange::default() {
             checker.check::<()>(Err(FieldError::new("body", "must change at least one field")));
         }
         checker.finish()?;
-        Ok(BookingTypeChange { short_name, long_name, duration_minutes, enabled_online: change.enabled_online })
+        Ok(BookingTypeChange {
+            short_name,
+            long_name,
+            long_name_fr,
+            duration_minutes,
+            enabled_online: change.enabled_online,
+        })
     }
 
     /// The booking type after a validated change, or `None` when the change alters nothing.
@@ -137,6 +175,9 @@ impl BookingType {
         }
         if let Some(long_name) = &change.long_name {
             next.long_name.clone_from(long_name);
+        }
+        if let Some(long_name_fr) = &change.long_name_fr {
+            next.long_name_fr = (!long_name_fr.is_empty()).then(|| long_name_fr.clone());
         }
         if let Some(duration_minutes) = change.duration_minutes {
             next.duration_minutes = duration_minutes;
@@ -156,6 +197,7 @@ impl BookingType {
         self.enabled_online.then(|| PublishedBookingType {
             id: self.id.clone(),
             name: self.long_name.clone(),
+            name_fr: self.long_name_fr.clone(),
             duration_minutes: self.duration_minutes,
         })
     }
@@ -174,6 +216,7 @@ mod tests {
         NewBookingTypeInput {
             short_name: "GP15".into(),
             long_name: "GP consultation (15 minutes)".into(),
+            long_name_fr: None,
             duration_minutes: 15,
             enabled_online: true,
         }

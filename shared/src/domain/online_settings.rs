@@ -17,10 +17,16 @@ pub struct OnlineSettings {
     pub disable_referrals: bool,
     /// Offer "as soon as possible".
     pub enable_asap: bool,
-    /// Text the patient must read and tick before booking; none: no advisory.
+    /// Text patients read before they give any detail; none: no advisory.
     pub advisory: Option<String>,
+    /// The advisory in French (patients reading French see it; English otherwise).
+    #[serde(default)]
+    pub advisory_fr: Option<String>,
     /// Message shown after booking.
     pub outcome_message: String,
+    /// The outcome message in French.
+    #[serde(default)]
+    pub outcome_message_fr: Option<String>,
     /// Where "Done" on the outcome page goes.
     pub redirect_url: Option<String>,
     /// Least time between now and a bookable slot, in minutes.
@@ -35,10 +41,13 @@ impl Default for OnlineSettings {
             online_booking_enabled: false,
             disable_any_provider: false,
             disable_any_location: false,
-            disable_referrals: true,
-            enable_asap: true,
+            // Seed 000: referrals are accepted unless disabled; ASAP is off unless enabled.
+            disable_referrals: false,
+            enable_asap: false,
             advisory: None,
+            advisory_fr: None,
             outcome_message: "Thank you. Your appointment is booked.".into(),
+            outcome_message_fr: None,
             redirect_url: None,
             minimum_notice_minutes: 60,
             horizon_days: 60,
@@ -62,8 +71,12 @@ pub struct OnlineSettingsInput {
     pub enable_asap: Option<bool>,
     /// Advisory text (1 to 2,000 characters), or empty to turn the advisory off.
     pub advisory: Option<String>,
+    /// The advisory in French (1 to 2,000 characters), or empty for none.
+    pub advisory_fr: Option<String>,
     /// 1 to 500 characters.
     pub outcome_message: Option<String>,
+    /// The outcome message in French (1 to 500 characters), or empty for none.
+    pub outcome_message_fr: Option<String>,
     /// An `https://` (or `http://`) URL, or empty for none.
     pub redirect_url: Option<String>,
     /// 0 to 10,080 (a week).
@@ -93,6 +106,16 @@ pub fn web_url(field: &str, value: &str) -> Result<Option<String>, FieldError> {
 }
 
 impl OnlineSettings {
+    /// The advisory in a language (`fr` falls back to English when the clinic gave none).
+    pub fn advisory_in(&self, french: bool) -> Option<&str> {
+        french.then_some(self.advisory_fr.as_deref()).flatten().or(self.advisory.as_deref())
+    }
+
+    /// The outcome message in a language.
+    pub fn outcome_message_in(&self, french: bool) -> &str {
+        french.then_some(self.outcome_message_fr.as_deref()).flatten().unwrap_or(&self.outcome_message)
+    }
+
     /// The settings after a change.
     pub fn apply(&self, input: &OnlineSettingsInput) -> Result<Self, Vec<FieldError>> {
         if *input == OnlineSettingsInput::default() {
@@ -117,6 +140,20 @@ impl OnlineSettings {
                 None
             } else {
                 checker.check(required_text("advisory", advisory, 2000))
+            };
+        }
+        if let Some(advisory) = &input.advisory_fr {
+            next.advisory_fr = if advisory.trim().is_empty() {
+                None
+            } else {
+                checker.check(required_text("advisory_fr", advisory, 2000))
+            };
+        }
+        if let Some(message) = &input.outcome_message_fr {
+            next.outcome_message_fr = if message.trim().is_empty() {
+                None
+            } else {
+                checker.check(required_text("outcome_message_fr", message, 500))
             };
         }
         if let Some(message) = &input.outcome_message {
@@ -176,12 +213,12 @@ mod tests {
     fn settings_change_field_by_field_and_name_bad_ones() {
         let settings = OnlineSettings::default();
         let input = OnlineSettingsInput {
-            enable_asap: Some(false),
+            enable_asap: Some(true),
             advisory: Some("Bring your letter.".into()),
             ..Default::default()
         };
         let changed = settings.apply(&input).unwrap();
-        assert!(!changed.enable_asap);
+        assert!(changed.enable_asap);
         assert_eq!(changed.advisory.as_deref(), Some("Bring your letter."));
         assert_eq!(
             changed.apply(&OnlineSettingsInput { advisory: Some(" ".into()), ..Default::default() }).unwrap().advisory,

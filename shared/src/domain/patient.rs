@@ -3,7 +3,7 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use super::contact::{EmailAddress, PhoneNumber};
+use super::contact::{EmailAddress, PhoneNumber, Region};
 use super::provider::ProviderId;
 use super::validation::{Checker, FieldError, required_text};
 
@@ -248,7 +248,8 @@ pub fn birth_date(field: &str, value: &str, today: Date) -> Result<Date, FieldEr
 
 impl PatientDetails {
     /// Validates every field, naming each bad one (under `prefix`, e.g. `patient.`).
-    pub fn parse(input: &PatientInput, today: Date, prefix: &str) -> Result<Self, Vec<FieldError>> {
+    /// Mobiles may be typed in the national form of `region`; they are stored in E.164.
+    pub fn parse(input: &PatientInput, today: Date, region: Region, prefix: &str) -> Result<Self, Vec<FieldError>> {
         let field = |name: &str| format!("{prefix}{name}");
         let mut checker = Checker::default();
         let first_name = checker.check(required_text(&field("first_name"), &input.first_name, 80));
@@ -258,8 +259,9 @@ impl PatientDetails {
         if given_mobile.is_empty() && given_email.is_empty() {
             checker.check::<()>(Err(FieldError::new(field("mobile"), "give a mobile number or an email address")));
         }
-        let mobile =
-            (!given_mobile.is_empty()).then(|| checker.check(PhoneNumber::parse(&field("mobile"), given_mobile)));
+        let mobile = (!given_mobile.is_empty()).then(|| {
+            checker.check(PhoneNumber::parse_in(&field("mobile"), given_mobile, Some(region)))
+        });
         let email = (!given_email.is_empty()).then(|| checker.check(EmailAddress::parse(&field("email"), given_email)));
         checker.finish()?;
         let (Some(first_name), Some(last_name), Some(date_of_birth)) = (first_name, last_name, date_of_birth) else {
@@ -272,6 +274,17 @@ impl PatientDetails {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn national_mobiles_are_stored_in_e164() {
+        let today = "2026-11-22".parse().unwrap();
+        let national = PatientInput { mobile: "07700 900456".into(), ..input() };
+        let details = PatientDetails::parse(&national, today, Region::GB, "patient.").unwrap();
+        assert_eq!(details.mobile.unwrap().as_str(), "+447700900456");
+        let short = PatientInput { mobile: "07700 9004".into(), ..input() };
+        let errors = PatientDetails::parse(&short, today, Region::GB, "patient.").unwrap_err();
+        assert_eq!(errors[0].field, "patient.mobile");
+    }
 
     fn input() -> PatientInput {
         PatientInput {
@@ -286,7 +299,7 @@ mod tests {
     #[test]
     fn good_details_parse_and_never_print() {
         let today: Date = "2026-11-22".parse().unwrap();
-        let details = PatientDetails::parse(&input(), today, "patient.").unwrap();
+        let details = PatientDetails::parse(&input(), today, Region::GB, "patient.").unwrap();
         assert_eq!(format!("{details:?}"), "PatientDetails(<redacted>)");
     }
 
@@ -294,6 +307,7 @@ mod tests {
         let details = PatientDetails::parse(
             &PatientInput { first_name: first.into(), last_name: last.into(), date_of_birth: born.into(), ..input() },
             "2026-11-22".parse().unwrap(),
+            Region::GB,
             "",
         )
         .unwrap();
@@ -329,13 +343,13 @@ mod tests {
     #[test]
     fn every_bad_field_is_named_with_its_prefix() {
         let today: Date = "2026-11-22".parse().unwrap();
-        let errors = PatientDetails::parse(&PatientInput::default(), today, "patient.").unwrap_err();
+        let errors = PatientDetails::parse(&PatientInput::default(), today, Region::GB, "patient.").unwrap_err();
         let fields: Vec<String> = errors.into_iter().map(|error| error.field).collect();
         // With neither contact detail, the mobile is asked for (either will do).
         assert_eq!(fields, ["patient.first_name", "patient.last_name", "patient.date_of_birth", "patient.mobile"]);
         let bad = PatientInput { mobile: "0770".into(), email: "not-an-address".into(), ..input() };
         let fields: Vec<String> =
-            PatientDetails::parse(&bad, today, "patient.").unwrap_err().into_iter().map(|error| error.field).collect();
+            PatientDetails::parse(&bad, today, Region::GB, "patient.").unwrap_err().into_iter().map(|error| error.field).collect();
         assert_eq!(fields, ["patient.mobile", "patient.email"]);
     }
 
@@ -343,10 +357,10 @@ mod tests {
     fn one_contact_detail_is_enough() {
         let today: Date = "2026-11-22".parse().unwrap();
         let email_only = PatientInput { mobile: " ".into(), ..input() };
-        let details = PatientDetails::parse(&email_only, today, "").unwrap();
+        let details = PatientDetails::parse(&email_only, today, Region::GB, "").unwrap();
         assert!(details.mobile.is_none() && details.email.is_some());
         let mobile_only = PatientInput { email: String::new(), ..input() };
-        let details = PatientDetails::parse(&mobile_only, today, "").unwrap();
+        let details = PatientDetails::parse(&mobile_only, today, Region::GB, "").unwrap();
         assert!(details.mobile.is_some() && details.email.is_none());
     }
 }

@@ -27,6 +27,15 @@ pub struct Provider {
     /// Qualifications (specialties) staff filter by, e.g. "Cardiology".
     #[serde(default)]
     pub qualifications: Vec<String>,
+    /// A short introduction patients read (plain text, up to 500 characters).
+    #[serde(default)]
+    pub bio: Option<String>,
+    /// The introduction in French.
+    #[serde(default)]
+    pub bio_fr: Option<String>,
+    /// Languages the clinician speaks with patients, e.g. "English", "Français".
+    #[serde(default)]
+    pub languages: Vec<String>,
     /// When it was created.
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -45,6 +54,22 @@ pub struct PublishedProvider {
     pub name: String,
     /// Professional title.
     pub title: String,
+    /// Short introduction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bio: Option<String>,
+    /// Short introduction in French.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bio_fr: Option<String>,
+    /// Languages spoken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+}
+
+impl PublishedProvider {
+    /// The introduction in the patient's language (English when no French one was given).
+    pub fn bio_in(&self, french: bool) -> Option<&str> {
+        french.then_some(self.bio_fr.as_deref()).flatten().or(self.bio.as_deref())
+    }
 }
 
 /// A provider as an admin sends it (create: name and title; change: only those present).
@@ -60,6 +85,50 @@ pub struct ProviderInput {
     /// Qualifications: at most 10, each 1 to 60 characters (replaces the list).
     #[serde(default)]
     pub qualifications: Option<Vec<String>>,
+    /// Short introduction (plain text, up to 500 characters); empty removes it.
+    #[serde(default)]
+    pub bio: Option<String>,
+    /// The introduction in French; empty removes it.
+    #[serde(default)]
+    pub bio_fr: Option<String>,
+    /// Languages spoken: at most 10, each 1 to 40 characters (replaces the list).
+    #[serde(default)]
+    pub languages: Option<Vec<String>>,
+}
+
+/// Checks a short plain-text introduction: trimmed, at most 500 characters, no control
+/// characters but new lines; empty is none.
+fn bio(field: &str, value: &str, checker: &mut Checker) -> Option<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if value.chars().count() > 500 {
+        checker.check::<()>(Err(FieldError::new(field, "must be at most 500 characters")));
+        return None;
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n') {
+        checker.check::<()>(Err(FieldError::new(field, "must not contain control characters")));
+        return None;
+    }
+    Some(value.to_owned())
+}
+
+/// Checks the languages a clinician speaks: at most 10, each 1 to 40 characters, repeats dropped.
+fn languages(values: &[String], checker: &mut Checker) -> Vec<String> {
+    if values.len() > 10 {
+        checker.check::<()>(Err(FieldError::new("languages", "must list at most 10 languages")));
+        return Vec::new();
+    }
+    let mut kept: Vec<String> = Vec::new();
+    for (index, value) in values.iter().enumerate() {
+        if let Some(language) = checker.check(required_text(&format!("languages[{index}]"), value, 40))
+            && !kept.iter().any(|known| known.eq_ignore_ascii_case(&language))
+        {
+            kept.push(language);
+        }
+    }
+    kept
 }
 
 /// Checks a list of qualifications: at most 10, each 1 to 60 characters, repeats dropped.
@@ -87,6 +156,9 @@ impl Provider {
         let title =
             checker.check(required_text("professional_title", input.professional_title.as_deref().unwrap_or(""), 80));
         let qualifications = qualifications(input.qualifications.as_deref().unwrap_or_default(), &mut checker);
+        let bio_en = input.bio.as_deref().and_then(|value| bio("bio", value, &mut checker));
+        let bio_fr = input.bio_fr.as_deref().and_then(|value| bio("bio_fr", value, &mut checker));
+        let languages = languages(input.languages.as_deref().unwrap_or_default(), &mut checker);
         checker.finish()?;
         Ok(Self {
             id,
@@ -94,6 +166,9 @@ impl Provider {
             professional_title: title.unwrap_or_default(),
             enabled_online: input.enabled_online.unwrap_or(false),
             qualifications,
+            bio: bio_en,
+            bio_fr,
+            languages,
             created_at: now,
             updated_at: now,
         })
@@ -118,6 +193,15 @@ impl Provider {
         if let Some(values) = &input.qualifications {
             next.qualifications = qualifications(values, &mut checker);
         }
+        if let Some(value) = &input.bio {
+            next.bio = bio("bio", value, &mut checker);
+        }
+        if let Some(value) = &input.bio_fr {
+            next.bio_fr = bio("bio_fr", value, &mut checker);
+        }
+        if let Some(values) = &input.languages {
+            next.languages = languages(values, &mut checker);
+        }
         checker.finish()?;
         if next == *self {
             return Ok(None);
@@ -132,6 +216,9 @@ impl Provider {
             id: self.id.clone(),
             name: self.name.clone(),
             title: self.professional_title.clone(),
+            bio: self.bio.clone(),
+            bio_fr: self.bio_fr.clone(),
+            languages: self.languages.clone(),
         })
     }
 }
@@ -154,6 +241,7 @@ mod tests {
             professional_title: Some("GP".into()),
             enabled_online: Some(true),
             qualifications: Some(vec!["Cardiology".into(), "cardiology".into()]),
+            ..ProviderInput::default()
         };
         let provider = Provider::create(ProviderId::random(), &input, Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!(provider.qualifications, ["Cardiology"], "repeats are dropped");
@@ -161,5 +249,27 @@ mod tests {
         let too_many = ProviderInput { qualifications: Some(vec!["x".into(); 11]), ..ProviderInput::default() };
         assert_eq!(provider.change(&too_many, Timestamp::UNIX_EPOCH).unwrap_err()[0].field, "qualifications");
         assert!(provider.change(&ProviderInput::default(), Timestamp::UNIX_EPOCH).is_err());
+    }
+
+    #[test]
+    fn bios_and_languages_are_plain_bounded_text() {
+        let input = ProviderInput {
+            name: Some("Dr A".into()),
+            professional_title: Some("GP".into()),
+            bio: Some("  Family medicine <b>since</b> 2010.\nMinor surgery. ".into()),
+            bio_fr: Some(" ".into()),
+            languages: Some(vec!["English".into(), "Français".into(), "english".into()]),
+            ..ProviderInput::default()
+        };
+        let provider = Provider::create(ProviderId::random(), &input, Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(provider.bio.as_deref(), Some("Family medicine <b>since</b> 2010.\nMinor surgery."));
+        assert_eq!(provider.bio_fr, None);
+        assert_eq!(provider.languages, ["English", "Français"]);
+        let published = provider.published();
+        assert_eq!(published, None, "not offered online");
+        let long = ProviderInput { bio: Some("x".repeat(501)), ..ProviderInput::default() };
+        assert_eq!(provider.change(&long, Timestamp::UNIX_EPOCH).unwrap_err()[0].field, "bio");
+        let bell = ProviderInput { bio_fr: Some("a\u{7}".into()), ..ProviderInput::default() };
+        assert_eq!(provider.change(&bell, Timestamp::UNIX_EPOCH).unwrap_err()[0].field, "bio_fr");
     }
 }

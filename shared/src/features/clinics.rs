@@ -24,6 +24,10 @@ pub struct ClinicView {
     pub name: String,
     /// IANA time zone.
     pub time_zone: String,
+    /// Country whose national phone numbers patients may type.
+    pub country: crate::domain::contact::Region,
+    /// What patients see of the clinic.
+    pub branding: crate::domain::clinic::ClinicBranding,
     /// Version, bumped by each change.
     pub version: u64,
 }
@@ -76,6 +80,8 @@ pub async fn save_profile(
         id: clinic.id.as_str().to_owned(),
         name: clinic.name,
         time_zone: clinic.time_zone.as_str().to_owned(),
+        country: clinic.country,
+        branding: clinic.branding,
         version: version + 1,
     };
     Ok((view, existing.is_none()))

@@ -27,18 +27,29 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
     if state.store.get(&keys::clinic_profile(&clinic)).await?.is_some() {
         return Ok(());
     }
-    let profile = ClinicProfileInput { name: "Riverside Family Practice".into(), time_zone: "Europe/London".into() };
+    let profile = ClinicProfileInput {
+        name: "Riverside Family Practice".into(),
+        time_zone: "Europe/London".into(),
+        country: Some("GB".into()),
+        logo_url: None,
+        accent_colour: Some("#0b5cad".into()),
+        address: Some("1 River Road\nLondon SE1 9AA".into()),
+        phone: Some("020 7946 0000".into()),
+        opening_hours: Some("Monday to Friday, 08:00 to 18:30\nSaturday, 09:00 to 12:00".into()),
+        opening_hours_fr: Some("Du lundi au vendredi, de 8 h à 18 h 30\nLe samedi, de 9 h à 12 h".into()),
+    };
     save_profile(state, &clinic, &profile, SEED_ACTOR).await.map_err(|problem| seed_error(problem.detail))?;
     let mut booking_types = Vec::new();
-    for (short_name, long_name, duration_minutes, enabled_online) in [
-        ("GP15", "GP consultation (15 minutes)", 15, true),
-        ("NURSE20", "Practice nurse appointment", 20, true),
-        ("BLOODS", "Blood test", 10, true),
-        ("TRAVEL", "Travel vaccination consultation", 30, false),
+    for (short_name, long_name, long_name_fr, duration_minutes, enabled_online) in [
+        ("GP15", "GP consultation", "Consultation de médecine générale", 15, true),
+        ("NURSE20", "Practice nurse appointment", "Rendez-vous avec l'infirmier", 20, true),
+        ("BLOODS", "Blood test", "Prise de sang", 10, true),
+        ("TRAVEL", "Travel vaccination consultation", "Consultation vaccins du voyageur", 30, false),
     ] {
         let input = NewBookingTypeInput {
             short_name: short_name.into(),
             long_name: long_name.into(),
+            long_name_fr: Some(long_name_fr.into()),
             duration_minutes,
             enabled_online,
         };
@@ -59,16 +70,40 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
         locations.push(entries::create::<Location>(state, &clinic, SEED_ACTOR, &input).await.map_err(seed_error)?);
     }
     let mut providers = Vec::new();
-    for (name, title, qualification) in [
-        ("Dr Amara Okafor", "General Practitioner", "General practice"),
-        ("Dr Tom Lindqvist", "General Practitioner", "Cardiology"),
-        ("Sam Patel", "Practice Nurse", "Nursing"),
+    for (name, title, qualification, bio, bio_fr, languages) in [
+        (
+            "Dr Amara Okafor",
+            "General Practitioner",
+            "General practice",
+            "Family doctor at Riverside since 2012, with a special interest in children's health.",
+            "Médecin de famille à Riverside depuis 2012, attentive à la santé des enfants.",
+            &["English", "Français", "Yoruba"][..],
+        ),
+        (
+            "Dr Tom Lindqvist",
+            "General Practitioner",
+            "Cardiology",
+            "GP with a background in cardiology; sees patients with heart and blood-pressure concerns.",
+            "Généraliste formé en cardiologie ; suit les patients pour le cœur et la tension.",
+            &["English", "Svenska"][..],
+        ),
+        (
+            "Sam Patel",
+            "Practice Nurse",
+            "Nursing",
+            "Blood tests, vaccinations, dressings and long-term condition reviews.",
+            "Prises de sang, vaccins, pansements et suivi des maladies chroniques.",
+            &["English", "Gujarati"][..],
+        ),
     ] {
         let input = ProviderInput {
             name: Some(name.into()),
             professional_title: Some(title.into()),
             enabled_online: Some(true),
             qualifications: Some(vec![qualification.into()]),
+            bio: Some(bio.into()),
+            bio_fr: Some(bio_fr.into()),
+            languages: Some(languages.iter().map(|language| (*language).to_owned()).collect()),
         };
         providers.push(entries::create::<Provider>(state, &clinic, SEED_ACTOR, &input).await.map_err(seed_error)?);
     }
@@ -106,7 +141,13 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
     let settings = OnlineSettingsInput {
         online_booking_enabled: Some(true),
         advisory: Some("If you have chest pain or difficulty breathing, call 999 now. Do not book online.".into()),
+        advisory_fr: Some(
+            "En cas de douleur thoracique ou de difficulté à respirer, appelez le 999 immédiatement. Ne prenez pas rendez-vous en ligne."
+                .into(),
+        ),
         outcome_message: Some("Thank you. We have booked your appointment and look forward to seeing you.".into()),
+        outcome_message_fr: Some("Merci. Votre rendez-vous est enregistré ; à bientôt.".into()),
+        enable_asap: Some(true),
         redirect_url: Some("https://clinic.example.com/".into()),
         disable_referrals: Some(false),
         minimum_notice_minutes: Some(60),

@@ -47,6 +47,8 @@ pub struct UpdateBookingTypeInput {
     pub short_name: Option<String>,
     /// New long name.
     pub long_name: Option<String>,
+    /// New French long name; empty removes it.
+    pub long_name_fr: Option<String>,
     /// New duration.
     pub duration_minutes: Option<u32>,
     /// Offer online, or stop.
@@ -133,6 +135,7 @@ pub async fn update_booking_type(state: &AppState, request: &Request) -> Result<
     let change = BookingType::validate_change(&BookingTypeChange {
         short_name: input.short_name,
         long_name: input.long_name,
+        long_name_fr: input.long_name_fr,
         duration_minutes: input.duration_minutes,
         enabled_online: input.enabled_online,
     })

@@ -65,6 +65,12 @@ pub struct PublicClinic {
     pub name: String,
     /// IANA time zone of every time shown.
     pub time_zone: String,
+    /// Whose national phone numbers patients may type.
+    #[serde(default)]
+    pub country: crate::domain::contact::Region,
+    /// Logo, accent colour, address, phone and opening hours.
+    #[serde(default)]
+    pub branding: crate::domain::clinic::ClinicBranding,
     /// The online settings patients' pages follow.
     pub settings: OnlineSettings,
 }
@@ -76,6 +82,8 @@ impl PublicClinic {
             id: clinic.id.as_str().to_owned(),
             name: clinic.name.clone(),
             time_zone: clinic.time_zone.as_str().to_owned(),
+            country: clinic.country,
+            branding: clinic.branding.clone(),
             settings: settings.clone(),
         }
     }

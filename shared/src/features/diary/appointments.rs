@@ -266,7 +266,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     let provider_id = checker.check(ProviderId::parse("provider_id", &input.provider_id));
     let location_id = checker.check(LocationId::parse("location_id", &input.location_id));
     let starts_at = checker.check(on_grid("starts_at", input.starts_at, state.clock.now()));
-    let patient = match PatientDetails::parse(&input.patient, today, "patient.") {
+    let patient = match PatientDetails::parse(&input.patient, today, clinic.country, "patient.") {
         Ok(patient) => Some(patient),
         Err(errors) => {
             for error in errors {
