@@ -10,6 +10,7 @@ use clinic_shared::domain::booking_link::{
     BookingLink, BookingLinkId, BroadcastRule, BroadcastRuleId, BroadcastRuleInput, LinkToken, TokenPurpose,
 };
 use clinic_shared::domain::booking_type::{BookingType, BookingTypeId};
+use clinic_shared::domain::contact::Region;
 use clinic_shared::domain::clinic::ClinicId;
 use clinic_shared::domain::diary::{BlockId, BlockInput, DiaryBlock, DiaryTemplate, TemplateId, TemplateInput};
 use clinic_shared::domain::enrollment::{Enrollment, InFlight, NextRun};
@@ -83,6 +84,7 @@ async fn fixtures(state: &AppState) {
         id: BookingTypeId::generated(BOOKING_TYPE.into()),
         short_name: "FIX".into(),
         long_name: "Fixture booking type".into(),
+        long_name_fr: None,
         duration_minutes: 15,
         enabled_online: true,
         created_at: now,
@@ -102,6 +104,7 @@ async fn fixtures(state: &AppState) {
         professional_title: Some("GP".into()),
         enabled_online: Some(true),
         qualifications: Some(vec!["General practice".into()]),
+        ..ProviderInput::default()
     };
     let provider = Provider::create(ProviderId::generated(PROVIDER.into()), &provider_input, now).unwrap();
     put(state, keys::entry(&clinic, keys::PROVIDER_PREFIX, PROVIDER), &provider).await;
@@ -146,7 +149,7 @@ async fn fixtures(state: &AppState) {
         location_id: location.id.clone(),
         starts_at: "2026-11-28T10:00:00Z".parse().unwrap(),
         duration_minutes: 15,
-        patient: PatientDetails::parse(&patient, "2026-11-22".parse().unwrap(), "").unwrap(),
+        patient: PatientDetails::parse(&patient, "2026-11-22".parse().unwrap(), Region::GB, "").unwrap(),
         channel: Channel::Online,
         status: AppointmentStatus::Booked,
         notes: None,
