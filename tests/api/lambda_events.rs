@@ -722,6 +722,7 @@ async fn the_sweeper_payload_schedules_again_a_message_whose_schedule_was_lost()
             email: String::new(),
         },
         "2026-11-22".parse().unwrap(),
+        Region::GB,
         "",
     )
     .unwrap();
