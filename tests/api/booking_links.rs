@@ -148,7 +148,7 @@ async fn staff_send_a_link_the_patient_books_then_reschedules_to_another_doctor_
     let (sent, link_token) = send(&app, &admin, &rule, "MRN-1001", patient("+447700900123", "1980-05-17")).await;
     assert_eq!(sent["sms"]["status"], "sent");
     assert_eq!(sent["link"]["status"], "sent");
-    assert_eq!(sent["offer"]["booking_type"], "GP consultation (15 minutes)");
+    assert_eq!(sent["offer"]["booking_type"], "GP consultation");
     assert_eq!(sent["offer"]["providers"], json!(["Dr Amara Okafor, General Practitioner"]));
     assert_eq!(link_token.len(), 64);
     let sms = outbox(&app).await.into_iter().find(|m| m["to"] == "+447700900123").expect("the link SMS");

@@ -97,7 +97,10 @@ async fn values_set_by_admins_and_patients_are_escaped_on_every_page() {
     assert_eq!(response.status().as_u16(), 422);
     let page = response.text().await.unwrap();
     assert_escaped(&page, "details with errors");
-    assert!(page.contains("must be a mobile number"), "the field error is not shown");
+    assert!(
+        page.contains("Mobile number: must be a phone number") && !page.contains("patient.mobile:"),
+        "the field error is not shown in the page's words"
+    );
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ async fn health_answers_and_the_demo_clinic_is_seeded() {
     let catalog = app.get("/public/clinics/demo/catalog", None).await;
     assert_eq!(catalog.status, 200);
     assert_eq!(catalog.body["clinic"]["name"], "Riverside Family Practice");
-    assert_eq!(names(&catalog.body), ["Blood test", "GP consultation (15 minutes)", "Practice nurse appointment"]);
+    assert_eq!(names(&catalog.body), ["Blood test", "GP consultation", "Practice nurse appointment"]);
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ async function history(reference) {
 }
 
 try {
-  const gp = await idNamed('/admin/clinics/demo/booking-types', 'long_name', 'GP consultation (15 minutes)');
+  const gp = await idNamed('/admin/clinics/demo/booking-types', 'long_name', 'GP consultation');
   const amara = await idNamed('/admin/clinics/demo/providers', 'name', 'Dr Amara Okafor');
   const tom = await idNamed('/admin/clinics/demo/providers', 'name', 'Dr Tom Lindqvist');
   const riverside = await idNamed('/admin/clinics/demo/locations', 'full_name', 'Riverside Surgery');

@@ -14,7 +14,7 @@ const admin = adminApi(base, token);
 try {
   await check('staff book for a partner on the staff page, by qualification, and the booking is flagged', async () => {
     const types = await admin('GET', '/admin/clinics/demo/booking-types?limit=100');
-    const gp = types.items.find((t) => t.long_name === 'GP consultation (15 minutes)').id;
+    const gp = types.items.find((t) => t.long_name === 'GP consultation').id;
     await admin('POST', '/admin/clinics/demo/partners', { id: 'acme', name: 'Acme Insurance', activated_booking_type_ids: [gp] });
 
     const context = await browser.newContext({ viewport: { width: 1024, height: 900 }, locale: 'en-GB', bypassCSP: true });

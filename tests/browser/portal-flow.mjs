@@ -44,7 +44,7 @@ try {
     const page = await context.newPage();
     const eligible = await identify(page, { first_name: 'maria', last_name: 'EXAMPLE', date_of_birth: '1968-02-03', mobile: '+447700900180', email: 'maria@example.com' });
     assert(JSON.stringify(eligible) === JSON.stringify(['Blood tests', "Women's health review"]), `eligible sees ${eligible}`);
-    await Promise.all([page.waitForNavigation(), page.click('text=GP consultation (15 minutes)')]);
+    await Promise.all([page.waitForNavigation(), page.click('text=GP consultation')]);
     assert((await page.textContent('h1')).includes('Choose a time'), 'times page missing');
     await accessible(page, 'portal times');
     const [booked] = await Promise.all([page.waitForNavigation(), page.locator('ul.slots button').first().click()]);

@@ -165,7 +165,7 @@ pub async fn start_in(data_dir: &Path, reset: bool) -> LocalServer {
 
 /// The demo clinic's ids.
 pub struct DemoIds {
-    /// "GP consultation (15 minutes)".
+    /// "GP consultation".
     pub gp15: String,
     /// "Practice nurse appointment".
     pub nurse20: String,

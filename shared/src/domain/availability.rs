@@ -23,7 +23,8 @@ pub enum Choice<T> {
 }
 
 impl<T: PartialEq> Choice<T> {
-    fn admits(&self, value: &T) -> bool {
+    /// Whether `value` is allowed by this choice (any allows every value).
+    pub fn admits(&self, value: &T) -> bool {
         match self {
             Self::Any => true,
             Self::Only(only) => only == value,

@@ -95,19 +95,29 @@ pub fn long_time(at: Timestamp, zone: &TimeZone, lang: Lang) -> String {
 }
 
 /// The style sheet of every patient page (inline: the CSP allows no other source).
-pub const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff;line-height:1.5}\
+pub const STYLE: &str = ":root{--accent:#0b5394}body{font-family:system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff;line-height:1.5}\
 main{max-width:40rem;margin:0 auto;padding:1rem}h1{font-size:1.4rem}h2{font-size:1.15rem}\
-a,button{font-size:1rem}.choice{display:block;padding:.75rem 1rem;margin:.5rem 0;border:2px solid #0b5394;border-radius:.4rem;color:#0b5394;text-decoration:none;background:#fff;text-align:left;width:100%;box-sizing:border-box;cursor:pointer}\
+a,button{font-size:1rem}.choice{display:block;padding:.75rem 1rem;margin:.5rem 0;border:2px solid var(--accent);border-radius:.4rem;color:var(--accent);text-decoration:none;background:#fff;text-align:left;width:100%;box-sizing:border-box;cursor:pointer}\
 .choice:hover,.choice:focus{background:#e8f0fb}.slots{display:flex;flex-wrap:wrap;gap:.5rem;padding:0;list-style:none}\
-.slots button{padding:.5rem .9rem;border:2px solid #0b5394;border-radius:.4rem;background:#fff;color:#0b5394;cursor:pointer}\
+.slots button{padding:.5rem .9rem;border:2px solid var(--accent);border-radius:.4rem;background:#fff;color:var(--accent);cursor:pointer}\
 .slots button:focus,.choice:focus,a:focus,input:focus,button:focus{outline:3px solid #f1c232;outline-offset:2px}\
 label{display:block;font-weight:600;margin-top:1rem}input[type=text],input[type=tel],input[type=email],input[type=date]{width:100%;padding:.6rem;font-size:1rem;border:1px solid #555;border-radius:.3rem;box-sizing:border-box}\
-.primary{display:inline-block;margin-top:1.5rem;padding:.8rem 1.2rem;background:#0b5394;color:#fff;border:0;border-radius:.4rem;cursor:pointer;text-decoration:none}\
-.secondary{display:inline-block;margin-top:1rem;padding:.7rem 1.1rem;background:#fff;color:#0b5394;border:2px solid #0b5394;border-radius:.4rem;cursor:pointer}\
+.primary{display:inline-block;margin-top:1.5rem;padding:.8rem 1.2rem;background:var(--accent);color:#fff;border:0;border-radius:.4rem;cursor:pointer;text-decoration:none}\
+.secondary{display:inline-block;margin-top:1rem;padding:.7rem 1.1rem;background:#fff;color:var(--accent);border:2px solid var(--accent);border-radius:.4rem;cursor:pointer}\
 .errors{border:3px solid #b00020;padding:.5rem 1rem;margin:1rem 0}.error{color:#b00020;font-weight:600}\
-.advisory{border-left:4px solid #0b5394;padding:.5rem 1rem;background:#f3f6fa}.hint{color:#444;font-size:.9rem}\
+.advisory{border-left:4px solid var(--accent);padding:.5rem 1rem;background:#f3f6fa}.hint{color:#444;font-size:.9rem}\
 .logo{max-width:12rem;max-height:6rem}\
-nav.lang{text-align:right;padding:.5rem 1rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{font-weight:600}";
+nav.lang{text-align:right;padding:.5rem 1rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{font-weight:600}\
+header.clinic{display:flex;align-items:center;gap:1rem;max-width:40rem;margin:0 auto;padding:.5rem 1rem;border-bottom:3px solid var(--accent)}\
+header.clinic .name{font-weight:700;font-size:1.1rem;color:var(--accent)}header.clinic a{color:inherit}\
+footer.clinic{max-width:40rem;margin:2rem auto 0;padding:1rem;border-top:1px solid #ccc;color:#333;font-size:.9rem}\
+footer.clinic p{margin:.25rem 0;white-space:pre-line}.meta{display:block;color:#444;font-size:.9rem}\
+.choice .meta{color:#333}.week section{margin:1rem 0}.week h3{font-size:1rem;margin:.5rem 0}\
+.slots a.slot{display:inline-block;padding:.5rem .9rem;border:2px solid var(--accent);border-radius:.4rem;color:var(--accent);text-decoration:none}\
+.slots a.slot:hover,.slots a.slot:focus{background:#e8f0fb}.slots a.slot .meta{font-size:.8rem}\
+.filters{display:flex;flex-wrap:wrap;gap:.5rem;padding:0;list-style:none}.filters a{padding:.3rem .7rem;border:1px solid var(--accent);border-radius:1rem;color:var(--accent)}\
+.filters a[aria-current]{background:var(--accent);color:#fff}.pager{display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}\
+.none{color:#444;font-style:italic}.notice{border:2px solid var(--accent);padding:.5rem 1rem;margin:1rem 0}";
 
 /// A whole page: head, the language switch (to `switch_href`) and `body` in `main`.
 pub fn document(lang: Lang, title: &str, switch_href: &str, body: Markup) -> Markup {
@@ -126,6 +136,88 @@ pub fn document(lang: Lang, title: &str, switch_href: &str, body: Markup) -> Mar
                     a href=(switch_href) lang=(other.code()) hreflang=(other.code()) { (other_name) }
                 }
                 main { (body) }
+            }
+        }
+    }
+}
+
+/// What a clinic's patient pages show of it: name and logo on top, how to reach it below.
+pub struct ClinicFrame<'a> {
+    /// The clinic's name.
+    pub name: &'a str,
+    /// Logo, accent colour, address, phone and opening hours.
+    pub branding: &'a crate::domain::clinic::ClinicBranding,
+}
+
+impl ClinicFrame<'_> {
+    /// The clinic's phone, as a `tel:` link, or nothing.
+    pub fn phone_link(&self) -> Markup {
+        match &self.branding.phone {
+            Some(phone) => html! { a href={ "tel:" (phone.replace(' ', "")) } { (phone) } },
+            None => html! {},
+        }
+    }
+
+    /// "Please call the clinic on …" (or without a number when the clinic gave none).
+    pub fn call_us(&self, lang: Lang) -> Markup {
+        let call = match lang {
+            Lang::En => "Please call the clinic",
+            Lang::Fr => "Veuillez appeler le cabinet",
+        };
+        let on = match lang {
+            Lang::En => " on ",
+            Lang::Fr => " au ",
+        };
+        html! {
+            @if self.branding.phone.is_some() { (call) (on) (self.phone_link()) "." } @else { (call) "." }
+        }
+    }
+}
+
+/// A clinic's page: its header (logo, name, phone), the language switch, `body`, and a footer
+/// with its address, phone and opening hours. The accent colour, already checked for contrast,
+/// colours buttons and links.
+pub fn clinic_document(lang: Lang, title: &str, switch_href: &str, frame: &ClinicFrame<'_>, body: Markup) -> Markup {
+    let (other, other_name) = lang.other();
+    let accent = frame.branding.accent_colour.as_deref().filter(|colour| {
+        colour.len() == 7 && colour.starts_with('#') && colour[1..].bytes().all(|b| b.is_ascii_hexdigit())
+    });
+    let hours = match lang {
+        Lang::Fr => frame.branding.opening_hours_fr.as_ref().or(frame.branding.opening_hours.as_ref()),
+        Lang::En => frame.branding.opening_hours.as_ref(),
+    };
+    let (phone_label, hours_label, address_label) = match lang {
+        Lang::En => ("Phone", "Opening hours", "Address"),
+        Lang::Fr => ("Téléphone", "Horaires d'ouverture", "Adresse"),
+    };
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (frame.name) }
+                style { (maud::PreEscaped(STYLE)) }
+                @if let Some(accent) = accent { style { ":root{--accent:" (accent) "}" } }
+            }
+            body {
+                nav.lang aria-label=(lang.language_label()) {
+                    a href=(switch_href) lang=(other.code()) hreflang=(other.code()) { (other_name) }
+                }
+                header.clinic {
+                    @if let Some(logo) = &frame.branding.logo_url { img.logo src=(logo) alt=""; }
+                    div {
+                        span.name { (frame.name) }
+                        @if frame.branding.phone.is_some() { span.meta { (phone_label) " " (frame.phone_link()) } }
+                    }
+                }
+                main { (body) }
+                footer.clinic {
+                    p { strong { (frame.name) } }
+                    @if let Some(address) = &frame.branding.address { p aria-label=(address_label) { (address) } }
+                    @if frame.branding.phone.is_some() { p { (phone_label) ": " (frame.phone_link()) } }
+                    @if let Some(hours) = hours { p { strong { (hours_label) } "\n" (hours) } }
+                }
             }
         }
     }

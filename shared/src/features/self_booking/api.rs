@@ -251,6 +251,7 @@ pub fn validate(
                 referral,
                 patient_reference: None,
                 lang: None,
+                allocation: None,
             })
         }
         _ => Err(errors),

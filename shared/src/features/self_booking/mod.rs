@@ -3,4 +3,5 @@
 
 pub mod api;
 pub mod offer;
+pub mod page_texts;
 pub mod pages;

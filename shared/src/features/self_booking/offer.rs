@@ -120,6 +120,130 @@ fn providers(snapshot: &PublicSnapshot, selection: &Selection) -> BTreeSet<Provi
         .collect()
 }
 
+/// What is free for the whole public diary, read once per page: the claims of every published
+/// provider over the bookable window. Every step's "next free time" is computed from it.
+pub struct Availability<'a> {
+    snapshot: &'a PublicSnapshot,
+    zone: TimeZone,
+    window: Window,
+    busy: HashMap<ProviderId, HashSet<i64>>,
+    providers: BTreeSet<ProviderId>,
+    locations: BTreeSet<LocationId>,
+}
+
+impl<'a> Availability<'a> {
+    /// Reads the claims of every published provider in the window (one query per provider).
+    pub async fn load(state: &AppState, clinic: &ClinicId, snapshot: &'a PublicSnapshot) -> Result<Self, StoreError> {
+        let zone = zone(snapshot);
+        let window = window(snapshot, state.clock.now());
+        let providers: BTreeSet<ProviderId> = snapshot.providers.iter().map(|provider| provider.id.clone()).collect();
+        let locations: BTreeSet<LocationId> = snapshot.locations.iter().map(|location| location.id.clone()).collect();
+        let busy = booking::busy_units(
+            state.store.as_ref(),
+            clinic,
+            providers.iter(),
+            window.earliest,
+            window.latest + jiff::SignedDuration::from_hours(24),
+        )
+        .await?;
+        Ok(Self { snapshot, zone, window, busy, providers, locations })
+    }
+
+    fn diary(&self) -> Diary<'_> {
+        Diary {
+            zone: &self.zone,
+            templates: &self.snapshot.templates,
+            blocks: &self.snapshot.blocks,
+            busy: &self.busy,
+            providers: &self.providers,
+            locations: &self.locations,
+        }
+    }
+
+    /// The clinic's zone.
+    pub fn zone(&self) -> &TimeZone {
+        &self.zone
+    }
+
+    /// The first and last local days patients may book.
+    pub fn days(&self) -> (Date, Date) {
+        self.window.days(&self.zone)
+    }
+
+    /// Free slots between two local days, earliest first, at most `limit`.
+    pub fn slots(
+        &self,
+        booking_type: &PublishedBookingType,
+        provider: &Choice<ProviderId>,
+        location: &Choice<LocationId>,
+        from: Date,
+        to: Date,
+        limit: usize,
+    ) -> Vec<OfferedSlot> {
+        let query = SlotQuery {
+            booking_type: booking_type.id.clone(),
+            duration_minutes: booking_type.duration_minutes,
+            provider: provider.clone(),
+            location: location.clone(),
+            from,
+            to,
+        };
+        self.diary().free_slots(&query, &self.window, limit)
+    }
+
+    /// The first free slot in the whole window, if any.
+    pub fn first(
+        &self,
+        booking_type: &PublishedBookingType,
+        provider: &Choice<ProviderId>,
+        location: &Choice<LocationId>,
+    ) -> Option<OfferedSlot> {
+        let (first, last) = self.days();
+        self.slots(booking_type, provider, location, first, last, 1).into_iter().next()
+    }
+
+    /// Providers whose templates offer the booking type (at a location, or any), in the
+    /// snapshot's order.
+    pub fn providers_offering(
+        &self,
+        booking_type: &PublishedBookingType,
+        location: &Choice<LocationId>,
+    ) -> Vec<&'a PublishedProvider> {
+        self.snapshot
+            .providers
+            .iter()
+            .filter(|provider| {
+                self.snapshot.templates.iter().any(|template| {
+                    template.provider_id == provider.id
+                        && template.booking_type_ids.contains(&booking_type.id)
+                        && location.admits(&template.location_id)
+                        && self.locations.contains(&template.location_id)
+                })
+            })
+            .collect()
+    }
+
+    /// Locations whose templates offer the booking type with the provider (or any).
+    pub fn locations_offering(
+        &self,
+        booking_type: &PublishedBookingType,
+        provider: &Choice<ProviderId>,
+    ) -> Vec<&'a PublishedLocation> {
+        self.snapshot
+            .locations
+            .iter()
+            .filter(|location| {
+                self.snapshot.templates.iter().any(|template| {
+                    template.location_id == location.id
+                        && template.booking_type_ids.contains(&booking_type.id)
+                        && provider.admits(&template.provider_id)
+                        && self.providers.contains(&template.provider_id)
+                })
+            })
+            .collect()
+    }
+}
+
 /// Free slots for a selection between two local days (bounded by the window), at most `limit`:
 /// one query per provider for its claimed units.
 pub async fn free_slots(
@@ -170,6 +294,9 @@ pub struct BookingRequest {
     pub patient_reference: Option<crate::domain::patient::PatientReference>,
     /// The patient's language (`en`, `fr`), for their messages.
     pub lang: Option<String>,
+    /// The clinician and site the page showed for this time when the patient chose "any":
+    /// only that pair is booked, so the patient gets exactly what they confirmed.
+    pub allocation: Option<(ProviderId, LocationId)>,
 }
 
 /// How a booking attempt ended.
@@ -214,7 +341,10 @@ pub async fn book(
         locations: &locations,
     };
     let day = request.starts_at.to_zoned(zone.clone()).date();
-    let candidates = diary.candidates_at(&query(&request.selection, day, day), &window, request.starts_at);
+    let mut candidates = diary.candidates_at(&query(&request.selection, day, day), &window, request.starts_at);
+    if let Some((provider, location)) = &request.allocation {
+        candidates.retain(|slot| slot.provider_id == *provider && slot.location_id == *location);
+    }
     if candidates.is_empty() {
         return Ok(Booked::NotOffered);
     }

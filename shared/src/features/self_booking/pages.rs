@@ -1,23 +1,28 @@
 //! The patient's booking pages: server-rendered HTML that works without JavaScript, in English
-//! and French. One GET route walks the steps (booking type, provider, location, time, details)
-//! from its query string; the details form POSTs to the same path to confirm.
+//! and French, under the clinic's name and colours. One GET route walks the steps from its query
+//! string: the up-front advice and the booking type, the clinician, the site, a week of times,
+//! then the review with the details form, which POSTs to the same path. Every step offers only
+//! what leads to a booking, with its next free time; every dead end gives the clinic's phone.
 
 use std::collections::BTreeMap;
 
 use http::StatusCode;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use lambda_http::{Body, Request, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::api::{self, BookingInput, confirmation, idempotency_key};
-use super::offer::{self, ANY, Booked, Selection};
+use super::api::{self, BookingInput, idempotency_key};
+use super::offer::{self, ANY, Availability, Booked, Selection};
+use super::page_texts::{Texts, message, texts};
 use crate::app::AppState;
-use crate::domain::availability::OfferedSlot;
+use crate::domain::appointment::Appointment;
+use crate::domain::availability::{Choice, OfferedSlot};
 use crate::domain::clinic::ClinicId;
+use crate::domain::location::{LocationId, PublishedLocation};
 use crate::domain::patient::PatientInput;
+use crate::domain::provider::{ProviderId, PublishedProvider};
 use crate::domain::referral::{Referral, ReferralId, ReferralUpload, ReferralUploadInput};
 use crate::domain::validation::FieldError;
 use crate::features::catalog::public::{PublicSnapshot, SnapshotError, snapshot};
@@ -25,152 +30,24 @@ use crate::features::diary::booking::{self, BookingError};
 use crate::features::rate_limit::check_public;
 use crate::files::referral_key;
 use crate::http::Problem;
-use crate::http::html::{Lang, document, html_response, long_date, long_time};
+use crate::http::html::{ClinicFrame, Lang, clinic_document, document, html_response, html_response_with_images, long_date, long_time};
 use crate::http::request::{path_param, query_param};
 
-/// Days of slots one time page shows.
+/// Days of times one page shows.
 const DAYS_SHOWN: i32 = 7;
-
-/// Every text the pages show, per language.
-struct Texts {
-    book_at: &'static str,
-    step_type: &'static str,
-    step_provider: &'static str,
-    step_location: &'static str,
-    step_time: &'static str,
-    step_details: &'static str,
-    any_provider: &'static str,
-    any_location: &'static str,
-    asap: &'static str,
-    minutes: &'static str,
-    no_slots: &'static str,
-    next_week: &'static str,
-    previous_week: &'static str,
-    first_name: &'static str,
-    last_name: &'static str,
-    date_of_birth: &'static str,
-    mobile: &'static str,
-    mobile_hint: &'static str,
-    email: &'static str,
-    advisory_tick: &'static str,
-    referral: &'static str,
-    referral_rules: &'static str,
-    confirm: &'static str,
-    summary: &'static str,
-    what: &'static str,
-    with_whom: &'static str,
-    where_: &'static str,
-    when: &'static str,
-    errors_title: &'static str,
-    taken: &'static str,
-    patient_busy: &'static str,
-    how_to_change: &'static str,
-    contact_hint: &'static str,
-    booked_title: &'static str,
-    done: &'static str,
-    not_available: &'static str,
-    start_again: &'static str,
-    change: &'static str,
-}
-
-const EN: Texts = Texts {
-    book_at: "Book an appointment at",
-    step_type: "What would you like to book?",
-    step_provider: "Who would you like to see?",
-    step_location: "Where?",
-    step_time: "Choose a time",
-    step_details: "Your details",
-    any_provider: "Any available clinician",
-    any_location: "Any location",
-    asap: "As soon as possible",
-    minutes: "minutes",
-    no_slots: "No free times in these days.",
-    next_week: "Later times",
-    previous_week: "Earlier times",
-    first_name: "First name",
-    last_name: "Last name",
-    date_of_birth: "Date of birth",
-    mobile: "Mobile number",
-    mobile_hint: "In international form, for example +447700900123",
-    email: "Email address",
-    advisory_tick: "I have read the information above",
-    referral: "Referral letter (optional)",
-    referral_rules: "A PDF, JPEG or PNG file of at most 5 MB",
-    confirm: "Confirm booking",
-    summary: "Your choice",
-    what: "Appointment",
-    with_whom: "With",
-    where_: "Where",
-    when: "When",
-    errors_title: "Please correct the following",
-    taken: "That time was just taken. Please choose another time.",
-    patient_busy: "You already have an appointment at that time. Please choose another time.",
-    how_to_change: "We have sent you a confirmation with a link to change or cancel this appointment.",
-    contact_hint: "Give a mobile number, an email address, or both: your confirmation and reminders go there.",
-    booked_title: "Your appointment is booked",
-    done: "Done",
-    not_available: "Online booking is not available for this clinic.",
-    start_again: "Start again",
-    change: "Change",
-};
-
-const FR: Texts = Texts {
-    book_at: "Prendre rendez-vous à",
-    step_type: "Quel rendez-vous souhaitez-vous ?",
-    step_provider: "Avec qui ?",
-    step_location: "Où ?",
-    step_time: "Choisissez un horaire",
-    step_details: "Vos coordonnées",
-    any_provider: "Tout praticien disponible",
-    any_location: "Tout lieu",
-    asap: "Dès que possible",
-    minutes: "minutes",
-    no_slots: "Aucun horaire libre sur ces jours.",
-    next_week: "Horaires suivants",
-    previous_week: "Horaires précédents",
-    first_name: "Prénom",
-    last_name: "Nom",
-    date_of_birth: "Date de naissance",
-    mobile: "Numéro de mobile",
-    mobile_hint: "Au format international, par exemple +447700900123",
-    email: "Adresse e-mail",
-    advisory_tick: "J'ai lu les informations ci-dessus",
-    referral: "Lettre d'orientation (facultatif)",
-    referral_rules: "Un fichier PDF, JPEG ou PNG de 5 Mo au plus",
-    confirm: "Confirmer le rendez-vous",
-    summary: "Votre choix",
-    what: "Rendez-vous",
-    with_whom: "Avec",
-    where_: "Lieu",
-    when: "Date",
-    errors_title: "Veuillez corriger les points suivants",
-    taken: "Cet horaire vient d'être pris. Veuillez en choisir un autre.",
-    patient_busy: "Vous avez déjà un rendez-vous à cet horaire. Veuillez en choisir un autre.",
-    how_to_change: "Nous vous avons envoyé une confirmation avec un lien pour modifier ou annuler ce rendez-vous.",
-    contact_hint: "Indiquez un numéro de mobile, une adresse e-mail, ou les deux : la confirmation et les rappels y seront envoyés.",
-    booked_title: "Votre rendez-vous est confirmé",
-    done: "Terminé",
-    not_available: "La prise de rendez-vous en ligne n'est pas disponible pour ce cabinet.",
-    start_again: "Recommencer",
-    change: "Modifier",
-};
-
-fn texts(lang: Lang) -> &'static Texts {
-    match lang {
-        Lang::En => &EN,
-        Lang::Fr => &FR,
-    }
-}
 
 /// The patient's choices so far, carried in the query string (and as hidden fields).
 #[derive(Debug, Clone, Default, Deserialize)]
 struct Steps {
-    #[serde(rename = "type")]
     booking_type: Option<String>,
     provider: Option<String>,
     location: Option<String>,
     day: Option<String>,
     time: Option<String>,
+    /// The clinician the page showed for the time when "any" was chosen.
+    with: Option<String>,
+    /// The site the page showed for the time when "any" was chosen.
+    at: Option<String>,
 }
 
 impl Steps {
@@ -182,9 +59,12 @@ impl Steps {
             location: get("location"),
             day: get("day"),
             time: get("time"),
+            with: get("with"),
+            at: get("at"),
         }
     }
 
+    /// The choices as a query string, with `extra` pairs (and the language) added.
     fn query(&self, lang: Lang, extra: &[(&str, &str)]) -> String {
         let mut pairs: Vec<(&str, &str)> = Vec::new();
         for (name, value) in [("type", &self.booking_type), ("provider", &self.provider), ("location", &self.location)]
@@ -197,58 +77,175 @@ impl Steps {
         pairs.push(("lang", lang.code()));
         serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
+
+    /// The same choices with one step changed (and the later steps forgotten).
+    fn with_type(&self, id: &str) -> Self {
+        Self { booking_type: Some(id.to_owned()), ..Self::default() }
+    }
+
+    fn with_provider(&self, id: &str) -> Self {
+        Self { booking_type: self.booking_type.clone(), provider: Some(id.to_owned()), ..Self::default() }
+    }
+
+    fn with_location(&self, id: &str) -> Self {
+        Self { location: Some(id.to_owned()), day: None, time: None, with: None, at: None, ..self.clone() }
+    }
+
+    fn every_extra(&self) -> Vec<(&'static str, String)> {
+        [("day", &self.day), ("time", &self.time), ("with", &self.with), ("at", &self.at)]
+            .into_iter()
+            .filter_map(|(name, value)| value.clone().map(|value| (name, value)))
+            .collect()
+    }
 }
 
-fn page_shell(lang: Lang, title: &str, clinic_path: &str, steps: &Steps, body: Markup) -> Markup {
-    let mut extra = Vec::new();
-    if let Some(day) = &steps.day {
-        extra.push(("day", day.as_str()));
-    }
-    if let Some(time) = &steps.time {
-        extra.push(("time", time.as_str()));
-    }
-    let switch = format!("{clinic_path}?{}", steps.query(lang.other().0, &extra));
-    document(lang, title, &switch, body)
+/// One request's view of the clinic: what every step renders with.
+struct Pages<'a> {
+    snapshot: &'a PublicSnapshot,
+    lang: Lang,
+    path: String,
+    t: &'static Texts,
 }
 
-fn not_available(lang: Lang, clinic_path: &str) -> Result<Response<Body>, Problem> {
+impl<'a> Pages<'a> {
+    fn new(snapshot: &'a PublicSnapshot, clinic: &ClinicId, lang: Lang) -> Self {
+        Self { snapshot, lang, path: format!("/book/{clinic}"), t: texts(lang) }
+    }
+
+    fn french(&self) -> bool {
+        self.lang == Lang::Fr
+    }
+
+    fn frame(&self) -> ClinicFrame<'a> {
+        ClinicFrame { name: &self.snapshot.clinic.name, branding: &self.snapshot.clinic.branding }
+    }
+
+    fn href(&self, steps: &Steps, extra: &[(&str, &str)]) -> String {
+        format!("{}?{}", self.path, steps.query(self.lang, extra))
+    }
+
+    /// The page in the clinic's frame, with the language switch keeping every choice.
+    fn respond(&self, status: StatusCode, title: &str, steps: &Steps, body: Markup) -> Result<Response<Body>, Problem> {
+        let extra = steps.every_extra();
+        let extra: Vec<(&str, &str)> = extra.iter().map(|(name, value)| (*name, value.as_str())).collect();
+        let switch = format!("{}?{}", self.path, steps.query(self.lang.other().0, &extra));
+        let markup = clinic_document(self.lang, title, &switch, &self.frame(), body);
+        if self.snapshot.clinic.branding.logo_url.is_some() {
+            html_response_with_images(status, markup)
+        } else {
+            html_response(status, markup)
+        }
+    }
+
+    fn type_name(&self, booking_type: &crate::domain::booking_type::PublishedBookingType) -> String {
+        format!("{} ({} {})", booking_type.name_in(self.french()), booking_type.duration_minutes, self.t.minutes_short)
+    }
+
+    fn provider(&self, id: &ProviderId) -> Option<&'a PublishedProvider> {
+        self.snapshot.providers.iter().find(|provider| provider.id == *id)
+    }
+
+    fn location(&self, id: &LocationId) -> Option<&'a PublishedLocation> {
+        self.snapshot.locations.iter().find(|location| location.id == *id)
+    }
+
+    fn when(&self, at: Timestamp) -> String {
+        long_time(at, &offer::zone(self.snapshot), self.lang)
+    }
+
+    /// "Next free: Monday 7 December 2026 at 08:30", or nothing.
+    fn next_free(&self, slot: Option<&OfferedSlot>) -> Markup {
+        html! { @if let Some(slot) = slot { span.meta { (self.t.next_free) ": " (self.when(slot.starts_at)) } } }
+    }
+
+    /// The up-front advice, before any choice or detail.
+    fn advisory(&self) -> Markup {
+        match self.snapshot.clinic.settings.advisory_in(self.french()) {
+            Some(advisory) => html! {
+                section.advisory role="note" aria-labelledby="advisory-title" {
+                    h2 id="advisory-title" { (self.t.before_you_book) }
+                    p id="advisory-text" { (advisory) }
+                }
+            },
+            None => html! {},
+        }
+    }
+
+    /// A dead end: what is not possible, and whom to call.
+    fn dead_end(&self, text: &str) -> Markup {
+        html! { p.notice role="status" { (text) " " (self.frame().call_us(self.lang)) } }
+    }
+
+    fn person(&self, provider: &PublishedProvider) -> Markup {
+        html! {
+            (provider.name) span.meta { (provider.title) }
+            @if let Some(bio) = provider.bio_in(self.french()) { span.meta { (bio) } }
+            @if !provider.languages.is_empty() { span.meta { (self.t.speaks) ": " (provider.languages.join(", ")) } }
+        }
+    }
+
+    fn place(&self, location: &PublishedLocation) -> Markup {
+        html! {
+            (location.name) span.meta { (location.address) }
+            @if let Some(phone) = &location.phone { span.meta { (self.t.phone) ": " (phone) } }
+        }
+    }
+
+    /// Who, where and when, with the address, the booking phone and a map link.
+    fn review(&self, selection: &Selection, slot: Option<&OfferedSlot>) -> Markup {
+        let t = self.t;
+        let provider = slot.map(|slot| &slot.provider_id).or(match &selection.provider {
+            Choice::Only(id) => Some(id),
+            Choice::Any => None,
+        });
+        let location = slot.map(|slot| &slot.location_id).or(match &selection.location {
+            Choice::Only(id) => Some(id),
+            Choice::Any => None,
+        });
+        let provider = provider.and_then(|id| self.provider(id));
+        let location = location.and_then(|id| self.location(id));
+        html! {
+            dl.review {
+                dt { (t.what) } dd { (self.type_name(&selection.booking_type)) }
+                dt { (t.with_whom) } dd {
+                    @match provider { Some(p) => { (p.name) ", " (p.title) }, None => (t.any_provider) }
+                }
+                dt { (t.where_) } dd {
+                    @match location {
+                        Some(l) => {
+                            (l.name) br; (l.address)
+                            @if let Some(phone) = &l.phone {
+                                br; (t.phone) ": " a href={ "tel:" (phone.replace(' ', "")) } { (phone) }
+                            }
+                            br; a href={ "https://www.openstreetmap.org/search?query=" (url_component(&l.address)) } rel="noreferrer" { (t.map) }
+                        },
+                        None => (t.any_location),
+                    }
+                }
+                @if let Some(slot) = slot { dt { (t.when) } dd { (self.when(slot.starts_at)) } }
+            }
+        }
+    }
+}
+
+/// Percent-encodes text for a URL's query.
+fn url_component(text: &str) -> String {
+    serde_urlencoded::to_string([("q", text)]).unwrap_or_default().trim_start_matches("q=").to_owned()
+}
+
+/// The page when online booking is off (or the clinic unknown): nothing of the clinic is public.
+fn not_available(lang: Lang, path: &str) -> Result<Response<Body>, Problem> {
     let t = texts(lang);
-    let markup = page_shell(lang, t.not_available, clinic_path, &Steps::default(), html! { h1 { (t.not_available) } });
+    let switch = format!("{path}?lang={}", lang.other().0.code());
+    let markup = document(lang, t.not_available, &switch, html! { h1 { (t.not_available) } });
     html_response(StatusCode::NOT_FOUND, markup)
 }
 
-fn clinic_path(clinic: &ClinicId) -> String {
-    format!("/book/{clinic}")
-}
-
-fn chosen_summary(snapshot: &PublicSnapshot, selection: &Selection, lang: Lang, when: Option<String>) -> Markup {
-    let t = texts(lang);
-    let provider = match &selection.provider {
-        crate::domain::availability::Choice::Only(id) => snapshot
-            .providers
-            .iter()
-            .find(|p| p.id == *id)
-            .map(|p| format!("{}, {}", p.name, p.title))
-            .unwrap_or_default(),
-        crate::domain::availability::Choice::Any => t.any_provider.to_owned(),
-    };
-    let location = match &selection.location {
-        crate::domain::availability::Choice::Only(id) => snapshot
-            .locations
-            .iter()
-            .find(|l| l.id == *id)
-            .map(|l| format!("{}, {}", l.name, l.address))
-            .unwrap_or_default(),
-        crate::domain::availability::Choice::Any => t.any_location.to_owned(),
-    };
-    html! {
-        h2 { (t.summary) }
-        dl {
-            dt { (t.what) } dd { (selection.booking_type.name) }
-            dt { (t.with_whom) } dd { (provider) }
-            dt { (t.where_) } dd { (location) }
-            @if let Some(when) = when { dt { (t.when) } dd { (when) } }
-        }
+async fn public_snapshot(state: &AppState, clinic: &ClinicId) -> Result<Option<PublicSnapshot>, Problem> {
+    match snapshot(state.store.as_ref(), clinic).await {
+        Ok(snapshot) => Ok(Some(snapshot)),
+        Err(SnapshotError::NotAvailable) => Ok(None),
+        Err(SnapshotError::Store(error)) => Err(error.into()),
     }
 }
 
@@ -258,148 +255,318 @@ pub async fn page(state: &AppState, request: &Request) -> Result<Response<Body>,
     let clinic = path_param(request, "clinicId", ClinicId::parse)?;
     check_public(state, request).await?;
     let lang = Lang::of(request, None);
-    let path = clinic_path(&clinic);
-    let snapshot = match snapshot(state.store.as_ref(), &clinic).await {
-        Ok(snapshot) => snapshot,
-        Err(SnapshotError::NotAvailable) => return not_available(lang, &path),
-        Err(SnapshotError::Store(error)) => return Err(error.into()),
+    let Some(snapshot) = public_snapshot(state, &clinic).await? else {
+        return not_available(lang, &format!("/book/{clinic}"));
     };
+    let pages = Pages::new(&snapshot, &clinic, lang);
+    let availability = Availability::load(state, &clinic, &snapshot).await?;
     let steps = Steps::from_request(request);
-    let t = texts(lang);
-    let title = format!("{} {}", t.book_at, snapshot.clinic.name);
     let settings = &snapshot.clinic.settings;
-    let choices = |heading: &str, options: Vec<(Steps, String)>| {
-        let body = html! {
-            h1 { (title) }
-            h2 { (heading) }
-            @for (next, label) in &options {
-                a.choice href={ (path) "?" (next.query(lang, &[])) } { (label) }
-            }
-        };
-        html_response(StatusCode::OK, page_shell(lang, &title, &path, &steps, body))
-    };
+    let t = pages.t;
     let Some(booking_type) = steps.booking_type.clone() else {
-        let options = snapshot
-            .booking_types
-            .iter()
-            .map(|bt| {
-                let next = Steps { booking_type: Some(bt.id.to_string()), ..Steps::default() };
-                (next, format!("{} ({} {})", bt.name, bt.duration_minutes, t.minutes))
-            })
-            .collect();
-        return choices(t.step_type, options);
+        return type_step(&pages, &availability, &steps);
     };
-    let Some(provider) = steps.provider.clone() else {
-        let with = |id: String| Steps { provider: Some(id), ..steps.clone() };
-        let any = (!settings.disable_any_provider).then(|| (with(ANY.into()), t.any_provider.to_owned()));
-        let named = snapshot.providers.iter().map(|p| (with(p.id.to_string()), format!("{}, {}", p.name, p.title)));
-        return choices(t.step_provider, any.into_iter().chain(named).collect());
+    let provider = match steps.provider.clone() {
+        Some(provider) => provider,
+        None => return provider_step(&pages, &availability, &steps, &booking_type),
     };
-    let Some(location) = steps.location.clone() else {
-        let with = |id: String| Steps { location: Some(id), ..steps.clone() };
-        let any = (!settings.disable_any_location).then(|| (with(ANY.into()), t.any_location.to_owned()));
-        let named = snapshot.locations.iter().map(|l| (with(l.id.to_string()), format!("{} — {}", l.name, l.address)));
-        return choices(t.step_location, any.into_iter().chain(named).collect());
+    let location = match steps.location.clone() {
+        Some(location) => location,
+        None => return location_step(&pages, &availability, &steps, &booking_type, &provider),
     };
-    let selection = match offer::select(&snapshot, &booking_type, &provider, &location) {
-        Ok(selection) => selection,
-        Err(_) => {
-            let body = html! { h1 { (title) } p { a href={ (path) "?lang=" (lang.code()) } { (t.start_again) } } };
-            return html_response(StatusCode::BAD_REQUEST, page_shell(lang, &title, &path, &Steps::default(), body));
-        }
+    let Ok(selection) = offer::select(&snapshot, &booking_type, &provider, &location) else {
+        let body = html! {
+            h1 { (t.book_title) }
+            (pages.dead_end(t.choose_again))
+            p { a href={ (pages.path) "?lang=" (lang.code()) } { (t.start_again) } }
+        };
+        return pages.respond(StatusCode::BAD_REQUEST, t.book_title, &Steps::default(), body);
     };
-    let zone = offer::zone(&snapshot);
-    let time = match steps.time.as_deref() {
+    let chosen = match steps.time.as_deref() {
         Some("asap") if settings.enable_asap => {
-            let (first, last) = offer::window(&snapshot, state.clock.now()).days(&zone);
-            offer::free_slots(state, &clinic, &snapshot, &selection, first, last, 1)
-                .await?
-                .first()
-                .map(|slot| slot.starts_at)
+            match availability.first(&selection.booking_type, &selection.provider, &selection.location) {
+                Some(slot) => Some(slot),
+                None => return time_page(&pages, &availability, &selection, &steps, Some(t.asap_none)),
+            }
         }
-        Some(raw) => raw.parse::<Timestamp>().ok(),
+        Some(raw) => raw.parse::<Timestamp>().ok().and_then(|at| allocation(&availability, &selection, &steps, at)),
         None => None,
     };
-    match time {
-        None => time_page(state, &clinic, &snapshot, &selection, &steps, lang, None).await,
-        Some(at) => {
+    match chosen {
+        None if steps.time.is_some() => time_page(&pages, &availability, &selection, &steps, Some(t.taken)),
+        None => time_page(&pages, &availability, &selection, &steps, None),
+        Some(slot) => {
             let form = BookingForm {
                 booking_type,
                 provider,
                 location,
-                time: at.to_string(),
+                time: slot.starts_at.to_string(),
+                with: slot.provider_id.to_string(),
+                at: slot.location_id.to_string(),
                 lang: Some(lang.code().into()),
                 ..BookingForm::default()
             };
-            details_page(&snapshot, &selection, &steps, &form, lang, &[], StatusCode::OK, &zone, &path)
+            details_page(&pages, &selection, &slot, &steps, &form, &[], StatusCode::OK)
         }
     }
 }
 
-async fn time_page(
-    state: &AppState,
-    clinic: &ClinicId,
-    snapshot: &PublicSnapshot,
-    selection: &Selection,
-    steps: &Steps,
-    lang: Lang,
-    notice: Option<&str>,
-) -> Result<Response<Body>, Problem> {
-    let t = texts(lang);
-    let path = clinic_path(clinic);
-    let zone = offer::zone(snapshot);
-    let (first, last) = offer::window(snapshot, state.clock.now()).days(&zone);
-    let from = steps.day.as_deref().and_then(|raw| raw.parse::<Date>().ok()).unwrap_or(first).min(last).max(first);
-    let to = from.checked_add((DAYS_SHOWN - 1).days()).unwrap_or(from).min(last);
-    let slots = offer::free_slots(state, clinic, snapshot, selection, from, to, 5000).await?;
-    let mut by_day: BTreeMap<Date, Vec<Timestamp>> = BTreeMap::new();
-    for OfferedSlot { starts_at, .. } in &slots {
-        let day = by_day.entry(starts_at.to_zoned(zone.clone()).date()).or_default();
-        if !day.contains(starts_at) {
-            day.push(*starts_at);
+/// The slot the page showed at `at` (for the clinician and site it named), if still free.
+fn allocation(availability: &Availability<'_>, selection: &Selection, steps: &Steps, at: Timestamp) -> Option<OfferedSlot> {
+    let day = at.to_zoned(availability.zone().clone()).date();
+    let slots = availability.slots(&selection.booking_type, &selection.provider, &selection.location, day, day, usize::MAX);
+    let named = |slot: &&OfferedSlot| {
+        steps.with.as_deref().is_none_or(|with| slot.provider_id.as_str() == with)
+            && steps.at.as_deref().is_none_or(|site| slot.location_id.as_str() == site)
+    };
+    slots.iter().filter(|slot| slot.starts_at == at).find(named).cloned()
+}
+
+fn type_step(pages: &Pages<'_>, availability: &Availability<'_>, steps: &Steps) -> Result<Response<Body>, Problem> {
+    let t = pages.t;
+    let mut open = Vec::new();
+    let mut closed = Vec::new();
+    for booking_type in &pages.snapshot.booking_types {
+        match availability.first(booking_type, &Choice::Any, &Choice::Any) {
+            Some(slot) => open.push((booking_type, slot)),
+            None => closed.push(booking_type),
         }
     }
-    let next = to.tomorrow().ok().filter(|next| *next <= last);
-    let previous = (from > first).then(|| from.checked_sub(DAYS_SHOWN.days()).unwrap_or(first).max(first));
-    let title = format!("{} {}", t.book_at, snapshot.clinic.name);
     let body = html! {
-        h1 { (title) }
-        (chosen_summary(snapshot, selection, lang, None))
-        h2 { (t.step_time) }
-        @if let Some(notice) = notice { p.error role="alert" { (notice) } }
-        form method="get" action=(path) {
-            input type="hidden" name="type" value=(selection.booking_type.id.to_string());
-            input type="hidden" name="provider" value=(steps.provider.clone().unwrap_or_default());
-            input type="hidden" name="location" value=(steps.location.clone().unwrap_or_default());
-            input type="hidden" name="lang" value=(lang.code());
-            @if snapshot.clinic.settings.enable_asap {
-                button.choice type="submit" name="time" value="asap" { (t.asap) }
+        h1 { (t.book_title) }
+        (pages.advisory())
+        h2 { (t.step_type) }
+        @if open.is_empty() { (pages.dead_end(t.nothing_online)) }
+        @for (booking_type, slot) in &open {
+            a.choice href=(pages.href(&steps.with_type(booking_type.id.as_str()), &[])) {
+                (pages.type_name(booking_type)) (pages.next_free(Some(slot)))
             }
-            @if by_day.is_empty() { p { (t.no_slots) } }
-            @for (day, times) in &by_day {
-                h3 id={ "day-" (day) } { (long_date(*day, lang)) }
-                ul.slots aria-labelledby={ "day-" (day) } {
-                    @for at in times {
-                        li { button type="submit" name="time" value=(at.to_string()) aria-label=(long_time(*at, &zone, lang)) {
-                            (at.to_zoned(zone.clone()).strftime("%H:%M"))
-                        } }
+        }
+        @if !closed.is_empty() && !open.is_empty() {
+            p.hint {
+                (t.not_online_types) " "
+                (closed.iter().map(|bt| bt.name_in(pages.french()).to_owned()).collect::<Vec<_>>().join(", ")) ". "
+                (pages.frame().call_us(pages.lang))
+            }
+        }
+    };
+    pages.respond(StatusCode::OK, t.book_title, steps, body)
+}
+
+fn chosen_type<'a>(pages: &Pages<'a>, id: &str) -> Option<&'a crate::domain::booking_type::PublishedBookingType> {
+    pages.snapshot.booking_types.iter().find(|booking_type| booking_type.id.as_str() == id)
+}
+
+fn start_again(pages: &Pages<'_>) -> Result<Response<Body>, Problem> {
+    let t = pages.t;
+    let body = html! {
+        h1 { (t.book_title) }
+        (pages.dead_end(t.choose_again))
+        p { a href={ (pages.path) "?lang=" (pages.lang.code()) } { (t.start_again) } }
+    };
+    pages.respond(StatusCode::BAD_REQUEST, t.book_title, &Steps::default(), body)
+}
+
+fn provider_step(
+    pages: &Pages<'_>,
+    availability: &Availability<'_>,
+    steps: &Steps,
+    booking_type: &str,
+) -> Result<Response<Body>, Problem> {
+    let t = pages.t;
+    let Some(booking_type) = chosen_type(pages, booking_type) else { return start_again(pages) };
+    let any = (!pages.snapshot.clinic.settings.disable_any_provider)
+        .then(|| availability.first(booking_type, &Choice::Any, &Choice::Any))
+        .flatten();
+    let named: Vec<(&PublishedProvider, OfferedSlot)> = availability
+        .providers_offering(booking_type, &Choice::Any)
+        .into_iter()
+        .filter_map(|provider| {
+            availability.first(booking_type, &Choice::Only(provider.id.clone()), &Choice::Any).map(|slot| (provider, slot))
+        })
+        .collect();
+    let body = html! {
+        h1 { (t.book_title) }
+        p { (pages.type_name(booking_type)) " · " a href=(pages.href(&Steps::default(), &[])) { (t.change) } }
+        h2 { (t.step_provider) }
+        @if named.is_empty() { (pages.dead_end(t.asap_none)) }
+        @if let Some(slot) = &any {
+            a.choice href=(pages.href(&steps.with_provider(ANY), &[])) { (t.any_provider) (pages.next_free(Some(slot))) }
+        }
+        @for (provider, slot) in &named {
+            a.choice href=(pages.href(&steps.with_provider(provider.id.as_str()), &[])) {
+                (pages.person(provider)) (pages.next_free(Some(slot)))
+            }
+        }
+    };
+    pages.respond(StatusCode::OK, t.book_title, steps, body)
+}
+
+fn provider_choice(provider: &str) -> Choice<ProviderId> {
+    match ProviderId::parse("provider", provider) {
+        Ok(id) if provider != ANY => Choice::Only(id),
+        _ => Choice::Any,
+    }
+}
+
+fn location_step(
+    pages: &Pages<'_>,
+    availability: &Availability<'_>,
+    steps: &Steps,
+    booking_type: &str,
+    provider: &str,
+) -> Result<Response<Body>, Problem> {
+    let t = pages.t;
+    let Some(booking_type) = chosen_type(pages, booking_type) else { return start_again(pages) };
+    let who = provider_choice(provider);
+    if let Choice::Only(id) = &who
+        && pages.provider(id).is_none()
+    {
+        return start_again(pages);
+    }
+    let any = (!pages.snapshot.clinic.settings.disable_any_location)
+        .then(|| availability.first(booking_type, &who, &Choice::Any))
+        .flatten();
+    let named: Vec<(&PublishedLocation, OfferedSlot)> = availability
+        .locations_offering(booking_type, &who)
+        .into_iter()
+        .filter_map(|location| {
+            availability.first(booking_type, &who, &Choice::Only(location.id.clone())).map(|slot| (location, slot))
+        })
+        .collect();
+    let who_text = match &who {
+        Choice::Only(id) => pages.provider(id).map(|p| p.name.clone()).unwrap_or_default(),
+        Choice::Any => t.any_provider.to_owned(),
+    };
+    let body = html! {
+        h1 { (t.book_title) }
+        p {
+            (pages.type_name(booking_type)) " · " (who_text) " · "
+            a href=(pages.href(&steps.with_type(booking_type.id.as_str()), &[])) { (t.change) }
+        }
+        h2 { (t.step_location) }
+        @if named.is_empty() { (pages.dead_end(t.asap_none)) }
+        @if let Some(slot) = &any {
+            @if named.len() > 1 {
+                a.choice href=(pages.href(&steps.with_location(ANY), &[])) { (t.any_location) (pages.next_free(Some(slot))) }
+            }
+        }
+        @for (location, slot) in &named {
+            a.choice href=(pages.href(&steps.with_location(location.id.as_str()), &[])) {
+                (pages.place(location)) (pages.next_free(Some(slot)))
+            }
+        }
+    };
+    pages.respond(StatusCode::OK, t.book_title, steps, body)
+}
+
+/// A week of times by day, with the clinician and site of each time when "any" was chosen, a
+/// filter by site, earlier and later weeks, and a jump to the next free time.
+fn time_page(
+    pages: &Pages<'_>,
+    availability: &Availability<'_>,
+    selection: &Selection,
+    steps: &Steps,
+    notice: Option<&str>,
+) -> Result<Response<Body>, Problem> {
+    let t = pages.t;
+    let lang = pages.lang;
+    let zone = availability.zone().clone();
+    let (first, last) = availability.days();
+    let next = availability.first(&selection.booking_type, &selection.provider, &selection.location);
+    let default_day = next.as_ref().map(|slot| slot.starts_at.to_zoned(zone.clone()).date()).unwrap_or(first);
+    let from = steps.day.as_deref().and_then(|raw| raw.parse::<Date>().ok()).unwrap_or(default_day).clamp(first, last);
+    let to = from.checked_add((DAYS_SHOWN - 1).days()).unwrap_or(from).min(last);
+    let slots =
+        availability.slots(&selection.booking_type, &selection.provider, &selection.location, from, to, usize::MAX);
+    // One time per clinician-and-site pair at most once per site: the first clinician (by the
+    // diary's order) free at that time and site is the one the page names and books.
+    let mut by_day: BTreeMap<Date, Vec<OfferedSlot>> = BTreeMap::new();
+    for slot in slots {
+        let day = by_day.entry(slot.starts_at.to_zoned(zone.clone()).date()).or_default();
+        if !day.iter().any(|shown| shown.starts_at == slot.starts_at && shown.location_id == slot.location_id) {
+            day.push(slot);
+        }
+    }
+    let later = to.tomorrow().ok().filter(|day| *day <= last);
+    let earlier = (from > first).then(|| from.checked_sub(DAYS_SHOWN.days()).unwrap_or(first).max(first));
+    let next_after = if by_day.is_empty() {
+        later.and_then(|later| {
+            availability.slots(&selection.booking_type, &selection.provider, &selection.location, later, last, 1).into_iter().next()
+        })
+    } else {
+        None
+    };
+    let any_provider = matches!(selection.provider, Choice::Any);
+    let any_location = matches!(selection.location, Choice::Any);
+    let sites = availability.locations_offering(&selection.booking_type, &selection.provider);
+    let day_param = from.to_string();
+    let days: Vec<Date> = std::iter::successors(Some(from), |day| day.tomorrow().ok().filter(|next| *next <= to)).collect();
+    let asap_href = pages.href(steps, &[("time", "asap")]);
+    let body = html! {
+        h1 { (t.book_title) }
+        (pages.review(selection, None))
+        p { a href=(pages.href(&Steps { location: None, ..steps.with_provider(steps.provider.as_deref().unwrap_or(ANY)) }, &[])) { (t.change) } }
+        h2 { (t.step_time) }
+        @if let Some(notice) = notice { p.error role="alert" { (notice) " " (pages.frame().call_us(lang)) } }
+        @if sites.len() > 1 {
+            nav aria-label=(t.site_filter) {
+                ul.filters {
+                    @if !pages.snapshot.clinic.settings.disable_any_location {
+                        li { a href=(pages.href(&steps.with_location(ANY), &[("day", &day_param)])) aria-current=[any_location.then_some("true")] { (t.all_sites) } }
+                    }
+                    @for site in &sites {
+                        li { a href=(pages.href(&steps.with_location(site.id.as_str()), &[("day", &day_param)]))
+                            aria-current=[(selection.location == Choice::Only(site.id.clone())).then_some("true")] { (site.name) } }
                     }
                 }
             }
         }
-        p {
-            @if let Some(previous) = previous {
-                a href={ (path) "?" (steps.query(lang, &[("day", &previous.to_string())])) } { (t.previous_week) } " "
+        @if pages.snapshot.clinic.settings.enable_asap && next.is_some() {
+            p { a.secondary href=(asap_href) { (t.asap) } }
+        }
+        @if next.is_none() { (pages.dead_end(t.asap_none)) }
+        div.week {
+            @for day in &days {
+                @let day = *day;
+                section aria-labelledby={ "day-" (day) } {
+                    h3 id={ "day-" (day) } { (long_date(day, lang)) }
+                    @match by_day.get(&day) {
+                        Some(times) => {
+                            ul.slots {
+                                @for slot in times {
+                                    @let provider = pages.provider(&slot.provider_id);
+                                    @let location = pages.location(&slot.location_id);
+                                    @let who = provider.map(|p| p.name.as_str()).unwrap_or("");
+                                    @let site = location.map(|l| l.name.as_str()).unwrap_or("");
+                                    @let label = format!("{}, {who}, {site}", pages.when(slot.starts_at));
+                                    @let time = slot.starts_at.to_string();
+                                    li { a.slot aria-label=(label)
+                                        href=(pages.href(steps, &[("day", &day_param), ("time", &time), ("with", slot.provider_id.as_str()), ("at", slot.location_id.as_str())])) {
+                                        (slot.starts_at.to_zoned(zone.clone()).strftime("%H:%M"))
+                                        @if any_provider { span.meta { (who) } }
+                                        @if any_location { span.meta { (site) } }
+                                    } }
+                                }
+                            }
+                        },
+                        None => p.none { (t.no_times_day) },
+                    }
+                }
             }
-            @if let Some(next) = next {
-                a href={ (path) "?" (steps.query(lang, &[("day", &next.to_string())])) } { (t.next_week) }
-            }
+        }
+        @if let Some(slot) = &next_after {
+            p { (t.no_times_week) " " (t.jump_to_next) " "
+                a href=(pages.href(steps, &[("day", &slot.starts_at.to_zoned(zone.clone()).date().to_string())])) { (pages.when(slot.starts_at)) } }
+        }
+        nav.pager aria-label=(t.step_time) {
+            @if let Some(earlier) = earlier { a href=(pages.href(steps, &[("day", &earlier.to_string())])) { "← " (t.earlier) } } @else { span {} }
+            @if let Some(later) = later { a href=(pages.href(steps, &[("day", &later.to_string())])) { (t.later) " →" } }
         }
     };
     let status = if notice.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
-    html_response(status, page_shell(lang, &title, &path, steps, body))
+    pages.respond(status, t.book_title, steps, body)
 }
-
 /// A file posted with the booking form.
 struct Attachment {
     content_type: String,
@@ -460,6 +627,12 @@ struct BookingForm {
     location: String,
     #[serde(default)]
     time: String,
+    /// The clinician the review named.
+    #[serde(default)]
+    with: String,
+    /// The site the review named.
+    #[serde(default)]
+    at: String,
     #[serde(default)]
     first_name: String,
     #[serde(default)]
@@ -478,21 +651,19 @@ struct BookingForm {
     lang: Option<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The review (who, where, when) and the details form.
 fn details_page(
-    snapshot: &PublicSnapshot,
+    pages: &Pages<'_>,
     selection: &Selection,
+    slot: &OfferedSlot,
     steps: &Steps,
     form: &BookingForm,
-    lang: Lang,
     errors: &[FieldError],
     status: StatusCode,
-    zone: &TimeZone,
-    path: &str,
 ) -> Result<Response<Body>, Problem> {
-    let t = texts(lang);
-    let when = form.time.parse::<Timestamp>().ok().map(|at| long_time(at, zone, lang));
-    let error_for = |field: &str| errors.iter().find(|error| error.field == field).map(|error| error.message.clone());
+    let t = pages.t;
+    let settings = &pages.snapshot.clinic.settings;
+    let error_for = |field: &str| errors.iter().find(|error| error.field == field).map(|error| message(error, pages.lang));
     let key = form.idempotency_key.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let field = |name: &'static str,
                  label: &'static str,
@@ -518,24 +689,26 @@ fn details_page(
                 aria-describedby=[(!described.is_empty()).then_some(described.clone())];
         }
     };
-    let title = format!("{} {}", t.book_at, snapshot.clinic.name);
+    let back = pages.href(steps, &[("day", &slot.starts_at.to_zoned(offer::zone(pages.snapshot)).date().to_string())]);
     let body = html! {
-        h1 { (title) }
-        (chosen_summary(snapshot, selection, lang, when))
-        p { a href={ (path) "?" (steps.query(lang, &[])) } { (t.change) } }
+        h1 { (t.review) }
+        (pages.review(selection, Some(slot)))
+        p { a href=(back) { (t.change) } }
         @if !errors.is_empty() {
-            div.errors role="alert" {
+            div.errors role="alert" tabindex="-1" {
                 h2 { (t.errors_title) }
-                ul { @for error in errors { li { (error.field) ": " (error.message) } } }
+                ul { @for error in errors { li { (t.label(&error.field)) ": " (message(error, pages.lang)) } } }
             }
         }
-        form method="post" action=(path) enctype=[(!snapshot.clinic.settings.disable_referrals).then_some("multipart/form-data")] {
+        form method="post" action=(pages.path) enctype=[(!settings.disable_referrals).then_some("multipart/form-data")] {
             h2 { (t.step_details) }
             input type="hidden" name="type" value=(form.booking_type);
             input type="hidden" name="provider" value=(form.provider);
             input type="hidden" name="location" value=(form.location);
             input type="hidden" name="time" value=(form.time);
-            input type="hidden" name="lang" value=(lang.code());
+            input type="hidden" name="with" value=(form.with);
+            input type="hidden" name="at" value=(form.at);
+            input type="hidden" name="lang" value=(pages.lang.code());
             input type="hidden" name="idempotency_key" value=(key);
             (field("first_name", t.first_name, "text", &form.first_name, "given-name", None))
             (field("last_name", t.last_name, "text", &form.last_name, "family-name", None))
@@ -543,7 +716,7 @@ fn details_page(
             p.hint { (t.contact_hint) }
             (field("mobile", t.mobile, "tel", &form.mobile, "tel", Some(t.mobile_hint)))
             (field("email", t.email, "email", &form.email, "email", None))
-            @if let Some(advisory) = &snapshot.clinic.settings.advisory {
+            @if let Some(advisory) = settings.advisory_in(pages.french()) {
                 div.advisory id="advisory-text" { p { (advisory) } }
                 @if let Some(error) = error_for("advisory_accepted") { p.error id="advisory-error" { (error) } }
                 label for="advisory" {
@@ -552,7 +725,7 @@ fn details_page(
                     " " (t.advisory_tick)
                 }
             }
-            @if !snapshot.clinic.settings.disable_referrals {
+            @if !settings.disable_referrals {
                 label for="referral" { (t.referral) }
                 span.hint id="referral-hint" { (t.referral_rules) }
                 @if let Some(error) = error_for("referral") { span.error id="referral-error" { (error) } }
@@ -561,7 +734,7 @@ fn details_page(
             button.primary type="submit" { (t.confirm) }
         }
     };
-    html_response(status, page_shell(lang, &title, path, steps, body))
+    pages.respond(status, t.review, steps, body)
 }
 
 /// `POST /book/{clinicId}`: confirms the booking from the details form.
@@ -571,22 +744,19 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
     check_public(state, request).await?;
     let (form, attachment) = read_form(request).await?;
     let lang = Lang::of(request, form.lang.as_deref());
-    let path = clinic_path(&clinic);
-    let snapshot = match snapshot(state.store.as_ref(), &clinic).await {
-        Ok(snapshot) => snapshot,
-        Err(SnapshotError::NotAvailable) => return not_available(lang, &path),
-        Err(SnapshotError::Store(error)) => return Err(error.into()),
+    let Some(snapshot) = public_snapshot(state, &clinic).await? else {
+        return not_available(lang, &format!("/book/{clinic}"));
     };
-    let zone = offer::zone(&snapshot);
+    let pages = Pages::new(&snapshot, &clinic, lang);
+    let t = pages.t;
     let steps = Steps {
         booking_type: Some(form.booking_type.clone()),
         provider: Some(form.provider.clone()),
         location: Some(form.location.clone()),
-        day: None,
-        time: None,
+        ..Steps::default()
     };
     let Ok(selection) = offer::select(&snapshot, &form.booking_type, &form.provider, &form.location) else {
-        return Err(Problem::malformed("type", "the booking form's choices are not offered; start again"));
+        return start_again(&pages);
     };
     let mut errors = Vec::new();
     let starts_at = match form.time.parse::<Timestamp>() {
@@ -595,6 +765,10 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
             errors.push(FieldError::new("time", "is not a time"));
             None
         }
+    };
+    let allocation = match (ProviderId::parse("with", &form.with), LocationId::parse("at", &form.at)) {
+        (Ok(provider), Ok(location)) => Some((provider, location)),
+        _ => None,
     };
     let key = match form.idempotency_key.as_deref().map(idempotency_key) {
         Some(Ok(key)) => Some(key),
@@ -625,6 +799,8 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
         &form.provider,
         &form.location,
         &form.time,
+        &form.with,
+        &form.at,
         &form.first_name,
         &form.last_name,
         &form.date_of_birth,
@@ -643,12 +819,17 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
             match ReferralUpload::parse(&input) {
                 Ok(upload) => Some(upload),
                 Err(_) => {
-                    errors.push(FieldError::new("referral", texts(lang).referral_rules));
+                    errors.push(FieldError::new("referral", texts(Lang::En).referral_rules));
                     None
                 }
             }
         }
         _ => None,
+    };
+    let shown = OfferedSlot {
+        starts_at: starts_at.unwrap_or(Timestamp::UNIX_EPOCH),
+        provider_id: allocation.as_ref().map(|(provider, _)| provider.clone()).unwrap_or_else(ProviderId::random),
+        location_id: allocation.as_ref().map(|(_, location)| location.clone()).unwrap_or_else(LocationId::random),
     };
     let mut request_to_book = match validated {
         Ok(valid) if errors.is_empty() => valid,
@@ -657,7 +838,7 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
                 errors.extend(found);
             }
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return details_page(&snapshot, &selection, &steps, &form, lang, &errors, status, &zone, &path);
+            return details_page(&pages, &selection, &shown, &steps, &form, &errors, status);
         }
     };
     if let (Some(upload), Some(file)) = (upload, attachment) {
@@ -674,39 +855,39 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
             .await?
             .map(|record| record.reference);
     request_to_book.lang = Some(lang.code().to_owned());
-    let appointment = match offer::book(state, &clinic, &snapshot, request_to_book).await {
-        Ok(Booked::New(appointment)) => *appointment,
+    request_to_book.allocation = allocation;
+    let notice = match offer::book(state, &clinic, &snapshot, request_to_book).await {
+        Ok(Booked::New(appointment)) => return confirmation_page(&pages, &selection, &appointment),
         Ok(Booked::Replayed(id)) => {
-            booking::load(state.store.as_ref(), &clinic, &id).await?.ok_or_else(Problem::internal)?.appointment
+            let stored = booking::load(state.store.as_ref(), &clinic, &id).await?.ok_or_else(Problem::internal)?;
+            return confirmation_page(&pages, &selection, &stored.appointment);
         }
-        Ok(Booked::Taken(_) | Booked::NotOffered) => {
-            return time_page(state, &clinic, &snapshot, &selection, &steps, lang, Some(texts(lang).taken)).await;
-        }
-        Ok(Booked::KeyReused) => {
-            return Err(Problem::conflict("this form was already used for another booking; start again"));
-        }
-        Err(BookingError::PatientBusy) => {
-            return time_page(state, &clinic, &snapshot, &selection, &steps, lang, Some(texts(lang).patient_busy))
-                .await;
-        }
+        Ok(Booked::Taken(_) | Booked::NotOffered) => t.taken,
+        Ok(Booked::KeyReused) => t.form_reused,
+        Err(BookingError::PatientBusy) => t.patient_busy,
         Err(BookingError::Store(error)) => return Err(error.into()),
-        Err(_) => return Err(Problem::conflict("please try again")),
+        Err(_) => t.try_again,
     };
-    let t = texts(lang);
-    let confirmed = confirmation(&snapshot, &appointment);
-    let done = confirmed.redirect_url.clone().unwrap_or_else(|| format!("{path}?lang={}", lang.code()));
-    let title = t.booked_title;
+    let availability = Availability::load(state, &clinic, &snapshot).await?;
+    time_page(&pages, &availability, &selection, &steps, Some(notice))
+}
+
+/// What the patient booked, with how to change or cancel it.
+fn confirmation_page(pages: &Pages<'_>, selection: &Selection, appointment: &Appointment) -> Result<Response<Body>, Problem> {
+    let t = pages.t;
+    let settings = &pages.snapshot.clinic.settings;
+    let done = settings.redirect_url.clone().unwrap_or_else(|| format!("{}?lang={}", pages.path, pages.lang.code()));
+    let slot = OfferedSlot {
+        starts_at: appointment.starts_at,
+        provider_id: appointment.provider_id.clone(),
+        location_id: appointment.location_id.clone(),
+    };
     let body = html! {
-        h1 { (title) }
-        p role="status" { (confirmed.outcome_message) }
-        dl {
-            dt { (t.what) } dd { (confirmed.booking_type) }
-            dt { (t.with_whom) } dd { (confirmed.provider) }
-            dt { (t.where_) } dd { (confirmed.location) }
-            dt { (t.when) } dd { (long_time(appointment.starts_at, &zone, lang)) }
-        }
-        p { (t.how_to_change) }
+        h1 { (t.booked_title) }
+        p role="status" { (settings.outcome_message_in(pages.french())) }
+        (pages.review(selection, Some(&slot)))
+        p { (t.how_to_change) " " (pages.frame().call_us(pages.lang)) }
         a.primary href=(done) { (t.done) }
     };
-    html_response(StatusCode::CREATED, page_shell(lang, title, &path, &Steps::default(), body))
+    pages.respond(StatusCode::CREATED, t.booked_title, &Steps::default(), body)
 }
