@@ -15,6 +15,7 @@ mod lifecycle_on_aws;
 mod messages_conformance;
 mod online_services;
 mod partner_booking;
+mod patient_pages;
 mod patient_connect;
 mod publication;
 mod publication_timetable;

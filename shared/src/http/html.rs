@@ -98,21 +98,22 @@ pub fn long_time(at: Timestamp, zone: &TimeZone, lang: Lang) -> String {
 pub const STYLE: &str = ":root{--accent:#0b5394}body{font-family:system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff;line-height:1.5}\
 main{max-width:40rem;margin:0 auto;padding:1rem}h1{font-size:1.4rem}h2{font-size:1.15rem}\
 a,button{font-size:1rem}.choice{display:block;padding:.75rem 1rem;margin:.5rem 0;border:2px solid var(--accent);border-radius:.4rem;color:var(--accent);text-decoration:none;background:#fff;text-align:left;width:100%;box-sizing:border-box;cursor:pointer}\
-.choice:hover,.choice:focus{background:#e8f0fb}.slots{display:flex;flex-wrap:wrap;gap:.5rem;padding:0;list-style:none}\
+.choice:hover,.choice:focus{background:#e8f0fb}.slots{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5rem,1fr));gap:.5rem;padding:0;list-style:none}\
 .slots button{padding:.5rem .9rem;border:2px solid var(--accent);border-radius:.4rem;background:#fff;color:var(--accent);cursor:pointer}\
 .slots button:focus,.choice:focus,a:focus,input:focus,button:focus{outline:3px solid #f1c232;outline-offset:2px}\
 label{display:block;font-weight:600;margin-top:1rem}input[type=text],input[type=tel],input[type=email],input[type=date]{width:100%;padding:.6rem;font-size:1rem;border:1px solid #555;border-radius:.3rem;box-sizing:border-box}\
 .primary{display:inline-block;margin-top:1.5rem;padding:.8rem 1.2rem;background:var(--accent);color:#fff;border:0;border-radius:.4rem;cursor:pointer;text-decoration:none}\
 .secondary{display:inline-block;margin-top:1rem;padding:.7rem 1.1rem;background:#fff;color:var(--accent);border:2px solid var(--accent);border-radius:.4rem;cursor:pointer}\
 .errors{border:3px solid #b00020;padding:.5rem 1rem;margin:1rem 0}.error{color:#b00020;font-weight:600}\
-.advisory{border-left:4px solid var(--accent);padding:.5rem 1rem;background:#f3f6fa}.hint{color:#444;font-size:.9rem}\
+.advisory{border-left:4px solid var(--accent);padding:.5rem 1rem;background:#f3f6fa}.hint{display:block;color:#444;font-size:.9rem}\
 .logo{max-width:12rem;max-height:6rem}\
 nav.lang{text-align:right;padding:.5rem 1rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{font-weight:600}\
 header.clinic{display:flex;align-items:center;gap:1rem;max-width:40rem;margin:0 auto;padding:.5rem 1rem;border-bottom:3px solid var(--accent)}\
 header.clinic .name{font-weight:700;font-size:1.1rem;color:var(--accent)}header.clinic a{color:inherit}\
 footer.clinic{max-width:40rem;margin:2rem auto 0;padding:1rem;border-top:1px solid #ccc;color:#333;font-size:.9rem}\
 footer.clinic p{margin:.25rem 0;white-space:pre-line}.meta{display:block;color:#444;font-size:.9rem}\
-.choice .meta{color:#333}.week section{margin:1rem 0}.week h3{font-size:1rem;margin:.5rem 0}\
+.choice .meta{color:#333}.week details{border-bottom:1px solid #ccc;padding:.5rem 0}.week summary{cursor:pointer;padding:.4rem 0}\
+.week summary:focus{outline:3px solid #f1c232}.slots a.slot{min-width:5.5rem;box-sizing:border-box}\
 .slots a.slot{display:inline-block;padding:.5rem .9rem;border:2px solid var(--accent);border-radius:.4rem;color:var(--accent);text-decoration:none}\
 .slots a.slot:hover,.slots a.slot:focus{background:#e8f0fb}.slots a.slot .meta{font-size:.8rem}\
 .filters{display:flex;flex-wrap:wrap;gap:.5rem;padding:0;list-style:none}.filters a{padding:.3rem .7rem;border:1px solid var(--accent);border-radius:1rem;color:var(--accent)}\

@@ -501,6 +501,7 @@ fn time_page(
     let any_location = matches!(selection.location, Choice::Any);
     let sites = availability.locations_offering(&selection.booking_type, &selection.provider);
     let day_param = from.to_string();
+    let first_open = by_day.keys().next().copied();
     let days: Vec<Date> = std::iter::successors(Some(from), |day| day.tomorrow().ok().filter(|next| *next <= to)).collect();
     let asap_href = pages.href(steps, &[("time", "asap")]);
     let body = html! {
@@ -529,28 +530,31 @@ fn time_page(
         div.week {
             @for day in &days {
                 @let day = *day;
-                section aria-labelledby={ "day-" (day) } {
-                    h3 id={ "day-" (day) } { (long_date(day, lang)) }
-                    @match by_day.get(&day) {
-                        Some(times) => {
-                            ul.slots {
-                                @for slot in times {
-                                    @let provider = pages.provider(&slot.provider_id);
-                                    @let location = pages.location(&slot.location_id);
-                                    @let who = provider.map(|p| p.name.as_str()).unwrap_or("");
-                                    @let site = location.map(|l| l.name.as_str()).unwrap_or("");
-                                    @let label = format!("{}, {who}, {site}", pages.when(slot.starts_at));
-                                    @let time = slot.starts_at.to_string();
-                                    li { a.slot aria-label=(label)
-                                        href=(pages.href(steps, &[("day", &day_param), ("time", &time), ("with", slot.provider_id.as_str()), ("at", slot.location_id.as_str())])) {
-                                        (slot.starts_at.to_zoned(zone.clone()).strftime("%H:%M"))
-                                        @if any_provider { span.meta { (who) } }
-                                        @if any_location { span.meta { (site) } }
-                                    } }
-                                }
+                @let times = by_day.get(&day);
+                // Days fold (no script needed): the first day with times is open.
+                details open[Some(day) == first_open] {
+                    summary {
+                        strong { (long_date(day, lang)) }
+                        " · "
+                        @match times { Some(times) => { (times.len()) " " (t.times_count) }, None => (t.no_times_day) }
+                    }
+                    @if let Some(times) = times {
+                        ul.slots {
+                            @for slot in times {
+                                @let provider = pages.provider(&slot.provider_id);
+                                @let location = pages.location(&slot.location_id);
+                                @let who = provider.map(|p| p.name.as_str()).unwrap_or("");
+                                @let site = location.map(|l| l.name.as_str()).unwrap_or("");
+                                @let label = format!("{}, {who}, {site}", pages.when(slot.starts_at));
+                                @let time = slot.starts_at.to_string();
+                                li { a.slot aria-label=(label)
+                                    href=(pages.href(steps, &[("day", &day_param), ("time", &time), ("with", slot.provider_id.as_str()), ("at", slot.location_id.as_str())])) {
+                                    (slot.starts_at.to_zoned(zone.clone()).strftime("%H:%M"))
+                                    @if any_provider { span.meta { (who) } }
+                                    @if any_location { span.meta { (site) } }
+                                } }
                             }
-                        },
-                        None => p.none { (t.no_times_day) },
+                        }
                     }
                 }
             }
