@@ -39,6 +39,14 @@ export async function fitsThePhone(page, label) {
   assert(overflow <= 1, `${label}: the page is ${overflow}px wider than the phone screen`);
 }
 
+// Saves a full-page screenshot when SCREENSHOTS names a folder (for people to look at).
+export async function shoot(page, name) {
+  const folder = process.env.SCREENSHOTS;
+  if (!folder) return;
+  const width = page.viewportSize()?.width ?? 0;
+  await page.screenshot({ path: join(folder, `${name}-${width}.png`), fullPage: true });
+}
+
 export function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

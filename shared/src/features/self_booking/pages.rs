@@ -545,13 +545,14 @@ fn time_page(
                                 @let location = pages.location(&slot.location_id);
                                 @let who = provider.map(|p| p.name.as_str()).unwrap_or("");
                                 @let site = location.map(|l| l.name.as_str()).unwrap_or("");
-                                @let label = format!("{}, {who}, {site}", pages.when(slot.starts_at));
                                 @let time = slot.starts_at.to_string();
-                                li { a.slot aria-label=(label)
+                                li { a.slot
                                     href=(pages.href(steps, &[("day", &day_param), ("time", &time), ("with", slot.provider_id.as_str()), ("at", slot.location_id.as_str())])) {
+                                    // Screen readers hear the day with the time; sighted patients see it above.
+                                    span.sr { (long_date(day, lang)) ", " }
                                     (slot.starts_at.to_zoned(zone.clone()).strftime("%H:%M"))
-                                    @if any_provider { span.meta { (who) } }
-                                    @if any_location { span.meta { (site) } }
+                                    @if any_provider { " " span.meta { (who) } }
+                                    @if any_location { " " span.meta { (site) } }
                                 } }
                             }
                         }
