@@ -77,7 +77,8 @@ async fn main() {
         };
         let record = PatientRecord {
             reference: reference.clone(),
-            details: PatientDetails::parse(&details, today, "").expect("details"),
+            details: PatientDetails::parse(&details, today, clinic_shared::domain::contact::Region::GB, "")
+                .expect("details"),
             profile: Default::default(),
         };
         let item = Item::from_record(keys::patient(&clinic, reference.as_str()), &record).expect("item");

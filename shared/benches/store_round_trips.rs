@@ -63,6 +63,7 @@ async fn main() {
     let input = NewBookingTypeInput {
         short_name: "BENCH".into(),
         long_name: "Benchmark consultation".into(),
+        long_name_fr: None,
         duration_minutes: 15,
         enabled_online: true,
     };

@@ -75,7 +75,13 @@ async fn on_moto_the_schedule_is_right_and_the_sms_and_email_reach_sns_and_ses_o
     let reference = PatientReference::parse("r", "MRN-AWS-1").unwrap();
     let record = PatientRecord {
         reference: reference.clone(),
-        details: PatientDetails::parse(&input, "2026-11-22".parse().unwrap(), clinic_shared::domain::contact::Region::GB, "").unwrap(),
+        details: PatientDetails::parse(
+            &input,
+            "2026-11-22".parse().unwrap(),
+            clinic_shared::domain::contact::Region::GB,
+            "",
+        )
+        .unwrap(),
         profile: Default::default(),
     };
     let item = Item::from_record(keys::patient(&clinic, reference.as_str()), &record).unwrap();

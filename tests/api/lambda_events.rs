@@ -10,8 +10,8 @@ use clinic_shared::domain::booking_link::{
     BookingLink, BookingLinkId, BroadcastRule, BroadcastRuleId, BroadcastRuleInput, LinkToken, TokenPurpose,
 };
 use clinic_shared::domain::booking_type::{BookingType, BookingTypeId};
-use clinic_shared::domain::contact::Region;
 use clinic_shared::domain::clinic::ClinicId;
+use clinic_shared::domain::contact::Region;
 use clinic_shared::domain::diary::{BlockId, BlockInput, DiaryBlock, DiaryTemplate, TemplateId, TemplateInput};
 use clinic_shared::domain::enrollment::{Enrollment, InFlight, NextRun};
 use clinic_shared::domain::jobs::{JobRecord, JobStatus, ScheduledJob};

@@ -63,10 +63,16 @@ async fn each_step_offers_only_clinicians_and_sites_that_lead_to_a_booking() {
     // The nurse type: only the nurse, only where the nurse works.
     let (_, providers) = page(&app, &format!("/book/demo?type={}", demo.nurse20)).await;
     assert!(providers.contains("Sam Patel"), "the nurse is missing");
-    assert!(!providers.contains("Dr Amara Okafor") && !providers.contains("Dr Tom Lindqvist"), "GPs offered a nurse slot");
+    assert!(
+        !providers.contains("Dr Amara Okafor") && !providers.contains("Dr Tom Lindqvist"),
+        "GPs offered a nurse slot"
+    );
     let nurse = named(&demo.providers, "Sam Patel");
     let (_, locations) = page(&app, &format!("/book/demo?type={}&provider={nurse}", demo.nurse20)).await;
-    assert!(locations.contains("Riverside Surgery") && !locations.contains("Hillview Health Centre"), "a dead-end site");
+    assert!(
+        locations.contains("Riverside Surgery") && !locations.contains("Hillview Health Centre"),
+        "a dead-end site"
+    );
     let choices = links(&locations, "choice");
     assert_eq!(choices.len(), 1, "one site, so no 'any site' choice: {choices:?}");
     let (status, times) = page(&app, &choices[0]).await;
@@ -109,7 +115,10 @@ async fn any_clinician_shows_who_and_where_before_confirming_and_books_exactly_t
     ];
     let (status, confirmed) = post_form(&app, &fields).await;
     assert_eq!(status, 201, "{confirmed}");
-    assert!(confirmed.contains("Dr Tom Lindqvist") && confirmed.contains("22 Hill Street"), "confirmation lacks who/where");
+    assert!(
+        confirmed.contains("Dr Tom Lindqvist") && confirmed.contains("22 Hill Street"),
+        "confirmation lacks who/where"
+    );
     assert!(confirmed.contains("020 7946 0000"), "the confirmation does not say whom to call");
     let day = &time[..10];
     let diary = app.get(&format!("/admin/clinics/demo/appointments?date={day}"), Some(&token)).await.body;
@@ -134,7 +143,10 @@ async fn french_patients_read_french_names_advice_and_errors_in_the_pages_words(
     let app = TestApp::spawn().await;
     let demo = super::self_booking::demo(&app).await;
     let (_, landing) = page(&app, "/book/demo?lang=fr").await;
-    assert!(landing.contains("Consultation de médecine générale") && landing.contains("Prise de sang"), "English names");
+    assert!(
+        landing.contains("Consultation de médecine générale") && landing.contains("Prise de sang"),
+        "English names"
+    );
     assert!(landing.contains("appelez le 999"), "the advice is not in French");
     assert!(landing.contains("Du lundi au vendredi"), "opening hours not in French");
     let (_, times) = page(&app, &format!("/book/demo?type={}&provider=any&location=any&lang=fr", demo.gp15)).await;
@@ -158,7 +170,11 @@ async fn french_patients_read_french_names_advice_and_errors_in_the_pages_words(
     let fields: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
     let (status, errors) = post_form(&app, &fields).await;
     assert_eq!(status, 422);
-    for expected in ["Prénom : est obligatoire", "Date de naissance : ne peut pas être dans le futur", "Numéro de mobile : doit être"] {
+    for expected in [
+        "Prénom : est obligatoire",
+        "Date de naissance : ne peut pas être dans le futur",
+        "Numéro de mobile : doit être",
+    ] {
         assert!(errors.replace("</li>", "").contains(&expected.replace(" : ", ": ")), "missing {expected:?}");
     }
     assert!(!errors.contains("patient.") && !errors.contains("must "), "internal names or English in a French page");
@@ -167,7 +183,8 @@ async fn french_patients_read_french_names_advice_and_errors_in_the_pages_words(
 #[tokio::test]
 async fn dead_ends_give_the_clinics_phone() {
     let app = TestApp::spawn().await;
-    let (status, page_) = page(&app, "/book/demo?type=00000000-0000-4000-8000-000000000000&provider=any&location=any").await;
+    let (status, page_) =
+        page(&app, "/book/demo?type=00000000-0000-4000-8000-000000000000&provider=any&location=any").await;
     assert_eq!(status, 400);
     assert!(page_.contains("tel:02079460000"), "a dead end without the clinic's phone");
     let (status, _) = page(&app, "/book/nowhere").await;

@@ -227,7 +227,9 @@ impl ClinicBranding {
             accent_colour,
             address: checker.check(optional_lines("address", input.address.as_deref(), 300)).flatten(),
             phone,
-            opening_hours: checker.check(optional_lines("opening_hours", input.opening_hours.as_deref(), 500)).flatten(),
+            opening_hours: checker
+                .check(optional_lines("opening_hours", input.opening_hours.as_deref(), 500))
+                .flatten(),
             opening_hours_fr: checker
                 .check(optional_lines("opening_hours_fr", input.opening_hours_fr.as_deref(), 500))
                 .flatten(),

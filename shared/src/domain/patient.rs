@@ -259,9 +259,8 @@ impl PatientDetails {
         if given_mobile.is_empty() && given_email.is_empty() {
             checker.check::<()>(Err(FieldError::new(field("mobile"), "give a mobile number or an email address")));
         }
-        let mobile = (!given_mobile.is_empty()).then(|| {
-            checker.check(PhoneNumber::parse_in(&field("mobile"), given_mobile, Some(region)))
-        });
+        let mobile = (!given_mobile.is_empty())
+            .then(|| checker.check(PhoneNumber::parse_in(&field("mobile"), given_mobile, Some(region))));
         let email = (!given_email.is_empty()).then(|| checker.check(EmailAddress::parse(&field("email"), given_email)));
         checker.finish()?;
         let (Some(first_name), Some(last_name), Some(date_of_birth)) = (first_name, last_name, date_of_birth) else {
@@ -348,8 +347,11 @@ mod tests {
         // With neither contact detail, the mobile is asked for (either will do).
         assert_eq!(fields, ["patient.first_name", "patient.last_name", "patient.date_of_birth", "patient.mobile"]);
         let bad = PatientInput { mobile: "0770".into(), email: "not-an-address".into(), ..input() };
-        let fields: Vec<String> =
-            PatientDetails::parse(&bad, today, Region::GB, "patient.").unwrap_err().into_iter().map(|error| error.field).collect();
+        let fields: Vec<String> = PatientDetails::parse(&bad, today, Region::GB, "patient.")
+            .unwrap_err()
+            .into_iter()
+            .map(|error| error.field)
+            .collect();
         assert_eq!(fields, ["patient.mobile", "patient.email"]);
     }
 

@@ -138,7 +138,9 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
                 .ok()
         }
     };
-    let details = PatientDetails::parse(&input.patient, today, clinic.country, "patient.").map_err(|found| errors.extend(found)).ok();
+    let details = PatientDetails::parse(&input.patient, today, clinic.country, "patient.")
+        .map_err(|found| errors.extend(found))
+        .ok();
     let profile = PatientProfile::parse(&input.profile, "profile.").map_err(|found| errors.extend(found)).ok();
     let (Some(reference), Some(details), Some(profile)) = (reference, details, profile) else {
         return Err(Problem::invalid(errors));

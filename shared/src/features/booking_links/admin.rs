@@ -308,7 +308,9 @@ pub async fn send(state: &AppState, request: &Request) -> Result<Response<Body>,
     let rule_id = BroadcastRuleId::parse("rule_id", &input.rule_id).map_err(|error| errors.push(error)).ok();
     let reference =
         PatientReference::parse("patient_reference", &input.patient_reference).map_err(|error| errors.push(error)).ok();
-    let patient = PatientDetails::parse(&input.patient, today, clinic.country, "patient.").map_err(|found| errors.extend(found)).ok();
+    let patient = PatientDetails::parse(&input.patient, today, clinic.country, "patient.")
+        .map_err(|found| errors.extend(found))
+        .ok();
     let mobile = patient.as_ref().and_then(|patient| patient.mobile.clone());
     if patient.is_some() && mobile.is_none() {
         errors.push(FieldError::new("patient.mobile", "a booking link is sent by SMS: give the patient's mobile"));

@@ -71,7 +71,8 @@ async fn visitor(state: &AppState, clinic_id: &ClinicId, visitor: &Visitor) -> R
         return Err(not_available());
     }
     let today = state.clock.now().to_zoned(clinic.time_zone.zone()).date();
-    let details = PatientDetails::parse(&visitor.patient, today, clinic.country, "visitor.patient.").map_err(Problem::invalid)?;
+    let details =
+        PatientDetails::parse(&visitor.patient, today, clinic.country, "visitor.patient.").map_err(Problem::invalid)?;
     let postcode = visitor.postcode.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
     if postcode.as_ref().is_some_and(|p| p.chars().count() > 10) {
         return Err(Problem::invalid(vec![FieldError::new("visitor.postcode", "must be at most 10 characters")]));

@@ -238,7 +238,9 @@ pub fn validate(
         None => None,
     };
     let today = now.to_zoned(zone).date();
-    let patient = PatientDetails::parse(&input.patient, today, snapshot.clinic.country, "patient.").map_err(|found| errors.extend(found)).ok();
+    let patient = PatientDetails::parse(&input.patient, today, snapshot.clinic.country, "patient.")
+        .map_err(|found| errors.extend(found))
+        .ok();
     match (selection, patient) {
         (Some(selection), Some(patient)) if errors.is_empty() => {
             // The referral is checked against storage by the caller; the id is carried for it.

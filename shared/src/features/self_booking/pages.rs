@@ -30,7 +30,9 @@ use crate::features::diary::booking::{self, BookingError};
 use crate::features::rate_limit::check_public;
 use crate::files::referral_key;
 use crate::http::Problem;
-use crate::http::html::{ClinicFrame, Lang, clinic_document, document, html_response, html_response_with_images, long_date, long_time};
+use crate::http::html::{
+    ClinicFrame, Lang, clinic_document, document, html_response, html_response_with_images, long_date, long_time,
+};
 use crate::http::request::{path_param, query_param};
 
 /// Days of times one page shows.
@@ -312,9 +314,15 @@ pub async fn page(state: &AppState, request: &Request) -> Result<Response<Body>,
 }
 
 /// The slot the page showed at `at` (for the clinician and site it named), if still free.
-fn allocation(availability: &Availability<'_>, selection: &Selection, steps: &Steps, at: Timestamp) -> Option<OfferedSlot> {
+fn allocation(
+    availability: &Availability<'_>,
+    selection: &Selection,
+    steps: &Steps,
+    at: Timestamp,
+) -> Option<OfferedSlot> {
     let day = at.to_zoned(availability.zone().clone()).date();
-    let slots = availability.slots(&selection.booking_type, &selection.provider, &selection.location, day, day, usize::MAX);
+    let slots =
+        availability.slots(&selection.booking_type, &selection.provider, &selection.location, day, day, usize::MAX);
     let named = |slot: &&OfferedSlot| {
         steps.with.as_deref().is_none_or(|with| slot.provider_id.as_str() == with)
             && steps.at.as_deref().is_none_or(|site| slot.location_id.as_str() == site)
@@ -382,7 +390,9 @@ fn provider_step(
         .providers_offering(booking_type, &Choice::Any)
         .into_iter()
         .filter_map(|provider| {
-            availability.first(booking_type, &Choice::Only(provider.id.clone()), &Choice::Any).map(|slot| (provider, slot))
+            availability
+                .first(booking_type, &Choice::Only(provider.id.clone()), &Choice::Any)
+                .map(|slot| (provider, slot))
         })
         .collect();
     let body = html! {
@@ -492,7 +502,10 @@ fn time_page(
     let earlier = (from > first).then(|| from.checked_sub(DAYS_SHOWN.days()).unwrap_or(first).max(first));
     let next_after = if by_day.is_empty() {
         later.and_then(|later| {
-            availability.slots(&selection.booking_type, &selection.provider, &selection.location, later, last, 1).into_iter().next()
+            availability
+                .slots(&selection.booking_type, &selection.provider, &selection.location, later, last, 1)
+                .into_iter()
+                .next()
         })
     } else {
         None
@@ -502,7 +515,8 @@ fn time_page(
     let sites = availability.locations_offering(&selection.booking_type, &selection.provider);
     let day_param = from.to_string();
     let first_open = by_day.keys().next().copied();
-    let days: Vec<Date> = std::iter::successors(Some(from), |day| day.tomorrow().ok().filter(|next| *next <= to)).collect();
+    let days: Vec<Date> =
+        std::iter::successors(Some(from), |day| day.tomorrow().ok().filter(|next| *next <= to)).collect();
     let asap_href = pages.href(steps, &[("time", "asap")]);
     let body = html! {
         h1 { (t.book_title) }
@@ -668,7 +682,8 @@ fn details_page(
 ) -> Result<Response<Body>, Problem> {
     let t = pages.t;
     let settings = &pages.snapshot.clinic.settings;
-    let error_for = |field: &str| errors.iter().find(|error| error.field == field).map(|error| message(error, pages.lang));
+    let error_for =
+        |field: &str| errors.iter().find(|error| error.field == field).map(|error| message(error, pages.lang));
     let key = form.idempotency_key.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let field = |name: &'static str,
                  label: &'static str,
@@ -878,7 +893,11 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
 }
 
 /// What the patient booked, with how to change or cancel it.
-fn confirmation_page(pages: &Pages<'_>, selection: &Selection, appointment: &Appointment) -> Result<Response<Body>, Problem> {
+fn confirmation_page(
+    pages: &Pages<'_>,
+    selection: &Selection,
+    appointment: &Appointment,
+) -> Result<Response<Body>, Problem> {
     let t = pages.t;
     let settings = &pages.snapshot.clinic.settings;
     let done = settings.redirect_url.clone().unwrap_or_else(|| format!("{}?lang={}", pages.path, pages.lang.code()));
