@@ -116,6 +116,10 @@ fn components() -> Map<String, Value> {
     add::<OnlineServiceList>(&mut schemas);
     add::<AttachPatientInput>(&mut schemas);
     add::<MessageList>(&mut schemas);
+    add::<crate::features::waitlist::admin::WaitlistView>(&mut schemas);
+    add::<crate::features::waitlist::admin::EntryView>(&mut schemas);
+    add::<crate::features::waitlist::admin::NewEntryInput>(&mut schemas);
+    add::<crate::domain::waitlist::WaitlistPreferences>(&mut schemas);
     add::<PatientAppointments>(&mut schemas);
     add::<LifecycleSettingsView>(&mut schemas);
     add::<LifecycleSettingsInput>(&mut schemas);
@@ -487,6 +491,48 @@ fn operation(endpoint: Endpoint) -> Operation {
             "Every message about one appointment (confirmation, changes, reminders): channel, template, status and when",
             None,
             &[(200, Json("MessageList"))],
+            &[],
+        ),
+        Endpoint::ListWaitlist => op(
+            "The waitlist in joining order: what suits each patient, where each stands, and the offers made",
+            None,
+            &[(200, Json("WaitlistView"))],
+            &[],
+        ),
+        Endpoint::CreateWaitlistEntry => op(
+            "Add a patient to the waitlist; matching freed times are offered in joining order",
+            Json("NewEntryInput"),
+            &[(201, Json("EntryView"))],
+            &[],
+        ),
+        Endpoint::ChangeWaitlistEntry => op(
+            "Replace what suits a waiting patient",
+            Json("WaitlistPreferences"),
+            &[(200, Json("EntryView"))],
+            &[],
+        ),
+        Endpoint::RemoveWaitlistEntry => {
+            op("Take a patient off the waitlist (an open offer is withdrawn)", None, &[(204, None)], &[])
+        }
+        Endpoint::WaitlistJoinPage => op(
+            "The waitlist form (HTML): dates, days and time of day that suit, and contact details",
+            None,
+            &[(200, Html)],
+            &[("type", "Booking type id"), ("provider", "Provider id or any"), ("location", "Location id or any")],
+        ),
+        Endpoint::SubmitWaitlistJoin => op(
+            "Join the waitlist (HTML form)",
+            Form,
+            &[(201, Html), (404, Html), (422, Html)],
+            &[],
+        ),
+        Endpoint::WaitlistOfferPage => {
+            op("A waitlist offer (HTML): the time, and whether it can still be taken", None, &[(200, Html), (404, Html)], &[])
+        }
+        Endpoint::SubmitWaitlistOffer => op(
+            "Take a waitlist offer (the first to confirm gets the time) or say no (HTML form)",
+            Form,
+            &[(200, Html), (404, Html), (409, Html)],
             &[],
         ),
         Endpoint::FlaggedMessages => op(

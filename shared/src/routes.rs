@@ -79,6 +79,22 @@ pub enum Endpoint {
     AppointmentMessages,
     /// Messages that failed or whose fate is unknown, for staff to follow up.
     FlaggedMessages,
+    /// `GET /admin/clinics/{clinicId}/waitlist`
+    ListWaitlist,
+    /// `POST /admin/clinics/{clinicId}/waitlist`
+    CreateWaitlistEntry,
+    /// `PUT /admin/clinics/{clinicId}/waitlist/{entryId}/preferences`
+    ChangeWaitlistEntry,
+    /// `DELETE /admin/clinics/{clinicId}/waitlist/{entryId}`
+    RemoveWaitlistEntry,
+    /// `GET /book/{clinicId}/waitlist`
+    WaitlistJoinPage,
+    /// `POST /book/{clinicId}/waitlist`
+    SubmitWaitlistJoin,
+    /// `GET /waitlist/{token}`
+    WaitlistOfferPage,
+    /// `POST /waitlist/{token}`
+    SubmitWaitlistOffer,
     /// A patient's appointments, any channel.
     PatientAppointments,
     /// Read the clinic's appointment settings (reminders, online changes).
@@ -326,6 +342,22 @@ pub const ROUTES: &[Route] = &[
         Endpoint::AppointmentMessages,
     ),
     route("GET", "/admin/clinics/{clinicId}/message-flags", DIARY_ADMIN, Access::Admin, Endpoint::FlaggedMessages),
+    route("GET", "/admin/clinics/{clinicId}/waitlist", DIARY_ADMIN, Access::Admin, Endpoint::ListWaitlist),
+    route("POST", "/admin/clinics/{clinicId}/waitlist", DIARY_ADMIN, Access::Admin, Endpoint::CreateWaitlistEntry),
+    route(
+        "PUT",
+        "/admin/clinics/{clinicId}/waitlist/{entryId}/preferences",
+        DIARY_ADMIN,
+        Access::Admin,
+        Endpoint::ChangeWaitlistEntry,
+    ),
+    route(
+        "DELETE",
+        "/admin/clinics/{clinicId}/waitlist/{entryId}",
+        DIARY_ADMIN,
+        Access::Admin,
+        Endpoint::RemoveWaitlistEntry,
+    ),
     route(
         "GET",
         "/admin/clinics/{clinicId}/patients/{patientReference}/appointments",
@@ -359,6 +391,8 @@ pub const ROUTES: &[Route] = &[
     ),
     route("GET", "/book/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::BookingPage),
     route("POST", "/book/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::SubmitBookingPage),
+    route("GET", "/book/{clinicId}/waitlist", BOOKING_PUBLIC, Access::Public, Endpoint::WaitlistJoinPage),
+    route("POST", "/book/{clinicId}/waitlist", BOOKING_PUBLIC, Access::Public, Endpoint::SubmitWaitlistJoin),
     route(
         "POST",
         "/admin/clinics/{clinicId}/broadcast-rules",
@@ -407,6 +441,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/links/{token}", LINKS_PUBLIC, Access::Public, Endpoint::ConfirmBookingLink),
     route("GET", "/manage/{token}", LINKS_PUBLIC, Access::Public, Endpoint::ManagePage),
     route("POST", "/manage/{token}", LINKS_PUBLIC, Access::Public, Endpoint::SubmitManagePage),
+    route("GET", "/waitlist/{token}", LINKS_PUBLIC, Access::Public, Endpoint::WaitlistOfferPage),
+    route("POST", "/waitlist/{token}", LINKS_PUBLIC, Access::Public, Endpoint::SubmitWaitlistOffer),
     route("POST", "/admin/clinics/{clinicId}/partners", PARTNER_ADMIN, Access::Admin, Endpoint::CreatePartner),
     route("GET", "/admin/clinics/{clinicId}/partners", PARTNER_ADMIN, Access::Admin, Endpoint::ListPartners),
     route(
@@ -658,6 +694,15 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::SubmitManagePage => appointment_lifecycle::manage_pages::submit(state, request).await,
         Endpoint::AppointmentMessages => appointment_lifecycle::admin::appointment_messages(state, request).await,
         Endpoint::FlaggedMessages => appointment_lifecycle::admin::flagged_messages(state, request).await,
+        Endpoint::ListWaitlist => crate::features::waitlist::admin::list(state, request).await,
+        Endpoint::CreateWaitlistEntry => crate::features::waitlist::admin::create(state, request).await,
+        Endpoint::ChangeWaitlistEntry => crate::features::waitlist::admin::change(state, request).await,
+        Endpoint::RemoveWaitlistEntry => crate::features::waitlist::admin::remove(state, request).await,
+        Endpoint::WaitlistJoinPage | Endpoint::SubmitWaitlistJoin => {
+            crate::features::waitlist::pages::join(state, request).await
+        }
+        Endpoint::WaitlistOfferPage => crate::features::waitlist::pages::show(state, request).await,
+        Endpoint::SubmitWaitlistOffer => crate::features::waitlist::pages::submit(state, request).await,
         Endpoint::PatientAppointments => appointment_lifecycle::admin::patient_appointments(state, request).await,
         Endpoint::GetAppointmentSettings => appointment_lifecycle::admin::get_settings(state, request).await,
         Endpoint::PutAppointmentSettings => appointment_lifecycle::admin::put_settings(state, request).await,

@@ -204,6 +204,9 @@ pub struct LifecycleSettings {
     /// The number patients phone when they cannot change online (shown on the manage page).
     #[serde(default)]
     pub phone: Option<String>,
+    /// How waitlist offers go out.
+    #[serde(default)]
+    pub waitlist: crate::domain::waitlist::WaitlistSettings,
 }
 
 impl Default for LifecycleSettings {
@@ -214,6 +217,7 @@ impl Default for LifecycleSettings {
             online_change_cutoff_hours: 0,
             online_reschedule: true,
             phone: None,
+            waitlist: crate::domain::waitlist::WaitlistSettings::default(),
         }
     }
 }
@@ -232,6 +236,8 @@ pub struct LifecycleSettingsInput {
     pub online_reschedule: Option<bool>,
     /// The clinic's phone number for patients (up to 30 characters; empty removes it).
     pub phone: Option<String>,
+    /// How long a waitlist offer may be taken and how many patients are offered a time at once.
+    pub waitlist: Option<crate::domain::waitlist::WaitlistSettings>,
 }
 
 impl LifecycleSettings {
@@ -241,6 +247,12 @@ impl LifecycleSettings {
         let mut errors = Vec::new();
         if let Some(enabled) = input.reminders_enabled {
             next.reminders_enabled = enabled;
+        }
+        if let Some(waitlist) = input.waitlist {
+            match waitlist.check() {
+                Ok(()) => next.waitlist = waitlist,
+                Err(found) => errors.extend(found),
+            }
         }
         if let Some(rules) = &input.reminders {
             if rules.len() > 5 {

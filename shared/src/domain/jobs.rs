@@ -53,8 +53,21 @@ pub enum JobTask {
         /// The message.
         message_id: String,
     },
-    /// Find queued messages whose schedule was lost and schedule them again (every clinic).
+    /// Find queued messages whose schedule was lost and schedule them again (every clinic),
+    /// and scan every waitlist.
     SweepMessages,
+    /// Offer freed times to the clinic's waitlist (after a cancellation or a move).
+    ScanWaitlist,
+    /// Send one waitlist offer's message. The offer's own record decides whether it still goes.
+    SendWaitlistOffer {
+        /// The offer.
+        offer_id: String,
+    },
+    /// Close a waitlist offer whose time ran out, and hand the time to the next entry.
+    ExpireWaitlistOffer {
+        /// The offer.
+        offer_id: String,
+    },
 }
 
 /// Where a job stands; the runner moves it from pending to done exactly once.

@@ -32,3 +32,4 @@ pub mod rate_limit;
 pub mod referral;
 pub mod statistics;
 pub mod validation;
+pub mod waitlist;

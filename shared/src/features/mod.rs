@@ -17,6 +17,7 @@ pub mod rate_limit;
 pub mod runner;
 pub mod self_booking;
 pub mod statistics;
+pub mod waitlist;
 
 use jiff::Timestamp;
 

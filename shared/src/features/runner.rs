@@ -38,7 +38,15 @@ pub async fn run_job(state: &AppState, job: &ScheduledJob) -> Result<Outcome, Jo
                 .await
         }
         JobTask::SweepMessages => {
-            crate::features::appointment_lifecycle::delivery::sweep(state).await.map(|_| Outcome::Ran)
+            crate::features::appointment_lifecycle::delivery::sweep(state).await?;
+            crate::features::waitlist::sweep(state).await.map(|_| Outcome::Ran)
+        }
+        JobTask::ScanWaitlist => crate::features::waitlist::scan(state, &job.clinic_id).await.map(|_| Outcome::Ran),
+        JobTask::SendWaitlistOffer { offer_id } => {
+            crate::features::waitlist::deliver(state, &job.clinic_id, offer_id).await
+        }
+        JobTask::ExpireWaitlistOffer { offer_id } => {
+            crate::features::waitlist::expire(state, &job.clinic_id, offer_id).await
         }
         JobTask::ApplyBookingTypeChange { .. } => run_recorded_job(state, job).await,
     }
@@ -99,7 +107,12 @@ async fn run_recorded_job(state: &AppState, job: &ScheduledJob) -> Result<Outcom
                 Err(other) => Err(JobError::Permanent(other.to_string())),
             }
         }
-        JobTask::RunConnectAction { .. } | JobTask::SendAppointmentMessage { .. } | JobTask::SweepMessages => {
+        JobTask::RunConnectAction { .. }
+        | JobTask::SendAppointmentMessage { .. }
+        | JobTask::SweepMessages
+        | JobTask::ScanWaitlist
+        | JobTask::SendWaitlistOffer { .. }
+        | JobTask::ExpireWaitlistOffer { .. } => {
             Err(JobError::Permanent("not a recorded job".into()))
         }
     }

@@ -128,12 +128,15 @@ pub async fn start_over(
 }
 
 /// Locally, what the five-minute sweeper schedule does on AWS: queued messages whose schedule
-/// was lost are scheduled again.
+/// was lost are scheduled again, and every waitlist is scanned.
 async fn sweep_messages(state: Arc<crate::app::AppState>, every: Duration) {
     loop {
         tokio::time::sleep(every).await;
         if let Err(error) = crate::features::appointment_lifecycle::delivery::sweep(&state).await {
             tracing::error!(%error, "message sweep failed");
+        }
+        if let Err(error) = crate::features::waitlist::sweep(&state).await {
+            tracing::error!(%error, "waitlist sweep failed");
         }
     }
 }

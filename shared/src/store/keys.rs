@@ -475,3 +475,37 @@ mod tests {
         }
     }
 }
+
+/// A clinic's waitlist: its entries and the offers made to them.
+pub fn waitlist_partition(clinic: &ClinicId) -> String {
+    format!("WAITLIST#{clinic}")
+}
+
+/// Sort-key prefix of waitlist entries.
+pub const WAITLIST_ENTRY_PREFIX: &str = "ENTRY#";
+
+/// Sort-key prefix of waitlist offers.
+pub const WAITLIST_OFFER_PREFIX: &str = "OFFER#";
+
+/// One waitlist entry.
+pub fn waitlist_entry(clinic: &ClinicId, id: &str) -> Key {
+    Key::new(waitlist_partition(clinic), format!("{WAITLIST_ENTRY_PREFIX}{id}"))
+}
+
+/// One waitlist offer.
+pub fn waitlist_offer(clinic: &ClinicId, id: &str) -> Key {
+    Key::new(waitlist_partition(clinic), format!("{WAITLIST_OFFER_PREFIX}{id}"))
+}
+
+/// A waitlist offer's link, found by the hash of its token (never the token).
+pub fn waitlist_token(token_hash: &str) -> Key {
+    Key::new(format!("WAITLIST_TOKEN#{token_hash}"), "TOKEN")
+}
+
+/// The partition listing clinics that have a waitlist (the sweeper scans them).
+pub const WAITLIST_CLINICS: &str = "WAITLIST_CLINICS";
+
+/// A clinic's place in that list.
+pub fn waitlist_clinic(clinic: &ClinicId) -> Key {
+    Key::new(WAITLIST_CLINICS, clinic.as_str())
+}

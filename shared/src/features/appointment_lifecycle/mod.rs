@@ -299,6 +299,10 @@ pub fn on_rewritten(
         plan.forget_reminder(clinic, current);
         next.lifecycle.next_reminder = None;
     }
+    if cancelled || moved {
+        // The old time is free again: the waitlist may want it.
+        plan.schedule.push((now, crate::features::waitlist::scan_job(clinic, now)));
+    }
     if cancelled {
         next.lifecycle.cancelled_by = Some(actor.to_owned());
         next.lifecycle.cancelled_at = Some(now);

@@ -61,6 +61,8 @@ pub struct Texts {
     pub asap_none: &'static str,
     pub form_reused: &'static str,
     pub try_again: &'static str,
+    pub no_time_suits: &'static str,
+    pub join_waitlist: &'static str,
 }
 
 const EN: Texts = Texts {
@@ -118,6 +120,8 @@ const EN: Texts = Texts {
     asap_none: "There is no free time online for this choice.",
     form_reused: "This form was already used for another booking. Please start again.",
     try_again: "Something went wrong while booking. Please try again.",
+    no_time_suits: "No time suits you?",
+    join_waitlist: "Join the waitlist: we tell you when a matching time frees",
 };
 
 const FR: Texts = Texts {
@@ -175,6 +179,8 @@ const FR: Texts = Texts {
     asap_none: "Aucun horaire libre en ligne pour ce choix.",
     form_reused: "Ce formulaire a déjà servi pour un autre rendez-vous. Veuillez recommencer.",
     try_again: "Une erreur est survenue pendant la réservation. Veuillez réessayer.",
+    no_time_suits: "Aucun horaire ne vous convient ?",
+    join_waitlist: "Inscrivez-vous sur la liste d'attente : nous vous prévenons dès qu'un horaire se libère",
 };
 
 /// The texts of a language.

@@ -578,6 +578,7 @@ fn time_page(
             p { (t.no_times_week) " " (t.jump_to_next) " "
                 a href=(pages.href(steps, &[("day", &slot.starts_at.to_zoned(zone.clone()).date().to_string())])) { (pages.when(slot.starts_at)) } }
         }
+        p.notice { (t.no_time_suits) " " a href={ (pages.path) "/waitlist?" (steps.query(lang, &[])) } { (t.join_waitlist) } }
         nav.pager aria-label=(t.step_time) {
             @if let Some(earlier) = earlier { a href=(pages.href(steps, &[("day", &earlier.to_string())])) { "← " (t.earlier) } } @else { span {} }
             @if let Some(later) = later { a href=(pages.href(steps, &[("day", &later.to_string())])) { (t.later) " →" } }
