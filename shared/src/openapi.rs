@@ -505,12 +505,9 @@ fn operation(endpoint: Endpoint) -> Operation {
             &[(201, Json("EntryView"))],
             &[],
         ),
-        Endpoint::ChangeWaitlistEntry => op(
-            "Replace what suits a waiting patient",
-            Json("WaitlistPreferences"),
-            &[(200, Json("EntryView"))],
-            &[],
-        ),
+        Endpoint::ChangeWaitlistEntry => {
+            op("Replace what suits a waiting patient", Json("WaitlistPreferences"), &[(200, Json("EntryView"))], &[])
+        }
         Endpoint::RemoveWaitlistEntry => {
             op("Take a patient off the waitlist (an open offer is withdrawn)", None, &[(204, None)], &[])
         }
@@ -520,15 +517,15 @@ fn operation(endpoint: Endpoint) -> Operation {
             &[(200, Html)],
             &[("type", "Booking type id"), ("provider", "Provider id or any"), ("location", "Location id or any")],
         ),
-        Endpoint::SubmitWaitlistJoin => op(
-            "Join the waitlist (HTML form)",
-            Form,
-            &[(201, Html), (404, Html), (422, Html)],
+        Endpoint::SubmitWaitlistJoin => {
+            op("Join the waitlist (HTML form)", Form, &[(201, Html), (404, Html), (422, Html)], &[])
+        }
+        Endpoint::WaitlistOfferPage => op(
+            "A waitlist offer (HTML): the time, and whether it can still be taken",
+            None,
+            &[(200, Html), (404, Html)],
             &[],
         ),
-        Endpoint::WaitlistOfferPage => {
-            op("A waitlist offer (HTML): the time, and whether it can still be taken", None, &[(200, Html), (404, Html)], &[])
-        }
         Endpoint::SubmitWaitlistOffer => op(
             "Take a waitlist offer (the first to confirm gets the time) or say no (HTML form)",
             Form,

@@ -27,3 +27,4 @@ mod scheduler_conformance;
 mod self_booking;
 mod store_conformance;
 mod tenancy;
+mod waitlist;

@@ -251,7 +251,7 @@ pub struct WaitlistOffer {
     /// Site.
     pub location_id: LocationId,
     /// Until when it may be taken.
-    pub expires_at: Timestamp,
+    pub open_until: Timestamp,
     /// Where it stands.
     pub status: OfferStatus,
     /// How its message went.
@@ -272,7 +272,7 @@ impl WaitlistOffer {
 
     /// Whether the patient may still take it at `now`.
     pub fn takeable(&self, now: Timestamp) -> bool {
-        self.status == OfferStatus::Open && now < self.expires_at
+        self.status == OfferStatus::Open && now < self.open_until
     }
 }
 
@@ -413,7 +413,10 @@ mod tests {
         assert_eq!(one.len(), 1);
         assert_eq!(one[0].entry_id, entries[0].id);
         let two = plan_offers(&entries, &free, &[], 2, &london());
-        assert_eq!(two.iter().map(|offer| offer.entry_id.clone()).collect::<Vec<_>>(), [entries[0].id.clone(), entries[1].id.clone()]);
+        assert_eq!(
+            two.iter().map(|offer| offer.entry_id.clone()).collect::<Vec<_>>(),
+            [entries[0].id.clone(), entries[1].id.clone()]
+        );
     }
 
     #[test]
@@ -443,7 +446,7 @@ mod tests {
             starts_at: time.starts_at,
             provider_id: provider.clone(),
             location_id: location.clone(),
-            expires_at: time.starts_at,
+            open_until: time.starts_at,
             status: OfferStatus::Open,
             delivery: OfferDelivery::Queued,
             created_at: time.starts_at,
@@ -451,7 +454,10 @@ mod tests {
         holder.open_offer = Some(offer.id.clone());
         let waiting = entry(preferences(&booking_type), 1);
         let free = vec![(booking_type, vec![time])];
-        assert!(plan_offers(&[holder.clone(), waiting.clone()], &free, std::slice::from_ref(&offer), 1, &london()).is_empty());
+        assert!(
+            plan_offers(&[holder.clone(), waiting.clone()], &free, std::slice::from_ref(&offer), 1, &london())
+                .is_empty()
+        );
         let planned = plan_offers(&[holder, waiting.clone()], &free, &[offer], 2, &london());
         assert_eq!(planned.len(), 1);
         assert_eq!(planned[0].entry_id, waiting.id);

@@ -112,9 +112,7 @@ async fn run_recorded_job(state: &AppState, job: &ScheduledJob) -> Result<Outcom
         | JobTask::SweepMessages
         | JobTask::ScanWaitlist
         | JobTask::SendWaitlistOffer { .. }
-        | JobTask::ExpireWaitlistOffer { .. } => {
-            Err(JobError::Permanent("not a recorded job".into()))
-        }
+        | JobTask::ExpireWaitlistOffer { .. } => Err(JobError::Permanent("not a recorded job".into())),
     }
 }
 

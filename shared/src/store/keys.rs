@@ -462,20 +462,6 @@ pub fn patient_appointment(clinic: &ClinicId, patient: &str, appointment: &str) 
     Key::new(patient_appointments_partition(clinic, patient), appointment.to_owned())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn sortable_times_sort_like_the_instants(a in 0i64..4_102_444_800_000_000, b in 0i64..4_102_444_800_000_000) {
-            let (ta, tb) = (Timestamp::from_microsecond(a).unwrap(), Timestamp::from_microsecond(b).unwrap());
-            prop_assert_eq!(sortable_time(ta).cmp(&sortable_time(tb)), ta.cmp(&tb));
-        }
-    }
-}
-
 /// A clinic's waitlist: its entries and the offers made to them.
 pub fn waitlist_partition(clinic: &ClinicId) -> String {
     format!("WAITLIST#{clinic}")
@@ -508,4 +494,18 @@ pub const WAITLIST_CLINICS: &str = "WAITLIST_CLINICS";
 /// A clinic's place in that list.
 pub fn waitlist_clinic(clinic: &ClinicId) -> Key {
     Key::new(WAITLIST_CLINICS, clinic.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn sortable_times_sort_like_the_instants(a in 0i64..4_102_444_800_000_000, b in 0i64..4_102_444_800_000_000) {
+            let (ta, tb) = (Timestamp::from_microsecond(a).unwrap(), Timestamp::from_microsecond(b).unwrap());
+            prop_assert_eq!(sortable_time(ta).cmp(&sortable_time(tb)), ta.cmp(&tb));
+        }
+    }
 }

@@ -34,7 +34,7 @@ pub struct OfferView {
     pub location_id: String,
     /// Until when it may be taken.
     #[schema(value_type = String, format = DateTime)]
-    pub expires_at: Timestamp,
+    pub open_until: Timestamp,
     /// Where it stands.
     pub status: OfferStatus,
     /// How its message went.
@@ -83,12 +83,12 @@ fn view(entry: &WaitlistEntry, all: &[StoredOffer]) -> EntryView {
             starts_at: stored.offer.starts_at,
             provider_id: stored.offer.provider_id.to_string(),
             location_id: stored.offer.location_id.to_string(),
-            expires_at: stored.offer.expires_at,
+            open_until: stored.offer.open_until,
             status: stored.offer.status.clone(),
             delivery: stored.offer.delivery.clone(),
         })
         .collect();
-    offers.sort_by(|a, b| b.expires_at.cmp(&a.expires_at));
+    offers.sort_by_key(|offer| std::cmp::Reverse(offer.open_until));
     EntryView {
         id: entry.id.to_string(),
         preferences: entry.preferences.clone(),
@@ -126,7 +126,11 @@ pub struct NewEntryInput {
     pub lang: Option<String>,
 }
 
-async fn check_catalogue(state: &AppState, clinic: &crate::domain::clinic::ClinicId, preferences: &WaitlistPreferences) -> Result<(), Problem> {
+async fn check_catalogue(
+    state: &AppState,
+    clinic: &crate::domain::clinic::ClinicId,
+    preferences: &WaitlistPreferences,
+) -> Result<(), Problem> {
     use crate::domain::validation::FieldError;
     let mut errors = Vec::new();
     let exists = |prefix: &'static str, id: String| keys::entry(clinic, prefix, &id);
@@ -161,7 +165,9 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
             error
         }));
     }
-    let patient = PatientDetails::parse(&input.patient, today, clinic.country, "patient.").map_err(|found| errors.extend(found)).ok();
+    let patient = PatientDetails::parse(&input.patient, today, clinic.country, "patient.")
+        .map_err(|found| errors.extend(found))
+        .ok();
     let lang = match input.lang.as_deref() {
         None | Some("en") => Some("en".to_owned()),
         Some("fr") => Some("fr".to_owned()),
@@ -191,7 +197,8 @@ pub async fn change(state: &AppState, request: &Request) -> Result<Response<Body
     let today = state.clock.now().to_zoned(clinic.time_zone.zone()).date();
     preferences.check(today).map_err(Problem::invalid)?;
     check_catalogue(state, &clinic_id, &preferences).await?;
-    let stored = load_entry(state, &clinic_id, &id).await?.ok_or_else(|| Problem::not_found("no such waitlist entry"))?;
+    let stored =
+        load_entry(state, &clinic_id, &id).await?.ok_or_else(|| Problem::not_found("no such waitlist entry"))?;
     if stored.entry.status != EntryStatus::Waiting {
         return Err(Problem::conflict("this entry is no longer waiting"));
     }
@@ -216,20 +223,27 @@ pub async fn remove(state: &AppState, request: &Request) -> Result<Response<Body
     let clinic_id = clinic_id(request)?;
     authorize(request, &clinic_id, Permission::DiaryWrite)?;
     let id = entry_id(request)?;
-    let stored = load_entry(state, &clinic_id, &id).await?.ok_or_else(|| Problem::not_found("no such waitlist entry"))?;
+    let stored =
+        load_entry(state, &clinic_id, &id).await?.ok_or_else(|| Problem::not_found("no such waitlist entry"))?;
     if let Some(offer_id) = &stored.entry.open_offer
         && let Some(offer) = super::load_offer(state, &clinic_id, offer_id).await?
         && offer.offer.status == OfferStatus::Open
     {
         close(state, &clinic_id, &offer, OfferStatus::Declined).await?;
     }
-    let stored = load_entry(state, &clinic_id, &id).await?.ok_or_else(|| Problem::not_found("no such waitlist entry"))?;
-    let entry = WaitlistEntry { status: EntryStatus::Removed, open_offer: None, updated_at: state.clock.now(), ..stored.entry.clone() };
+    let stored =
+        load_entry(state, &clinic_id, &id).await?.ok_or_else(|| Problem::not_found("no such waitlist entry"))?;
+    let entry = WaitlistEntry {
+        status: EntryStatus::Removed,
+        open_offer: None,
+        updated_at: state.clock.now(),
+        ..stored.entry.clone()
+    };
     match state.store.write(entry_write(&clinic_id, &entry, Some(stored.version))?).await {
         Err(crate::store::StoreError::ConditionFailed { .. }) => {
             return Err(Problem::conflict("the entry changed while this request ran; try again"));
         }
         other => other?,
     }
-    Ok(Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).map_err(|_| Problem::internal())?)
+    Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).map_err(|_| Problem::internal())
 }

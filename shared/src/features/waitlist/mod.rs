@@ -151,9 +151,16 @@ fn expiry_job(clinic: &ClinicId, offer: &WaitlistOfferId) -> ScheduledJob {
     }
 }
 
+/// A clinic's line in the list of clinics with a waitlist.
+#[derive(Debug, Serialize, Deserialize)]
+struct ListedClinic {
+    clinic_id: ClinicId,
+}
+
 /// The write that lists a clinic among those with a waitlist (the sweeper scans them).
 pub fn clinic_index_write(clinic: &ClinicId) -> Result<Write, StoreError> {
-    Ok(Write::put(Item::from_record(keys::waitlist_clinic(clinic), &clinic.as_str())?, Condition::Always))
+    let listed = ListedClinic { clinic_id: clinic.clone() };
+    Ok(Write::put(Item::from_record(keys::waitlist_clinic(clinic), &listed)?, Condition::Always))
 }
 
 /// Offers freed times to matching entries, in joining order; lapses entries whose range ended.
@@ -176,7 +183,8 @@ pub async fn scan(state: &AppState, clinic_id: &ClinicId) -> Result<usize, JobEr
             Err(error) => return Err(retryable(error)),
         }
     }
-    let waiting: Vec<&StoredEntry> = stored.iter().filter(|stored| stored.entry.available() && !stored.entry.lapsed(today)).collect();
+    let waiting: Vec<&StoredEntry> =
+        stored.iter().filter(|stored| stored.entry.available() && !stored.entry.lapsed(today)).collect();
     if waiting.is_empty() {
         return Ok(0);
     }
@@ -188,12 +196,14 @@ pub async fn scan(state: &AppState, clinic_id: &ClinicId) -> Result<usize, JobEr
         .map(|stored| stored.offer)
         .filter(|offer| offer.status == OfferStatus::Open)
         .collect();
-    let mut types: Vec<BookingTypeId> = waiting.iter().map(|stored| stored.entry.preferences.booking_type_id.clone()).collect();
+    let mut types: Vec<BookingTypeId> =
+        waiting.iter().map(|stored| stored.entry.preferences.booking_type_id.clone()).collect();
     types.sort();
     types.dedup();
     let mut free = Vec::new();
     for booking_type in types {
-        let Some(diary) = PrivateDiary::load(state, &clinic, &booking_type, None, None).await.map_err(retryable)? else {
+        let Some(diary) = PrivateDiary::load(state, &clinic, &booking_type, None, None).await.map_err(retryable)?
+        else {
             continue;
         };
         let from = waiting.iter().map(|stored| stored.entry.preferences.from).min().unwrap_or(today).max(today);
@@ -214,7 +224,7 @@ pub async fn scan(state: &AppState, clinic_id: &ClinicId) -> Result<usize, JobEr
             starts_at: plan.slot.starts_at,
             provider_id: plan.slot.provider_id.clone(),
             location_id: plan.slot.location_id.clone(),
-            expires_at: now + SignedDuration::from_mins(i64::from(settings.waitlist.offer_minutes)),
+            open_until: now + SignedDuration::from_mins(i64::from(settings.waitlist.offer_minutes)),
             status: OfferStatus::Open,
             delivery: OfferDelivery::Queued,
             created_at: now,
@@ -235,7 +245,7 @@ pub async fn scan(state: &AppState, clinic_id: &ClinicId) -> Result<usize, JobEr
         }
         made += 1;
         tracing::info!(offer_id = %offer.id, entry_id = %entry.id, "waitlist offer made");
-        for (at, job) in [(now, send_job(clinic_id, &offer.id)), (offer.expires_at, expiry_job(clinic_id, &offer.id))] {
+        for (at, job) in [(now, send_job(clinic_id, &offer.id)), (offer.open_until, expiry_job(clinic_id, &offer.id))] {
             if let Err(error) = state.scheduler.schedule_once(at, &job).await {
                 tracing::error!(%error, job_id = %job.job_id, "waitlist schedule not made; the sweeper will rescan");
             }
@@ -252,13 +262,14 @@ pub async fn sweep(state: &AppState) -> Result<usize, JobError> {
         .map_err(retryable)?;
     let mut made = 0;
     for item in clinics {
-        let Ok(clinic) = ClinicId::parse(&item.key.sk) else { continue };
+        let Ok(listed) = item.record::<ListedClinic>() else { continue };
+        let clinic = listed.clinic_id;
         made += scan(state, &clinic).await?;
         // Offers whose delivery or expiry schedule was lost.
         let now = state.clock.now();
         for stored in offers(state, &clinic).await.map_err(retryable)? {
             let offer = &stored.offer;
-            if offer.status == OfferStatus::Open && now >= offer.expires_at {
+            if offer.status == OfferStatus::Open && now >= offer.open_until {
                 expire(state, &clinic, offer.id.as_str()).await?;
             } else if offer.status == OfferStatus::Open && offer.delivery == OfferDelivery::Queued {
                 deliver(state, &clinic, offer.id.as_str()).await?;
@@ -301,12 +312,18 @@ pub async fn deliver(state: &AppState, clinic_id: &ClinicId, offer_id: &str) -> 
         OfferDelivery::Sending { since } if now.duration_since(*since) >= CLAIM_LEASE => {
             tracing::error!("a runner was lost while sending this offer; recorded as unknown, not sent again");
             let offer = WaitlistOffer { delivery: OfferDelivery::Unknown, ..stored.offer.clone() };
-            return match state.store.write(offer_write(clinic_id, &offer, Some(stored.version)).map_err(retryable)?).await {
+            return match state
+                .store
+                .write(offer_write(clinic_id, &offer, Some(stored.version)).map_err(retryable)?)
+                .await
+            {
                 Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(JobOutcome::AlreadyDone),
                 Err(error) => Err(retryable(error)),
             };
         }
-        OfferDelivery::Sending { .. } => return Err(JobError::Retryable("another delivery is sending this offer".into())),
+        OfferDelivery::Sending { .. } => {
+            return Err(JobError::Retryable("another delivery is sending this offer".into()));
+        }
         _ => return Ok(JobOutcome::AlreadyDone),
     }
     if !stored.offer.takeable(now) {
@@ -346,7 +363,13 @@ pub async fn deliver(state: &AppState, clinic_id: &ClinicId, offer_id: &str) -> 
         }
     }
     if let Some(email) = &entry.entry.patient.email {
-        let email = Email { to: email.clone(), subject: text.subject.clone(), text: text.email.clone(), html: None, invite: None };
+        let email = Email {
+            to: email.clone(),
+            subject: text.subject.clone(),
+            text: text.email.clone(),
+            html: None,
+            invite: None,
+        };
         match state.messages.send_email(&email).await {
             Ok(done) => sent.push(done.message_id),
             Err(error) => failure = Some(error.to_string()),
@@ -382,11 +405,13 @@ pub async fn deliver(state: &AppState, clinic_id: &ClinicId, offer_id: &str) -> 
 pub async fn expire(state: &AppState, clinic_id: &ClinicId, offer_id: &str) -> Result<JobOutcome, JobError> {
     let now = state.clock.now();
     let Ok(id) = WaitlistOfferId::parse("offer_id", offer_id) else { return Ok(JobOutcome::Unknown) };
-    let Some(stored) = load_offer(state, clinic_id, &id).await.map_err(retryable)? else { return Ok(JobOutcome::Unknown) };
+    let Some(stored) = load_offer(state, clinic_id, &id).await.map_err(retryable)? else {
+        return Ok(JobOutcome::Unknown);
+    };
     if stored.offer.status != OfferStatus::Open {
         return Ok(JobOutcome::AlreadyDone);
     }
-    if now < stored.offer.expires_at {
+    if now < stored.offer.open_until {
         return Err(JobError::Retryable("delivered before the offer's end".into()));
     }
     close(state, clinic_id, &stored, OfferStatus::Expired).await.map_err(retryable)?;
@@ -395,7 +420,12 @@ pub async fn expire(state: &AppState, clinic_id: &ClinicId, offer_id: &str) -> R
 }
 
 /// Closes an open offer with `status` and frees its entry for the next time (one transaction).
-pub async fn close(state: &AppState, clinic_id: &ClinicId, stored: &StoredOffer, status: OfferStatus) -> Result<(), StoreError> {
+pub async fn close(
+    state: &AppState,
+    clinic_id: &ClinicId,
+    stored: &StoredOffer,
+    status: OfferStatus,
+) -> Result<(), StoreError> {
     let now = state.clock.now();
     let offer = WaitlistOffer { status, ..stored.offer.clone() };
     let mut writes = vec![offer_write(clinic_id, &offer, Some(stored.version))?];

@@ -19,7 +19,8 @@ use crate::domain::patient::{PatientDetails, PatientInput};
 use crate::domain::provider::Provider;
 use crate::domain::validation::FieldError;
 use crate::domain::waitlist::{
-    EntrySource, EntryStatus, OfferStatus, TimeOfDay, WaitlistEntry, WaitlistEntryId, WaitlistOffer, WaitlistPreferences,
+    EntrySource, EntryStatus, OfferStatus, TimeOfDay, WaitlistEntry, WaitlistEntryId, WaitlistOffer,
+    WaitlistPreferences,
 };
 use crate::features::booking_links::pages::read_form;
 use crate::features::catalog::public::{SnapshotError, snapshot};
@@ -40,7 +41,10 @@ pub struct OfferText {
     pub email: String,
 }
 
-async fn record<T: serde::de::DeserializeOwned>(state: &AppState, key: crate::store::Key) -> Result<Option<T>, StoreError> {
+async fn record<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    key: crate::store::Key,
+) -> Result<Option<T>, StoreError> {
     match state.store.get(&key).await? {
         Some(item) => Ok(Some(item.record()?)),
         None => Ok(None),
@@ -55,7 +59,11 @@ struct Described {
     location: Option<Location>,
 }
 
-async fn describe(state: &AppState, clinic_id: &ClinicId, offer: &WaitlistOffer) -> Result<Option<Described>, StoreError> {
+async fn describe(
+    state: &AppState,
+    clinic_id: &ClinicId,
+    offer: &WaitlistOffer,
+) -> Result<Option<Described>, StoreError> {
     let Some(clinic) = record::<Clinic>(state, keys::clinic_profile(clinic_id)).await? else { return Ok(None) };
     let booking_type =
         record(state, keys::entry(clinic_id, keys::BOOKING_TYPE_PREFIX, offer.booking_type_id.as_str())).await?;
@@ -80,25 +88,35 @@ pub async fn offer_text(
     let lang = lang_of(entry);
     let zone = described.clinic.time_zone.zone();
     let when = long_time(offer.starts_at, &zone, lang);
-    let until = long_time(offer.expires_at, &zone, lang);
+    let until = long_time(offer.open_until, &zone, lang);
     let what = described
         .booking_type
         .as_ref()
-        .map(|bt| if lang == Lang::Fr { bt.long_name_fr.clone().unwrap_or_else(|| bt.long_name.clone()) } else { bt.long_name.clone() })
+        .map(|bt| {
+            if lang == Lang::Fr {
+                bt.long_name_fr.clone().unwrap_or_else(|| bt.long_name.clone())
+            } else {
+                bt.long_name.clone()
+            }
+        })
         .unwrap_or_default();
     let who = described.provider.as_ref().map(|p| p.name.clone()).unwrap_or_default();
     let site = described.location.as_ref().map(|l| l.full_name.clone()).unwrap_or_default();
     let clinic = &described.clinic.name;
     Ok(match lang {
         Lang::En => OfferText {
-            sms: format!("{clinic}: a time is free: {what} with {who} at {site}, {when}. First to confirm gets it; open until {until}: {url}"),
+            sms: format!(
+                "{clinic}: a time is free: {what} with {who} at {site}, {when}. First to confirm gets it; open until {until}: {url}"
+            ),
             subject: format!("{clinic}: a time is free for you"),
             email: format!(
                 "A time you were waiting for is free:\n\n{what} with {who}\n{site}\n{when}\n\nThe first patient to confirm gets it. This offer is open until {until}.\n\nBook it or say no: {url}\n\nIf you do nothing, you stay on the waitlist.\n"
             ),
         },
         Lang::Fr => OfferText {
-            sms: format!("{clinic} : un horaire s'est libéré : {what} avec {who} à {site}, {when}. Premier qui confirme ; offre valable jusqu'au {until} : {url}"),
+            sms: format!(
+                "{clinic} : un horaire s'est libéré : {what} avec {who} à {site}, {when}. Premier qui confirme ; offre valable jusqu'au {until} : {url}"
+            ),
             subject: format!("{clinic} : un horaire s'est libéré pour vous"),
             email: format!(
                 "Un horaire que vous attendiez s'est libéré :\n\n{what} avec {who}\n{site}\n{when}\n\nLe premier patient qui confirme l'obtient. Offre valable jusqu'au {until}.\n\nRéservez ou refusez : {url}\n\nSans réponse, vous restez sur la liste d'attente.\n"
@@ -219,7 +237,14 @@ fn texts(lang: Lang) -> &'static Texts {
     }
 }
 
-fn page(lang: Lang, clinic: &Clinic, title: &str, switch: &str, status: StatusCode, body: Markup) -> Result<Response<Body>, Problem> {
+fn page(
+    lang: Lang,
+    clinic: &Clinic,
+    title: &str,
+    switch: &str,
+    status: StatusCode,
+    body: Markup,
+) -> Result<Response<Body>, Problem> {
     let frame = ClinicFrame { name: &clinic.name, branding: &clinic.branding };
     html_response(status, clinic_document(lang, title, switch, &frame, body))
 }
@@ -233,7 +258,11 @@ fn unknown_link(lang: Lang) -> Result<Response<Body>, Problem> {
 fn review(t: &Texts, lang: Lang, described: &Described, offer: &WaitlistOffer) -> Markup {
     let zone = described.clinic.time_zone.zone();
     let what = described.booking_type.as_ref().map(|bt| {
-        if lang == Lang::Fr { bt.long_name_fr.clone().unwrap_or_else(|| bt.long_name.clone()) } else { bt.long_name.clone() }
+        if lang == Lang::Fr {
+            bt.long_name_fr.clone().unwrap_or_else(|| bt.long_name.clone())
+        } else {
+            bt.long_name.clone()
+        }
     });
     html! {
         dl.review {
@@ -253,9 +282,16 @@ fn review(t: &Texts, lang: Lang, described: &Described, offer: &WaitlistOffer) -
 pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     check_public(state, request).await?;
     let token = path_param(request, "token", |value| Ok::<_, FieldError>(value.to_owned()))?;
-    let Some((clinic_id, stored)) = open_offer(state, &token).await? else { return unknown_link(Lang::of(request, None)) };
-    let Some(entry) = load_entry(state, &clinic_id, &stored.offer.entry_id).await? else { return unknown_link(Lang::En) };
-    let lang = Lang::of(request, entry.entry.lang.as_deref().filter(|_| crate::http::request::query_param(request, "lang").is_none()));
+    let Some((clinic_id, stored)) = open_offer(state, &token).await? else {
+        return unknown_link(Lang::of(request, None));
+    };
+    let Some(entry) = load_entry(state, &clinic_id, &stored.offer.entry_id).await? else {
+        return unknown_link(Lang::En);
+    };
+    let lang = Lang::of(
+        request,
+        entry.entry.lang.as_deref().filter(|_| crate::http::request::query_param(request, "lang").is_none()),
+    );
     let Some(described) = describe(state, &clinic_id, &stored.offer).await? else { return unknown_link(lang) };
     outcome_or_offer(state, lang, &token, &described, &stored, None)
 }
@@ -279,7 +315,7 @@ fn outcome_or_offer(
         (OfferStatus::Taken, _) => Some(t.taken),
         (OfferStatus::Declined, _) => Some(t.declined),
         (OfferStatus::Expired, _) => Some(t.expired),
-        (OfferStatus::Open, _) if now >= stored.offer.expires_at => Some(t.expired),
+        (OfferStatus::Open, _) if now >= stored.offer.open_until => Some(t.expired),
         (OfferStatus::Open, _) => None,
     };
     let body = html! {
@@ -288,7 +324,7 @@ fn outcome_or_offer(
         @match closed {
             Some(text) => { p.notice role="status" { (text) " " (frame.call_us(lang)) } },
             None => {
-                p { (t.open_until) " " (long_time(stored.offer.expires_at, &zone, lang)) "." }
+                p { (t.open_until) " " (long_time(stored.offer.open_until, &zone, lang)) "." }
                 p.hint { (t.first_wins) }
                 form method="post" action={ "/waitlist/" (token) } {
                     input type="hidden" name="lang" value=(lang.code());
@@ -328,7 +364,9 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
     match form.action.as_str() {
         "decline" => {
             close(state, &clinic_id, &stored, OfferStatus::Declined).await?;
-            if let Err(error) = state.scheduler.schedule_once(state.clock.now(), &scan_job(&clinic_id, state.clock.now())).await {
+            if let Err(error) =
+                state.scheduler.schedule_once(state.clock.now(), &scan_job(&clinic_id, state.clock.now())).await
+            {
                 tracing::error!(%error, "waitlist scan not scheduled; the sweeper will scan");
             }
             let reread = load_offer(state, &clinic_id, &stored.offer.id).await?.unwrap_or(stored);
@@ -350,7 +388,9 @@ async fn accept(
 ) -> Result<Response<Body>, Problem> {
     let t = texts(lang);
     let now = state.clock.now();
-    let Some(booking_type) = &described.booking_type else { return outcome_or_offer(state, lang, token, described, stored, Some(t.taken)) };
+    let Some(booking_type) = &described.booking_type else {
+        return outcome_or_offer(state, lang, token, described, stored, Some(t.taken));
+    };
     let slot = OfferedSlot {
         starts_at: stored.offer.starts_at,
         provider_id: stored.offer.provider_id.clone(),
@@ -373,7 +413,10 @@ async fn accept(
         .map(|record| record.reference);
     appointment.provisional = appointment.patient_reference.is_none();
     appointment.lifecycle.lang = entry.entry.lang.clone();
-    let accepted = WaitlistOffer { status: OfferStatus::Accepted { appointment_id: appointment.id.to_string() }, ..stored.offer.clone() };
+    let accepted = WaitlistOffer {
+        status: OfferStatus::Accepted { appointment_id: appointment.id.to_string() },
+        ..stored.offer.clone()
+    };
     let booked_entry = WaitlistEntry {
         status: EntryStatus::Booked { appointment_id: appointment.id.to_string() },
         open_offer: None,
@@ -459,7 +502,8 @@ fn preferences(
     today: jiff::civil::Date,
 ) -> Result<WaitlistPreferences, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let booking_type = snapshot.booking_types.iter().find(|bt| bt.id.as_str() == form.booking_type).map(|bt| bt.id.clone());
+    let booking_type =
+        snapshot.booking_types.iter().find(|bt| bt.id.as_str() == form.booking_type).map(|bt| bt.id.clone());
     if booking_type.is_none() {
         errors.push(FieldError::new("type", "is not offered online"));
     }
@@ -485,10 +529,12 @@ fn preferences(
     };
     let from = crate::domain::diary::date("from", &form.from).map_err(|error| errors.push(error)).ok();
     let to = crate::domain::diary::date("to", &form.to).map_err(|error| errors.push(error)).ok();
-    let weekdays = DAYS.iter().zip(DAY_KEYS).filter(|(_, key)| form.rest.contains_key(*key)).map(|(day, _)| *day).collect();
+    let weekdays =
+        DAYS.iter().zip(DAY_KEYS).filter(|(_, key)| form.rest.contains_key(*key)).map(|(day, _)| *day).collect();
     let time_of_day = PARTS.iter().find(|(key, _)| *key == form.part).map_or(TimeOfDay::Any, |(_, part)| *part);
     let (Some(booking_type_id), Some(from), Some(to)) = (booking_type, from, to) else { return Err(errors) };
-    let preferences = WaitlistPreferences { booking_type_id, provider_id, location_id, from, to, weekdays, time_of_day };
+    let preferences =
+        WaitlistPreferences { booking_type_id, provider_id, location_id, from, to, weekdays, time_of_day };
     if let Err(found) = preferences.check(today) {
         errors.extend(found);
     }
@@ -517,7 +563,9 @@ pub async fn join(state: &AppState, request: &Request) -> Result<Response<Body>,
         Err(SnapshotError::NotAvailable) => return unknown_link(lang),
         Err(SnapshotError::Store(error)) => return Err(error.into()),
     };
-    let Some(clinic_item) = state.store.get(&keys::clinic_profile(&clinic_id)).await? else { return unknown_link(lang) };
+    let Some(clinic_item) = state.store.get(&keys::clinic_profile(&clinic_id)).await? else {
+        return unknown_link(lang);
+    };
     let clinic: Clinic = clinic_item.record()?;
     let now = state.clock.now();
     let today = now.to_zoned(clinic.time_zone.zone()).date();
@@ -531,7 +579,8 @@ pub async fn join(state: &AppState, request: &Request) -> Result<Response<Body>,
             mobile: form.mobile.clone(),
             email: form.email.clone(),
         };
-        let patient = PatientDetails::parse(&input, today, clinic.country, "patient.").map_err(|found| errors.extend(found)).ok();
+        let patient =
+            PatientDetails::parse(&input, today, clinic.country, "patient.").map_err(|found| errors.extend(found)).ok();
         if let (Some(preferences), Some(patient), true) = (preferences, patient, errors.is_empty()) {
             add(state, &clinic_id, preferences, patient, Some(lang.code().to_owned()), EntrySource::Patient).await?;
             let body = html! {
@@ -547,7 +596,10 @@ pub async fn join(state: &AppState, request: &Request) -> Result<Response<Body>,
     let to = value(&form.to, today.checked_add(30.days()).unwrap_or(today).to_string());
     let page_texts = crate::features::self_booking::page_texts::texts(lang);
     let error_for = |field: &str| {
-        errors.iter().find(|error| error.field == field).map(|error| crate::features::self_booking::page_texts::message(error, lang))
+        errors
+            .iter()
+            .find(|error| error.field == field)
+            .map(|error| crate::features::self_booking::page_texts::message(error, lang))
     };
     let booking_type = snapshot.booking_types.iter().find(|bt| bt.id.as_str() == form.booking_type);
     let provider = snapshot.providers.iter().find(|p| p.id.as_str() == form.provider);
@@ -610,7 +662,16 @@ pub async fn join(state: &AppState, request: &Request) -> Result<Response<Body>,
         }
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let switch = format!("{action}?{}", serde_urlencoded::to_string([("type", form.booking_type.as_str()), ("provider", form.provider.as_str()), ("location", form.location.as_str()), ("lang", lang.other().0.code())]).unwrap_or_default());
+    let switch = format!(
+        "{action}?{}",
+        serde_urlencoded::to_string([
+            ("type", form.booking_type.as_str()),
+            ("provider", form.provider.as_str()),
+            ("location", form.location.as_str()),
+            ("lang", lang.other().0.code())
+        ])
+        .unwrap_or_default()
+    );
     page(lang, &clinic, t.join_title, &switch, status, body)
 }
 
