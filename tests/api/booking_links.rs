@@ -641,3 +641,18 @@ async fn send_to_with(app: &TestApp, token: &str, rule: &str) -> clinic_tests::A
     )
     .await
 }
+
+#[tokio::test]
+async fn a_link_whose_rule_gives_no_phone_still_says_whom_to_phone() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let demo = app.demo_ids(&admin).await;
+    let mut body = rule_body(&demo.gp15, &[&demo.amara], &[&demo.riverside], true);
+    body["confirmation"]["phone"] = Value::Null;
+    let rule = create_rule(&app, &admin, body).await;
+    let (_, token) = send(&app, &admin, &rule, "MRN-3101", patient("+447700900127", "1990-01-01")).await;
+    app.server.clock.advance(jiff::SignedDuration::from_hours(49));
+    let (status, body) = page(&app, &format!("/links/{token}")).await;
+    assert_eq!(status, 410);
+    assert!(body.contains("This link has expired") && body.contains("tel:02079460000"), "no clinic phone: {body}");
+}

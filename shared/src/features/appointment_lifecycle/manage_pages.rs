@@ -74,7 +74,10 @@ async fn phone(
         .ok()
         .flatten()
         .and_then(|item| item.record().ok());
-    location.and_then(|location| location.booking_phone).or_else(|| settings.phone.clone())
+    location
+        .and_then(|location| location.booking_phone)
+        .or_else(|| settings.phone.clone())
+        .or_else(|| opened.clinic.branding.phone.clone())
 }
 
 fn phone_line(phone: Option<&str>, lang: Lang) -> Markup {
@@ -259,7 +262,7 @@ impl Managed<'_> {
 
     fn extra(&self) -> Markup {
         html! {
-            @if let Some(link) = &self.link { (information(&link.rule, self.lang)) }
+            @if let Some(link) = &self.link { (information(&link.rule, &self.opened.clinic, self.lang)) }
             @else { (phone_line(self.phone.as_deref(), self.lang)) }
         }
     }

@@ -58,7 +58,7 @@ async fn confirmation(
         p { (clinic.name) }
         h1 { (t.booked_title) }
         (details(&described, stored.appointment.starts_at, &zone, lang))
-        (information(&opened.rule, lang))
+        (information(&opened.rule, &opened.clinic, lang))
     };
     page(lang, status, t.booked_title, &switch_href(token, lang, &[]), body)
 }

@@ -16,7 +16,7 @@ use crate::domain::appointment::Appointment;
 use crate::domain::availability::OfferedSlot;
 use crate::domain::booking_link::BroadcastRule;
 use crate::domain::booking_type::BookingType;
-use crate::domain::clinic::ClinicId;
+use crate::domain::clinic::{Clinic, ClinicId};
 use crate::domain::location::Location;
 use crate::domain::provider::Provider;
 use crate::http::Problem;
@@ -217,12 +217,18 @@ pub fn invalid_link(lang: Lang, switch_href: &str) -> Result<Response<Body>, Pro
     )
 }
 
-/// The clinic's phone number as a link, when the rule gives one.
-pub fn phone_line(rule: &BroadcastRule, lang: Lang) -> Markup {
+/// The clinic's phone number as a link: the rule's own, else the clinic profile's.
+pub fn phone_line(rule: &BroadcastRule, clinic: &Clinic, lang: Lang) -> Markup {
     let t = texts(lang);
+    let phone = rule
+        .confirmation
+        .phone
+        .as_ref()
+        .map(|phone| phone.as_str().to_owned())
+        .or_else(|| clinic.branding.phone.clone());
     html! {
-        @if let Some(phone) = &rule.confirmation.phone {
-            p { (t.phone_us) ": " a href={ "tel:" (phone.as_str()) } { (phone.as_str()) } }
+        @if let Some(phone) = phone {
+            p { (t.phone_us) ": " a href={ "tel:" (phone.replace(' ', "")) } { (phone) } }
         }
     }
 }
@@ -240,7 +246,7 @@ pub fn refusal(
         p { (opened.clinic.name) }
         h1 { (title) }
         p { (help) }
-        (phone_line(&opened.rule, lang))
+        (phone_line(&opened.rule, &opened.clinic, lang))
     };
     page(lang, status, title, switch_href, body)
 }
@@ -297,11 +303,11 @@ pub fn details(described: &Described, starts_at: Timestamp, zone: &TimeZone, lan
 }
 
 /// The rule's confirmation information: phone, policy, website, text.
-pub fn information(rule: &BroadcastRule, lang: Lang) -> Markup {
+pub fn information(rule: &BroadcastRule, clinic: &Clinic, lang: Lang) -> Markup {
     let t = texts(lang);
     let info = &rule.confirmation;
     html! {
-        (phone_line(rule, lang))
+        (phone_line(rule, clinic, lang))
         @if let Some(url) = &info.cancellation_policy_url { p { a href=(url) rel="noopener noreferrer" { (t.cancellation_policy) } } }
         @if let Some(url) = &info.website_url { p { a href=(url) rel="noopener noreferrer" { (t.website) } } }
         @if let Some(text) = &info.text { p { (text) } }
