@@ -129,3 +129,43 @@ async fn a_bad_publication_rule_is_refused() {
         .await;
     assert_eq!(answer.problem_fields(), ["publication"]);
 }
+
+#[tokio::test]
+async fn the_timetable_and_the_minimum_notice_govern_online_booking_only() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let opens = app.server.clock.now() + SignedDuration::from_hours(24 * 30);
+    let (bloods, sam) = weekend_session(&app, &admin, json!({"kind": "from", "at": opens.to_string()})).await;
+    assert!(weekend_slots(&app, &bloods, &sam).await.is_empty(), "online before the publication instant");
+    // A partner (a staff-side channel) sees the same session's free slots now.
+    let created = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/partners",
+            Some(&admin),
+            json!({"id": "acme", "name": "Acme", "contact": {"email": "desk@example.com"}, "activated_booking_type_ids": [bloods]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let answer = app
+        .get(
+            &format!(
+                "/admin/clinics/demo/partner-booking/slots?partner_id=acme&booking_type_id={bloods}&provider_id={sam}"
+            ),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let london = jiff::tz::TimeZone::get("Europe/London").unwrap();
+    let weekend = answer.body["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|slot| {
+            let day =
+                slot["starts_at"].as_str().unwrap().parse::<Timestamp>().unwrap().to_zoned(london.clone()).weekday();
+            matches!(day, jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday)
+        })
+        .count();
+    assert!(weekend > 0, "the partner channel follows the online timetable: {:?}", answer.body);
+}

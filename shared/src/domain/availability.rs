@@ -85,15 +85,30 @@ pub struct Window {
     pub latest: Timestamp,
     /// The time the window was taken at: slots not yet published then are not offered.
     pub now: Timestamp,
+    /// Whether templates' online publication timetables apply (online channels only).
+    pub timetable: bool,
 }
 
 impl Window {
-    /// The window at `now`.
+    /// The online window at `now`: the clinic's minimum notice and horizon, and templates'
+    /// publication timetables.
     pub fn at(now: Timestamp, minimum_notice_minutes: u32, horizon_days: u32) -> Self {
         Self {
             earliest: now + SignedDuration::from_mins(i64::from(minimum_notice_minutes)),
             latest: now + SignedDuration::from_hours(24 * i64::from(horizon_days)),
             now,
+            timetable: true,
+        }
+    }
+
+    /// The window of staff, partner, link and waitlist bookings at `now`: every free slot from
+    /// now to `horizon_days` ahead, whatever the online rules say.
+    pub fn staff(now: Timestamp, horizon_days: u32) -> Self {
+        Self {
+            earliest: now,
+            latest: now + SignedDuration::from_hours(24 * i64::from(horizon_days)),
+            now,
+            timetable: false,
         }
     }
 
@@ -131,7 +146,7 @@ impl Diary<'_> {
             for template in &templates {
                 for start in template.slot_starts(day, query.duration_minutes, self.zone) {
                     if window.admits(start)
-                        && template.publication.is_published(start, self.zone, window.now)
+                        && (!window.timetable || template.publication.is_published(start, self.zone, window.now))
                         && self.is_free(&template.provider_id, start, query.duration_minutes)
                     {
                         slots.insert(OfferedSlot {

@@ -27,7 +27,7 @@ use crate::features::booking_links::pages::{
 };
 use crate::features::booking_links::tokens::{self, link_item};
 use crate::features::diary::booking::{self, BookingError, StoredAppointment};
-use crate::features::diary::private_offer::PrivateDiary;
+use crate::features::diary::private_offer::{PrivateDiary, Rules};
 use crate::features::rate_limit::check_public;
 use crate::http::Problem;
 use crate::http::html::{Lang, long_time};
@@ -253,10 +253,11 @@ impl Managed<'_> {
                     &rule.booking_type_id,
                     Some(&rule.provider_ids),
                     Some(&rule.location_ids),
+                    Rules::Staff,
                 )
                 .await
             }
-            None => PrivateDiary::load(self.state, clinic, &current.booking_type_id, None, None).await,
+            None => PrivateDiary::load(self.state, clinic, &current.booking_type_id, None, None, Rules::Online).await,
         }
     }
 

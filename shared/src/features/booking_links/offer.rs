@@ -14,14 +14,21 @@ use crate::app::AppState;
 use crate::domain::appointment::{Appointment, Channel};
 use crate::domain::booking_link::LinkRefusal;
 use crate::features::diary::booking::{self, BookingError};
-use crate::features::diary::private_offer::PrivateDiary;
+use crate::features::diary::private_offer::{PrivateDiary, Rules};
 use crate::store::{Condition, Item, StoreError, Write, keys};
 
 /// Loads what the rule may book: `None` when its booking type no longer exists.
 pub async fn rule_diary(state: &AppState, opened: &OpenedLink) -> Result<Option<PrivateDiary>, StoreError> {
     let rule = &opened.rule;
-    PrivateDiary::load(state, &opened.clinic, &rule.booking_type_id, Some(&rule.provider_ids), Some(&rule.location_ids))
-        .await
+    PrivateDiary::load(
+        state,
+        &opened.clinic,
+        &rule.booking_type_id,
+        Some(&rule.provider_ids),
+        Some(&rule.location_ids),
+        Rules::Staff,
+    )
+    .await
 }
 
 /// How a link booking ended.

@@ -43,6 +43,20 @@ pub async fn records<T: serde::de::DeserializeOwned>(
     query_all(store, Query::prefix(partition, prefix)).await?.iter().map(|item| item.record()).collect()
 }
 
+/// Which channel's rules a diary answers under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rules {
+    /// A patient on their own (portal, manage link of an online booking): the clinic's minimum
+    /// notice, horizon and templates' publication timetables.
+    Online,
+    /// Staff, partners, booking links and waitlist offers: every free slot of the diary from
+    /// now, up to a year ahead.
+    Staff,
+}
+
+/// How far ahead staff-side channels see.
+pub const STAFF_HORIZON_DAYS: u32 = 366;
+
 impl PrivateDiary {
     /// Loads the diary for `booking_type`, limited to `providers` and `locations` when given
     /// (those that no longer exist are dropped): `None` when the booking type does not exist.
@@ -53,6 +67,7 @@ impl PrivateDiary {
         booking_type: &BookingTypeId,
         providers: Option<&[ProviderId]>,
         locations: Option<&[LocationId]>,
+        rules: Rules,
     ) -> Result<Option<Self>, StoreError> {
         let store = state.store.as_ref();
         let Some(booking_type) =
@@ -75,8 +90,13 @@ impl PrivateDiary {
             .collect();
         let templates = records(store, &partition, keys::TEMPLATE_PREFIX).await?;
         let blocks = records(store, &partition, keys::BLOCK_PREFIX).await?;
-        let settings = online_state(store, &clinic.id).await?.settings;
-        let window = Window::at(state.clock.now(), settings.minimum_notice_minutes, settings.horizon_days);
+        let window = match rules {
+            Rules::Online => {
+                let settings = online_state(store, &clinic.id).await?.settings;
+                Window::at(state.clock.now(), settings.minimum_notice_minutes, settings.horizon_days)
+            }
+            Rules::Staff => Window::staff(state.clock.now(), STAFF_HORIZON_DAYS),
+        };
         Ok(Some(Self {
             zone: clinic.time_zone.zone(),
             booking_type: booking_type.record()?,
@@ -143,9 +163,14 @@ impl PrivateDiary {
     ) -> Result<Vec<OfferedSlot>, StoreError> {
         let providers = self.provider_ids();
         let locations = self.location_ids();
-        let until = self.window.latest + SignedDuration::from_hours(24);
-        let busy =
-            booking::busy_units(state.store.as_ref(), clinic, providers.iter(), self.window.earliest, until).await?;
+        // Only the claims of the days asked for (a day either side for zone offsets).
+        let start_of = |day: Date| day.to_zoned(self.zone.clone()).map(|zoned| zoned.timestamp());
+        let since =
+            start_of(from.yesterday().unwrap_or(from)).map_or(self.window.earliest, |at| at.max(self.window.earliest));
+        let until = start_of(to.checked_add(jiff::Span::new().days(2)).unwrap_or(to))
+            .map_or(self.window.latest, |at| at.min(self.window.latest))
+            + SignedDuration::from_hours(24);
+        let busy = booking::busy_units(state.store.as_ref(), clinic, providers.iter(), since, until).await?;
         Ok(self.diary(&busy, &providers, &locations).free_slots(&self.query(from, to), &self.window, limit))
     }
 

@@ -18,7 +18,7 @@ use crate::domain::validation::FieldError;
 use crate::features::catalog::publication::online_state;
 use crate::features::diary::appointments;
 use crate::features::diary::booking::{self, BookingError};
-use crate::features::diary::private_offer::{PrivateDiary, records};
+use crate::features::diary::private_offer::{PrivateDiary, Rules, records};
 use crate::features::rate_limit::check_public;
 use crate::features::self_booking::api::AvailabilityView;
 use crate::features::self_booking::offer::{SlotView, slot_view};
@@ -210,7 +210,7 @@ async fn chosen(state: &AppState, clinic: &ClinicId, input: &PortalRequest) -> R
             .map(|provider| provider.id)
             .filter(|provider| service.offers_provider(provider))
             .collect();
-    let diary = PrivateDiary::load(state, &known.clinic, &booking_type, Some(&providers), None)
+    let diary = PrivateDiary::load(state, &known.clinic, &booking_type, Some(&providers), None, Rules::Online)
         .await?
         .ok_or_else(no_such_service)?;
     Ok(Chosen { known, diary })

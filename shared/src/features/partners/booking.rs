@@ -26,7 +26,7 @@ use crate::features::audit_trail::{self, Change};
 use crate::features::catalog::admin::clinic_id;
 use crate::features::diary::appointments::{self, AppointmentView};
 use crate::features::diary::booking::{self, BookingError, hold_claims};
-use crate::features::diary::private_offer::{PrivateDiary, records};
+use crate::features::diary::private_offer::{PrivateDiary, Rules, records};
 use crate::features::self_booking::offer::{SlotView, slot_view};
 use crate::http::Problem;
 use crate::http::auth::{authorize, forbidden};
@@ -199,9 +199,9 @@ pub async fn slots(state: &AppState, request: &Request) -> Result<Response<Body>
         (None, None) => None,
     };
     let diary =
-        PrivateDiary::load(state, &clinic, &booking_type, providers.as_deref(), None).await?.ok_or_else(|| {
-            Problem::invalid(vec![FieldError::new("booking_type_id", "names no booking type of this clinic")])
-        })?;
+        PrivateDiary::load(state, &clinic, &booking_type, providers.as_deref(), None, Rules::Staff).await?.ok_or_else(
+            || Problem::invalid(vec![FieldError::new("booking_type_id", "names no booking type of this clinic")]),
+        )?;
     let (first, last) = diary.days();
     let from = from.unwrap_or(first).max(first);
     let to = to.unwrap_or_else(|| from.checked_add(jiff::Span::new().days(13)).unwrap_or(from)).min(last);
@@ -264,6 +264,7 @@ pub async fn hold(state: &AppState, request: &Request) -> Result<Response<Body>,
         &booking_type,
         Some(std::slice::from_ref(&provider)),
         Some(std::slice::from_ref(&location)),
+        Rules::Staff,
     )
     .await?
     .ok_or_else(|| {

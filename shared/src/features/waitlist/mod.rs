@@ -19,7 +19,7 @@ use crate::domain::waitlist::{
 };
 use crate::features::appointment_lifecycle::load_settings;
 use crate::features::booking_links::tokens;
-use crate::features::diary::private_offer::PrivateDiary;
+use crate::features::diary::private_offer::{PrivateDiary, Rules};
 use crate::messages::{Email, Sms};
 use crate::scheduler::{JobError, JobOutcome};
 use crate::store::{Condition, Item, Key, Query, StoreError, Write, keys, query_all};
@@ -202,7 +202,8 @@ pub async fn scan(state: &AppState, clinic_id: &ClinicId) -> Result<usize, JobEr
     types.dedup();
     let mut free = Vec::new();
     for booking_type in types {
-        let Some(diary) = PrivateDiary::load(state, &clinic, &booking_type, None, None).await.map_err(retryable)?
+        let Some(diary) =
+            PrivateDiary::load(state, &clinic, &booking_type, None, None, Rules::Staff).await.map_err(retryable)?
         else {
             continue;
         };
