@@ -13,11 +13,11 @@ export MOTO_PYTHON="$venv/bin/python"
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "tools: moto server, cfn-lint and an independent iCalendar parser in $venv"
-if ! "$venv/bin/python" -c 'import moto.server, werkzeug, icalendar' 2>/dev/null || [ ! -x "$venv/bin/cfn-lint" ]; then
+step "tools: moto server, cfn-lint and independent iCalendar and PDF readers in $venv"
+if ! "$venv/bin/python" -c 'import moto.server, werkzeug, icalendar, pypdf' 2>/dev/null || [ ! -x "$venv/bin/cfn-lint" ]; then
   mkdir -p "$tools"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.*' 'cfn-lint==1.*' 'icalendar==7.*'
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.*' 'cfn-lint==1.*' 'icalendar==7.*' 'pypdf==5.*'
 fi
 "$venv/bin/python" -c 'import moto; print("moto", moto.__version__)'
 

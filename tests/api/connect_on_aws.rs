@@ -145,12 +145,19 @@ async fn on_moto_the_schedule_is_right_and_the_sms_and_email_reach_sns_and_ses_o
 async fn a_letter_saved_to_s3_reads_back() {
     let (s3, bucket) = moto::bucket("letters").await;
     let letters = S3LetterFiles::new(s3.clone(), &bucket);
-    let pdf = clinic_shared::domain::letter::render_pdf(&clinic_shared::domain::letter::LetterText {
-        address: &["Ada Lovelace".to_owned()],
+    use clinic_shared::domain::letter_pdf::{LetterText, Letterhead, render_pdf};
+    let pdf = render_pdf(&LetterText {
+        letterhead: Letterhead { name: "Riverside Family Practice", address: &[], phone: None },
+        address: &["Zoë Łukasiewicz-Ωmega Жуков".to_owned()],
         date: "22 November 2026",
         heading: "Your review",
         body: "Please book.",
+        closing: "Yours sincerely,",
+        page_label: "Page {n} of {total}",
+        phone_label: "Phone",
     });
+    // Any Unicode name prints as written (read back by pypdf, not by our crates).
+    assert!(clinic_tests::pdf_text(&pdf).contains("Zoë Łukasiewicz-Ωmega Жуков"), "a name did not print");
     letters.save("letters/demo/l1.pdf", pdf.clone()).await.unwrap();
     assert_eq!(letters.read("letters/demo/l1.pdf").await.unwrap(), Some(pdf));
     assert_eq!(letters.read("letters/demo/none.pdf").await.unwrap(), None);

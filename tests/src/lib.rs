@@ -238,3 +238,23 @@ impl TestApp {
         self.call("GET", path, token, None).await
     }
 }
+
+/// The text of a PDF as an independent reader (Python's `pypdf`, installed by the test command)
+/// extracts it, pages joined by form feeds.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Write;
+    let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| {
+        format!("{}/.cache/clinic-booking/venv/bin/python", std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
+    });
+    let script = "import sys, io, pypdf\nreader = pypdf.PdfReader(io.BytesIO(sys.stdin.buffer.read()))\nprint('\\f'.join(page.extract_text() for page in reader.pages))";
+    let mut child = std::process::Command::new(python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the test command's Python runs");
+    child.stdin.take().expect("stdin").write_all(pdf).expect("the PDF is written");
+    let output = child.wait_with_output().expect("pypdf finishes");
+    assert!(output.status.success(), "pypdf reads the PDF");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

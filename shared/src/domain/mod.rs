@@ -18,6 +18,7 @@ pub mod events;
 pub mod ids;
 pub mod jobs;
 pub mod letter;
+pub mod letter_pdf;
 pub mod location;
 pub mod manage_access;
 pub mod message_template;

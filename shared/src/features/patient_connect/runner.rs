@@ -17,7 +17,8 @@ use crate::domain::contact::{EmailAddress, PhoneNumber};
 use crate::domain::enrollment::{
     ActionResult, Delivery, Enrollment, InFlight, MAX_SEND_ATTEMPTS, NextRun, delivery, retry_at,
 };
-use crate::domain::letter::{Letter, LetterStatus, LetterText, Recipient, render_pdf};
+use crate::domain::letter::{Letter, LetterStatus, Recipient};
+use crate::domain::letter_pdf::{LetterText, Letterhead, render_pdf};
 use crate::domain::message_template::{MergeValues, MessageTemplate, TemplateKind};
 use crate::domain::patient::PatientRecord;
 use crate::domain::patient_connect::{
@@ -198,7 +199,7 @@ pub async fn run_action(
             Err(StoreError::ConditionFailed { .. }) => continue,
             Err(error) => return Err(JobError::retryable(error)),
         }
-        let carried = carry_out(&scope, &clinic.name, &claimed, (cycle, action), now).await;
+        let carried = carry_out(&scope, &clinic, &claimed, (cycle, action), now).await;
         return record(&scope, &claimed.id, (cycle, action, attempt), carried, now).await;
     }
     Err(JobError::Retryable("the enrollment kept changing; will re-check".into()))
@@ -355,6 +356,15 @@ async fn subject(state: &AppState, clinic: &ClinicId, enrollment: &Enrollment) -
     })
 }
 
+/// The language a clinic writes its letters in: French for clinics in French-speaking countries,
+/// English otherwise.
+fn clinic_language(clinic: &Clinic) -> &'static str {
+    match String::from(clinic.country).as_str() {
+        "FR" | "BE" | "LU" | "MC" => "fr",
+        _ => "en",
+    }
+}
+
 fn long_date(date: jiff::civil::Date) -> String {
     date.strftime("%A %-d %B %Y").to_string()
 }
@@ -366,7 +376,7 @@ fn transient_or_failed(error: SendError) -> Carried {
 /// Carries out one action: renders its template for the patient and sends, files or posts it.
 async fn carry_out(
     scope: &Scope<'_>,
-    clinic_name: &str,
+    clinic: &Clinic,
     enrollment: &Enrollment,
     (cycle, action): (u16, u16),
     now: Timestamp,
@@ -407,7 +417,7 @@ async fn carry_out(
     let values = MergeValues {
         patient_first_name: subject.first_name.clone(),
         patient_last_name: subject.last_name.clone(),
-        clinic_name: clinic_name.to_owned(),
+        clinic_name: clinic.name.clone(),
         provider_name,
         booking_date: match (&booking_local, program.program.program_type, reference) {
             (Some(local), _, _) => long_date(local.date()),
@@ -472,12 +482,24 @@ async fn carry_out(
                 });
             }
             let address: Vec<String> = address_text.unwrap_or_default().lines().map(str::to_owned).collect();
-            let date = long_date(now.to_zoned(zone.clone()).date());
+            let lang = clinic_language(clinic);
+            let date = crate::domain::appointment_message::long_date(now.to_zoned(zone.clone()).date(), lang);
+            let clinic_address: Vec<String> =
+                clinic.branding.address.as_deref().unwrap_or_default().lines().map(str::to_owned).collect();
+            let french = lang == "fr";
             let pdf = render_pdf(&LetterText {
+                letterhead: Letterhead {
+                    name: &clinic.name,
+                    address: &clinic_address,
+                    phone: clinic.branding.phone.as_deref(),
+                },
                 address: &address,
                 date: &date,
                 heading: &rendered.subject,
                 body: &rendered.body,
+                closing: if french { "Veuillez agréer nos salutations distinguées." } else { "Yours sincerely," },
+                page_label: if french { "Page {n} sur {total}" } else { "Page {n} of {total}" },
+                phone_label: if french { "Téléphone" } else { "Phone" },
             });
             let letter_id = format!("{}-{cycle}-{action}", enrollment.id);
             let file_key = letter_key(clinic_id, &letter_id);
