@@ -3,7 +3,7 @@
 // axe, on a phone-sized screen.
 //
 // Usage: node portal-flow.mjs BASE_URL ADMIN_TOKEN
-import { accessible, adminApi, arguments_, assert, check, fitsThePhone, launch, phone, report } from './harness.mjs';
+import { shoot, accessible, adminApi, arguments_, assert, check, fitsThePhone, launch, phone, report } from './harness.mjs';
 
 const { base, token } = arguments_();
 const browser = await launch();
@@ -47,13 +47,39 @@ try {
     await Promise.all([page.waitForNavigation(), page.click('text=GP consultation')]);
     assert((await page.textContent('h1')).includes('Choose a time'), 'times page missing');
     await accessible(page, 'portal times');
-    const [booked] = await Promise.all([page.waitForNavigation(), page.locator('ul.slots button').first().click()]);
+    await fitsThePhone(page, 'portal times');
+    await shoot(page, 'portal-times');
+    const first = page.locator('details[open] ul.slots button').first();
+    const shown = (await first.textContent()).replace(/\s+/g, ' ').trim();
+    const match = shown.match(/, (\d\d:\d\d) (Dr \S+ \S+) (.+)$/);
+    assert(match, `a portal time does not name its clinician and site: ${shown}`);
+    const [booked] = await Promise.all([page.waitForNavigation(), first.click()]);
     assert(booked.status() === 201, `booking answered ${booked.status()}`);
     assert((await page.textContent('h1')).includes('Your appointment is booked'), 'confirmation missing');
+    const review = await page.textContent('dl.review');
+    assert(review.includes(match[2]) && review.includes(match[3]) && review.includes(match[1]), `the confirmation does not repeat ${shown}: ${review}`);
+    assert((await page.textContent('header.clinic')).includes('Riverside Family Practice'), 'no clinic name on the portal');
     await accessible(page, 'portal confirmation');
+    await shoot(page, 'portal-confirmed');
 
     const ineligible = await identify(page, { first_name: 'Tom', last_name: 'Example', date_of_birth: '1968-02-03', mobile: '+447700900181', email: 'tom@example.com', sex: 'male' });
     assert(JSON.stringify(ineligible) === JSON.stringify(['Blood tests']), `ineligible sees ${ineligible}`);
+    await context.close();
+  });
+
+  await check('the portal speaks French to a French browser', async () => {
+    const context = await browser.newContext({ ...phone, locale: 'fr-FR' });
+    const page = await context.newPage();
+    await page.goto(`${base}/portal/demo`);
+    assert((await page.getAttribute('html', 'lang')) === 'fr', 'html lang is not fr');
+    await page.fill('#first_name', 'Ann');
+    await page.fill('#last_name', 'Example');
+    await page.fill('#date_of_birth', '1990-01-01');
+    await page.fill('#mobile', '07700 900182');
+    await Promise.all([page.waitForNavigation(), page.click('text=Voir les services')]);
+    assert((await page.textContent('h1')).includes('Services que vous pouvez réserver'), 'services page not in French');
+    await accessible(page, 'French portal services');
+    await shoot(page, 'portal-services-fr');
     await context.close();
   });
 
