@@ -277,3 +277,41 @@ async fn an_offer_that_runs_out_moves_to_the_next_entry_and_a_time_taken_first_l
     let list = app.get("/admin/clinics/demo/waitlist", Some(&slot.admin)).await.body;
     assert_eq!(list["items"][1]["status"]["state"], "removed");
 }
+
+#[tokio::test]
+async fn a_bad_join_form_is_answered_in_the_patients_language_and_words() {
+    let app = TestApp::spawn().await;
+    let demo = super::self_booking::demo(&app).await;
+    let fields = [
+        ("type", demo.gp15.as_str()),
+        ("provider", "any"),
+        ("location", "any"),
+        ("from", "2030-02-10"),
+        ("to", "2030-02-01"),
+        ("part", "any"),
+        ("first_name", ""),
+        ("last_name", "Example"),
+        ("date_of_birth", "1990-03-04"),
+        ("mobile", "12"),
+        ("email", ""),
+        ("lang", "fr"),
+    ];
+    let response = app
+        .client
+        .post(app.url("/book/demo/waitlist"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(fields).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    for expected in
+        ["Au: ne peut pas précéder la date de début", "Prénom: est obligatoire", "Numéro de mobile: doit être"]
+    {
+        assert!(page.contains(expected), "missing {expected:?}: {page}");
+    }
+    assert!(!page.contains("must ") && !page.contains("patient."), "English or internal names: {page}");
+    let list = app.get("/admin/clinics/demo/waitlist", Some(&app.demo_admin())).await.body;
+    assert_eq!(list["items"], serde_json::json!([]), "a refused form wrote an entry");
+}

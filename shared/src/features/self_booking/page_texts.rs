@@ -239,6 +239,10 @@ pub fn message(error: &FieldError, lang: Lang) -> String {
         "is outside the times this clinic offers online" => "n'est pas un horaire proposé en ligne",
         "A PDF, JPEG or PNG file of at most 5 MB" => "Un fichier PDF, JPEG ou PNG de 5 Mo au plus",
         "is not a time" => "n'est pas un horaire",
+        "must not be in the past" => "ne peut pas être dans le passé",
+        "must not be before from" => "ne peut pas précéder la date de début",
+        "must be within a year of from" => "doit être à moins d'un an de la date de début",
+        "is not offered online" => "n'est pas proposé en ligne",
         "must be a UUID" | "must be 8 to 128 characters of letters, digits, '-' and '_'" => {
             "formulaire invalide : veuillez recommencer"
         }

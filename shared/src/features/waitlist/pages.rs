@@ -626,7 +626,8 @@ pub async fn join(state: &AppState, request: &Request) -> Result<Response<Body>,
             div.errors role="alert" {
                 h2 { (t.errors_title) }
                 ul { @for error in &errors {
-                    li { (page_texts.label(&error.field)) ": " (crate::features::self_booking::page_texts::message(error, lang)) }
+                    @let label = match error.field.as_str() { "from" => t.from, "to" => t.to, field => page_texts.label(field) };
+                    li { (label) ": " (crate::features::self_booking::page_texts::message(error, lang)) }
                 } }
             }
         }
