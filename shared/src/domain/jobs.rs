@@ -105,6 +105,18 @@ pub fn check_run_time(field: &str, at: Timestamp, now: Timestamp) -> Result<Time
     Ok(at)
 }
 
+impl ScheduledJob {
+    /// The job that offers a clinic's freed times to its waitlist now (a repeat within the same
+    /// second is the same job).
+    pub fn waitlist_scan(clinic: &crate::domain::clinic::ClinicId, now: jiff::Timestamp) -> Self {
+        Self {
+            job_id: format!("waitlist-scan-{}-{}", clinic, now.as_second()),
+            clinic_id: clinic.clone(),
+            task: JobTask::ScanWaitlist,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

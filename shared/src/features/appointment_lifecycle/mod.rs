@@ -301,7 +301,7 @@ pub fn on_rewritten(
     }
     if cancelled || moved {
         // The old time is free again: the waitlist may want it.
-        plan.schedule.push((now, crate::features::waitlist::scan_job(clinic, now)));
+        plan.schedule.push((now, ScheduledJob::waitlist_scan(clinic, now)));
     }
     if cancelled {
         next.lifecycle.cancelled_by = Some(actor.to_owned());

@@ -3,6 +3,7 @@
 //! the scheduler port, with a single-use link), and expiry that hands a time to the next entry.
 
 pub mod admin;
+pub mod offer_text;
 pub mod pages;
 
 use jiff::{SignedDuration, Timestamp};
@@ -126,13 +127,9 @@ pub async fn offers(state: &AppState, clinic: &ClinicId) -> Result<Vec<StoredOff
     items.into_iter().map(|item| Ok(StoredOffer { offer: item.record()?, version: item.version })).collect()
 }
 
-/// The job that scans a clinic's waitlist now (a repeat within the same second is one job).
+/// The job that scans a clinic's waitlist now.
 pub fn scan_job(clinic: &ClinicId, now: Timestamp) -> ScheduledJob {
-    ScheduledJob {
-        job_id: format!("waitlist-scan-{}-{}", clinic, now.as_second()),
-        clinic_id: clinic.clone(),
-        task: JobTask::ScanWaitlist,
-    }
+    ScheduledJob::waitlist_scan(clinic, now)
 }
 
 fn send_job(clinic: &ClinicId, offer: &WaitlistOfferId) -> ScheduledJob {
@@ -352,7 +349,7 @@ pub async fn deliver(state: &AppState, clinic_id: &ClinicId, offer_id: &str) -> 
         Err(StoreError::ConditionFailed { .. }) => return Ok(JobOutcome::AlreadyDone),
         Err(error) => return Err(retryable(error)),
     }
-    let text = pages::offer_text(state, clinic_id, &stored.offer, &entry.entry, &offer_url(state, &token))
+    let text = offer_text::offer_text(state, clinic_id, &stored.offer, &entry.entry, &offer_url(state, &token))
         .await
         .map_err(retryable)?;
     let mut sent = Vec::new();
