@@ -315,3 +315,22 @@ async fn the_portal_pages_escape_what_admins_and_visitors_type() {
         "the postcode is carried, escaped"
     );
 }
+
+#[tokio::test]
+async fn a_visitor_not_identified_continues_only_with_services_that_set_no_rule() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    setup(&app, &admin).await;
+    // A woman over 50 in SW1 by what she types, but not a patient of the clinic: seed 001 lets
+    // her continue only where no access rule is set (or the rule is "new patients only").
+    let mut typed = visitor("Ann", "Example", "1960-01-01", "+447700900172", "ann@example.com");
+    typed["sex"] = json!("female");
+    typed["postcode"] = json!("SW1A 2AA");
+    assert_eq!(names(&services(&app, &typed).await), ["New patients", "Open to all"]);
+    // Zoë, identified, is admitted by her record.
+    let zoe = names(&services(&app, &zoe()).await);
+    assert!(
+        zoe.contains(&"Women over 50 in SW1".to_owned()) && zoe.contains(&"Registered patients".to_owned()),
+        "{zoe:?}"
+    );
+}

@@ -116,7 +116,13 @@ fn age_on(born: Date, today: Date) -> i16 {
 }
 
 /// Whether `applicant` passes every rule on `today`. No rule: anyone.
+///
+/// A visitor who is not identified as a patient may continue only with services that set no
+/// rule (seed 001), apart from "new patients only", which is meant for them.
 pub fn admits(rules: &[AccessRule], applicant: &Applicant<'_>, today: Date) -> bool {
+    if applicant.record.is_none() && rules.iter().any(|rule| *rule != AccessRule::NewPatientsOnly) {
+        return false;
+    }
     let profile = applicant.record.map(|record| &record.profile);
     let sex = profile.and_then(|p| p.sex).or(applicant.sex);
     let postcode = profile.and_then(|p| p.postcode.as_deref()).or(applicant.postcode);
@@ -271,14 +277,15 @@ mod tests {
         let rules: Vec<(AccessRule, bool, bool)> = vec![
             (AccessRule::ExistingPatientsOnly, false, true),
             (AccessRule::NewPatientsOnly, true, false),
-            // The patient turns 46 today (the record's birth date wins); the stranger is 45.
+            // The patient turns 46 today (the record's birth date wins). The stranger is 45, but a
+            // visitor not identified as a patient continues only where no rule is set (seed 001).
             (AccessRule::AgeRange { min_years: Some(46), max_years: None }, false, true),
-            (AccessRule::AgeRange { min_years: None, max_years: Some(45) }, true, false),
+            (AccessRule::AgeRange { min_years: None, max_years: Some(45) }, false, false),
             (AccessRule::Sex { allowed: vec![Sex::Female] }, false, true),
             (AccessRule::RegisteredWith { provider_ids: vec![doctor.clone()] }, false, true),
             (AccessRule::RegisteredWith { provider_ids: vec![ProviderId::random()] }, false, false),
             (AccessRule::PostcodePrefix { prefixes: vec!["SW1".into()] }, false, true),
-            (AccessRule::PostcodePrefix { prefixes: vec!["m1".into()] }, true, false),
+            (AccessRule::PostcodePrefix { prefixes: vec!["m1".into()] }, false, false),
             (AccessRule::Flag { name: "diabetic REVIEW".into() }, false, true),
             (AccessRule::Flag { name: "asthma".into() }, false, false),
         ];
@@ -287,6 +294,8 @@ mod tests {
             assert_eq!(admits(std::slice::from_ref(&rule), &patient, today), patient_passes, "patient, {rule:?}");
         }
         assert!(admits(&[], &stranger, today), "no rule admits anyone");
+        let for_new = [AccessRule::NewPatientsOnly, AccessRule::AgeRange { min_years: None, max_years: Some(45) }];
+        assert!(!admits(&for_new, &stranger, today), "an unidentified visitor meets only 'new patients only'");
         let both = [AccessRule::ExistingPatientsOnly, AccessRule::Sex { allowed: vec![Sex::Male] }];
         assert!(!admits(&both, &patient, today), "rules combine with AND");
         assert!(requires_known_patient(&both) && !requires_known_patient(&[AccessRule::NewPatientsOnly]));
