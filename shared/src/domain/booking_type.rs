@@ -192,6 +192,11 @@ impl BookingType {
         Some(next)
     }
 
+    /// The long name in the patient's language (English when no French name was given).
+    pub fn name_in(&self, french: bool) -> &str {
+        french.then_some(self.long_name_fr.as_deref()).flatten().unwrap_or(&self.long_name)
+    }
+
     /// What the public side may show, when the type is offered online.
     pub fn published(&self) -> Option<PublishedBookingType> {
         self.enabled_online.then(|| PublishedBookingType {

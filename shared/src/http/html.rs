@@ -120,18 +120,27 @@ footer.clinic p{margin:.25rem 0;white-space:pre-line}.meta{display:block;color:#
 .filters a[aria-current]{background:var(--accent);color:#fff}.pager{display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}\
 .none{color:#444;font-style:italic}fieldset{border:1px solid #ccc;border-radius:.4rem;margin-top:1rem}legend{font-weight:600}label.inline{display:inline-block;font-weight:400;margin:.25rem 1rem .25rem 0}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}.notice{border:2px solid var(--accent);padding:.5rem 1rem;margin:1rem 0}";
 
+/// The head every page shares: charset, viewport, title and the style sheet (with the clinic's
+/// accent colour, already checked, when it has one).
+fn head(title: &str, accent: Option<&str>) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) }
+            style { (maud::PreEscaped(STYLE)) }
+            @if let Some(accent) = accent { style { ":root{--accent:" (accent) "}" } }
+        }
+    }
+}
+
 /// A whole page: head, the language switch (to `switch_href`) and `body` in `main`.
 pub fn document(lang: Lang, title: &str, switch_href: &str, body: Markup) -> Markup {
     let (other, other_name) = lang.other();
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                style { (maud::PreEscaped(STYLE)) }
-            }
+            (head(title, None))
             body {
                 nav.lang aria-label=(lang.language_label()) {
                     a href=(switch_href) lang=(other.code()) hreflang=(other.code()) { (other_name) }
@@ -194,13 +203,7 @@ pub fn clinic_document(lang: Lang, title: &str, switch_href: &str, frame: &Clini
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · " (frame.name) }
-                style { (maud::PreEscaped(STYLE)) }
-                @if let Some(accent) = accent { style { ":root{--accent:" (accent) "}" } }
-            }
+            (head(&format!("{title} · {}", frame.name), accent))
             body {
                 nav.lang aria-label=(lang.language_label()) {
                     a href=(switch_href) lang=(other.code()) hreflang=(other.code()) { (other_name) }

@@ -14,6 +14,7 @@ use crate::domain::appointment::{Appointment, AppointmentId, Channel};
 use crate::domain::availability::{Choice, Diary, OfferedSlot, SlotQuery, Window};
 use crate::domain::booking_type::{BookingTypeId, PublishedBookingType};
 use crate::domain::clinic::ClinicId;
+use crate::domain::diary::DiaryTemplate;
 use crate::domain::location::{LocationId, PublishedLocation};
 use crate::domain::patient::PatientDetails;
 use crate::domain::provider::{ProviderId, PublishedProvider};
@@ -202,6 +203,15 @@ impl<'a> Availability<'a> {
         self.slots(booking_type, provider, location, first, last, 1).into_iter().next()
     }
 
+    /// Templates offering the booking type with a published provider at a published location.
+    fn offering<'t>(&'t self, booking_type: &'t PublishedBookingType) -> impl Iterator<Item = &'a DiaryTemplate> + 't {
+        self.snapshot.templates.iter().filter(move |template| {
+            template.booking_type_ids.contains(&booking_type.id)
+                && self.providers.contains(&template.provider_id)
+                && self.locations.contains(&template.location_id)
+        })
+    }
+
     /// Providers whose templates offer the booking type (at a location, or any), in the
     /// snapshot's order.
     pub fn providers_offering(
@@ -209,18 +219,11 @@ impl<'a> Availability<'a> {
         booking_type: &PublishedBookingType,
         location: &Choice<LocationId>,
     ) -> Vec<&'a PublishedProvider> {
-        self.snapshot
-            .providers
-            .iter()
-            .filter(|provider| {
-                self.snapshot.templates.iter().any(|template| {
-                    template.provider_id == provider.id
-                        && template.booking_type_ids.contains(&booking_type.id)
-                        && location.admits(&template.location_id)
-                        && self.locations.contains(&template.location_id)
-                })
-            })
-            .collect()
+        let offering: Vec<&DiaryTemplate> = self.offering(booking_type).collect();
+        let offers = |provider: &&PublishedProvider| {
+            offering.iter().any(|t| t.provider_id == provider.id && location.admits(&t.location_id))
+        };
+        self.snapshot.providers.iter().filter(offers).collect()
     }
 
     /// Locations whose templates offer the booking type with the provider (or any).
@@ -229,18 +232,11 @@ impl<'a> Availability<'a> {
         booking_type: &PublishedBookingType,
         provider: &Choice<ProviderId>,
     ) -> Vec<&'a PublishedLocation> {
-        self.snapshot
-            .locations
-            .iter()
-            .filter(|location| {
-                self.snapshot.templates.iter().any(|template| {
-                    template.location_id == location.id
-                        && template.booking_type_ids.contains(&booking_type.id)
-                        && provider.admits(&template.provider_id)
-                        && self.providers.contains(&template.provider_id)
-                })
-            })
-            .collect()
+        let offering: Vec<&DiaryTemplate> = self.offering(booking_type).collect();
+        let offers = |location: &&PublishedLocation| {
+            offering.iter().any(|t| t.location_id == location.id && provider.admits(&t.provider_id))
+        };
+        self.snapshot.locations.iter().filter(offers).collect()
     }
 }
 

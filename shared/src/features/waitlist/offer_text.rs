@@ -72,17 +72,7 @@ pub async fn offer_text(
     let zone = described.clinic.time_zone.zone();
     let when = long_time(offer.starts_at, &zone, lang);
     let until = long_time(offer.open_until, &zone, lang);
-    let what = described
-        .booking_type
-        .as_ref()
-        .map(|bt| {
-            if lang == Lang::Fr {
-                bt.long_name_fr.clone().unwrap_or_else(|| bt.long_name.clone())
-            } else {
-                bt.long_name.clone()
-            }
-        })
-        .unwrap_or_default();
+    let what = described.booking_type.as_ref().map(|bt| bt.name_in(lang == Lang::Fr).to_owned()).unwrap_or_default();
     let who = described.provider.as_ref().map(|p| p.name.clone()).unwrap_or_default();
     let site = described.location.as_ref().map(|l| l.full_name.clone()).unwrap_or_default();
     let clinic = &described.clinic.name;

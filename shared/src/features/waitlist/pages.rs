@@ -161,13 +161,7 @@ fn unknown_link(lang: Lang) -> Result<Response<Body>, Problem> {
 
 fn review(t: &Texts, lang: Lang, described: &Described, offer: &WaitlistOffer) -> Markup {
     let zone = described.clinic.time_zone.zone();
-    let what = described.booking_type.as_ref().map(|bt| {
-        if lang == Lang::Fr {
-            bt.long_name_fr.clone().unwrap_or_else(|| bt.long_name.clone())
-        } else {
-            bt.long_name.clone()
-        }
-    });
+    let what = described.booking_type.as_ref().map(|bt| bt.name_in(lang == Lang::Fr).to_owned());
     html! {
         dl.review {
             dt { (t.what) } dd { (what.unwrap_or_default()) }
