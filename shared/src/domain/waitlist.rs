@@ -18,12 +18,12 @@ use super::validation::{Checker, FieldError};
 uuid_id!(
     /// A waitlist entry's identifier.
     WaitlistEntryId,
-    "a waitlist entry id"
+    "waitlist entry"
 );
 uuid_id!(
     /// An offer's identifier.
     WaitlistOfferId,
-    "a waitlist offer id"
+    "waitlist offer"
 );
 
 /// Longest date range one entry may wait for.
