@@ -475,13 +475,26 @@ fn operation(endpoint: Endpoint) -> Operation {
             &[(200, Json("DiarySlots"))],
             &[("date", "Local day, YYYY-MM-DD (default: today)"), ("provider_id", "Only this provider")],
         ),
-        Endpoint::PortalPage => {
-            op("The patient portal (HTML): identify to see the services you can book", None, &[(200, Html)], &[])
-        }
+        Endpoint::PortalPage => op(
+            "The patient portal (HTML): identification, then (with the visit cookie) the booking pages' steps over the services the visitor may book",
+            None,
+            &[(200, Html), (400, Html), (404, Html), (409, Html)],
+            &[
+                ("service", "Chosen online service"),
+                ("type", "Chosen booking type of that service"),
+                ("provider", "Chosen provider or `any`"),
+                ("location", "Chosen location or `any`"),
+                ("day", "First day shown"),
+                ("time", "Chosen time, or `asap`"),
+                ("with", "The provider shown for the chosen time"),
+                ("at", "The location shown for the chosen time"),
+                ("lang", "`en` or `fr`"),
+            ],
+        ),
         Endpoint::SubmitPortalPage => op(
-            "The portal's forms (HTML): services, times, booking",
+            "The portal's forms (HTML): `identify` (answers 303 with the visit cookie), `book`, `forget` (303, cookie cleared)",
             Form,
-            &[(200, Html), (201, Html), (404, Html), (409, Html), (422, Html)],
+            &[(200, Html), (201, Html), (303, None), (400, Html), (404, Html), (409, Html), (422, Html)],
             &[],
         ),
         Endpoint::ManagePage => {

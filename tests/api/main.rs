@@ -17,6 +17,7 @@ mod online_services;
 mod partner_booking;
 mod patient_connect;
 mod patient_pages;
+mod portal_pages;
 mod publication;
 mod publication_timetable;
 mod rate_limit;

@@ -20,7 +20,7 @@ async function identify(page, person) {
   }
   await Promise.all([page.waitForNavigation(), page.click('text=Show services')]);
   await accessible(page, 'portal services');
-  return page.locator('main h2').allTextContents();
+  return page.locator('main section.service h3').allTextContents();
 }
 
 try {
@@ -44,23 +44,41 @@ try {
     const page = await context.newPage();
     const eligible = await identify(page, { first_name: 'maria', last_name: 'EXAMPLE', date_of_birth: '1968-02-03', mobile: '+447700900180', email: 'maria@example.com' });
     assert(JSON.stringify(eligible) === JSON.stringify(['Blood tests', "Women's health review"]), `eligible sees ${eligible}`);
-    await Promise.all([page.waitForNavigation(), page.click('text=GP consultation')]);
-    assert((await page.textContent('h1')).includes('Choose a time'), 'times page missing');
+    assert((await page.textContent('form.visitor')).includes('maria EXAMPLE'), 'the steps do not say whom they book for');
+    // The same steps as /book: type (with its next free time), clinician, site, a week by day.
+    const women = page.locator('section.service', { hasText: "Women's health review" });
+    await Promise.all([page.waitForNavigation(), women.locator('a.choice').first().click()]);
+    assert((await page.textContent('h2')).includes('Who would you like to see?'), 'no clinician step');
+    await accessible(page, 'portal clinicians');
+    await shoot(page, 'portal-clinicians');
+    await Promise.all([page.waitForNavigation(), page.click('text=Any available clinician')]);
+    if ((await page.textContent('main')).includes('Where?')) {
+      await Promise.all([page.waitForNavigation(), page.locator('a.choice').first().click()]);
+    }
+    assert((await page.textContent('main')).includes('Choose a time'), 'times page missing');
     await accessible(page, 'portal times');
     await fitsThePhone(page, 'portal times');
     await shoot(page, 'portal-times');
-    const first = page.locator('details[open] ul.slots button').first();
+    const first = page.locator('details[open] ul.slots a.slot').first();
     const shown = (await first.textContent()).replace(/\s+/g, ' ').trim();
-    const match = shown.match(/, (\d\d:\d\d) (Dr \S+ \S+) (.+)$/);
-    assert(match, `a portal time does not name its clinician and site: ${shown}`);
-    const [booked] = await Promise.all([page.waitForNavigation(), first.click()]);
+    const match = shown.match(/, (\d\d:\d\d) (Dr \S+ \S+)/);
+    assert(match, `a portal time does not name its clinician: ${shown}`);
+    await Promise.all([page.waitForNavigation(), first.click()]);
+    const review = await page.textContent('dl.review');
+    assert(review.includes(match[2]) && review.includes(match[1]), `the review does not repeat ${shown}: ${review}`);
+    await accessible(page, 'portal review');
+    await shoot(page, 'portal-review');
+    const [booked] = await Promise.all([page.waitForNavigation(), page.click('button:has-text("Confirm")')]);
     assert(booked.status() === 201, `booking answered ${booked.status()}`);
     assert((await page.textContent('h1')).includes('Your appointment is booked'), 'confirmation missing');
-    const review = await page.textContent('dl.review');
-    assert(review.includes(match[2]) && review.includes(match[3]) && review.includes(match[1]), `the confirmation does not repeat ${shown}: ${review}`);
+    const confirmed = await page.textContent('dl.review');
+    assert(confirmed.includes(match[2]) && confirmed.includes(match[1]), `the confirmation does not repeat ${shown}: ${confirmed}`);
     assert((await page.textContent('header.clinic')).includes('Riverside Family Practice'), 'no clinic name on the portal');
     await accessible(page, 'portal confirmation');
     await shoot(page, 'portal-confirmed');
+    // "Not you?" ends the visit before the next person identifies.
+    await Promise.all([page.waitForNavigation(), page.click('text=Not you? Start again')]);
+    assert((await page.textContent('main')).includes('Show services'), 'not you did not end the visit');
 
     const ineligible = await identify(page, { first_name: 'Tom', last_name: 'Example', date_of_birth: '1968-02-03', mobile: '+447700900181', email: 'tom@example.com', sex: 'male' });
     assert(JSON.stringify(ineligible) === JSON.stringify(['Blood tests']), `ineligible sees ${ineligible}`);
@@ -77,7 +95,8 @@ try {
     await page.fill('#date_of_birth', '1990-01-01');
     await page.fill('#mobile', '07700 900182');
     await Promise.all([page.waitForNavigation(), page.click('text=Voir les services')]);
-    assert((await page.textContent('h1')).includes('Services que vous pouvez réserver'), 'services page not in French');
+    assert((await page.textContent('main h2:not(#advisory-title)')).includes('Que souhaitez-vous réserver'), 'services page not in French');
+    assert((await page.textContent('form.visitor')).includes('Rendez-vous pour'), 'the visitor banner is not in French');
     await accessible(page, 'French portal services');
     await shoot(page, 'portal-services-fr');
     await context.close();

@@ -285,15 +285,19 @@ async fn portal_flow(app: &TestApp, token: &str, gp15: &str) {
         "action=identify&first_name=Zebedee&last_name=Quarrington&date_of_birth={BIRTH_DATE}&mobile=%2B447700900123&email={}",
         EMAIL.replace('@', "%40")
     );
-    let page = app
-        .client
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let identified = client
         .post(app.url("/portal/demo"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form)
         .send()
         .await
         .unwrap();
+    assert_eq!(identified.status().as_u16(), 303);
+    let cookie = identified.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let page = client.get(app.url("/portal/demo")).header("cookie", cookie).send().await.unwrap();
     assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("Zebedee"), "the portal shows whom it books for");
 }
 
 /// Patient Connect: a record with an address, templates that merge the patient's name, an SMS

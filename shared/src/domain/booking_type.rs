@@ -199,12 +199,18 @@ impl BookingType {
 
     /// What the public side may show, when the type is offered online.
     pub fn published(&self) -> Option<PublishedBookingType> {
-        self.enabled_online.then(|| PublishedBookingType {
+        self.enabled_online.then(|| self.public_view())
+    }
+
+    /// What patients see of it, whether or not it is offered on the public booking pages (the
+    /// portal offers what an online service links, seed 001).
+    pub fn public_view(&self) -> PublishedBookingType {
+        PublishedBookingType {
             id: self.id.clone(),
             name: self.long_name.clone(),
             name_fr: self.long_name_fr.clone(),
             duration_minutes: self.duration_minutes,
-        })
+        }
     }
 }
 

@@ -129,12 +129,18 @@ impl Location {
 
     /// What patients may see, when offered online.
     pub fn published(&self) -> Option<PublishedLocation> {
-        self.enabled_online.then(|| PublishedLocation {
+        self.enabled_online.then(|| self.public_view())
+    }
+
+    /// What patients see of it, whether or not it is offered on the public booking pages (the
+    /// portal offers what an online service links, seed 001).
+    pub fn public_view(&self) -> PublishedLocation {
+        PublishedLocation {
             id: self.id.clone(),
             name: self.full_name.clone(),
             address: self.primary_address.clone(),
             phone: self.booking_phone.clone(),
-        })
+        }
     }
 }
 

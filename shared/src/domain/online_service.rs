@@ -10,7 +10,7 @@ use super::booking_type::BookingTypeId;
 use super::eligibility::AccessRule;
 use super::ids::uuid_id;
 use super::provider::ProviderId;
-use super::validation::{Checker, FieldError, required_text};
+use super::validation::{Checker, FieldError, optional_prose, required_text};
 
 uuid_id!(
     /// An online service's identifier.
@@ -26,6 +26,15 @@ pub struct OnlineService {
     pub id: ServiceId,
     /// The name patients see.
     pub name: String,
+    /// The name in French (patients reading French; English when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_fr: Option<String>,
+    /// What the service is and whom it is for, shown with it in the portal (plain text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The description in French.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description_fr: Option<String>,
     /// The booking types it offers.
     #[schema(value_type = Vec<String>)]
     pub booking_type_ids: Vec<BookingTypeId>,
@@ -45,6 +54,15 @@ pub struct OnlineService {
 pub struct OnlineServiceInput {
     /// 1 to 120 characters.
     pub name: String,
+    /// The name in French, up to 120 characters.
+    #[serde(default)]
+    pub name_fr: Option<String>,
+    /// What the service is and whom it is for, up to 500 characters of plain text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The description in French, up to 500 characters.
+    #[serde(default)]
+    pub description_fr: Option<String>,
     /// 1 to 20 booking types.
     pub booking_type_ids: Vec<String>,
     /// Only these providers.
@@ -77,6 +95,10 @@ impl OnlineService {
     pub fn parse(id: ServiceId, input: &OnlineServiceInput) -> Result<Self, Vec<FieldError>> {
         let mut checker = Checker::default();
         let name = checker.check(required_text("name", &input.name, 120));
+        let name_fr = checker.check(optional_prose("name_fr", input.name_fr.as_deref(), 120)).flatten();
+        let description = checker.check(optional_prose("description", input.description.as_deref(), 500)).flatten();
+        let description_fr =
+            checker.check(optional_prose("description_fr", input.description_fr.as_deref(), 500)).flatten();
         if input.booking_type_ids.is_empty() || input.booking_type_ids.len() > 20 {
             checker.check::<()>(Err(FieldError::new("booking_type_ids", "must name 1 to 20 booking types")));
         }
@@ -98,11 +120,24 @@ impl OnlineService {
         Ok(Self {
             id,
             name: name.unwrap_or_default(),
+            name_fr,
+            description,
+            description_fr,
             booking_type_ids,
             include_provider_ids: include,
             exclude_provider_ids: exclude,
             rules: input.rules.clone(),
         })
+    }
+
+    /// The name in the patient's language.
+    pub fn name_in(&self, french: bool) -> &str {
+        french.then_some(self.name_fr.as_deref()).flatten().unwrap_or(&self.name)
+    }
+
+    /// The description in the patient's language, if any.
+    pub fn description_in(&self, french: bool) -> Option<&str> {
+        french.then_some(self.description_fr.as_deref()).flatten().or(self.description.as_deref())
     }
 
     /// Whether the service offers `provider`.

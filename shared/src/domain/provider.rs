@@ -99,19 +99,7 @@ pub struct ProviderInput {
 /// Checks a short plain-text introduction: trimmed, at most 500 characters, no control
 /// characters but new lines; empty is none.
 fn bio(field: &str, value: &str, checker: &mut Checker) -> Option<String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return None;
-    }
-    if value.chars().count() > 500 {
-        checker.check::<()>(Err(FieldError::new(field, "must be at most 500 characters")));
-        return None;
-    }
-    if value.chars().any(|c| c.is_control() && c != '\n') {
-        checker.check::<()>(Err(FieldError::new(field, "must not contain control characters")));
-        return None;
-    }
-    Some(value.to_owned())
+    checker.check(super::validation::optional_prose(field, Some(value), 500)).flatten()
 }
 
 /// Checks the languages a clinician speaks: at most 10, each 1 to 40 characters, repeats dropped.
@@ -212,14 +200,20 @@ impl Provider {
 
     /// What patients may see, when offered online.
     pub fn published(&self) -> Option<PublishedProvider> {
-        self.enabled_online.then(|| PublishedProvider {
+        self.enabled_online.then(|| self.public_view())
+    }
+
+    /// What patients see of it, whether or not it is offered on the public booking pages (the
+    /// portal offers what an online service links, seed 001).
+    pub fn public_view(&self) -> PublishedProvider {
+        PublishedProvider {
             id: self.id.clone(),
             name: self.name.clone(),
             title: self.professional_title.clone(),
             bio: self.bio.clone(),
             bio_fr: self.bio_fr.clone(),
             languages: self.languages.clone(),
-        })
+        }
     }
 }
 

@@ -57,6 +57,19 @@ pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<Strin
     Ok(trimmed.to_owned())
 }
 
+/// Patient-visible prose an admin may leave out: blank is `None`; else at most `max_chars`
+/// characters, line breaks allowed, no other control characters (pages escape it).
+pub fn optional_prose(field: &str, value: Option<&str>, max_chars: usize) -> Result<Option<String>, FieldError> {
+    let Some(value) = value.map(str::trim).filter(|value| !value.is_empty()) else { return Ok(None) };
+    if value.chars().count() > max_chars {
+        return Err(FieldError::new(field, format!("must be at most {max_chars} characters")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(FieldError::new(field, "must not contain control characters"));
+    }
+    Ok(Some(value.to_owned()))
+}
+
 /// Checks a client-chosen identifier: 1 to 64 characters of `a-z`, `0-9` and `-`.
 pub fn slug(field: &str, value: &str) -> Result<String, FieldError> {
     let valid = !value.is_empty()

@@ -118,7 +118,9 @@ footer.clinic p{margin:.25rem 0;white-space:pre-line}.meta{display:block;color:#
 .slots a.slot:hover,.slots a.slot:focus{background:#e8f0fb}.slots a.slot .meta{font-size:.8rem}\
 .filters{display:flex;flex-wrap:wrap;gap:.5rem;padding:0;list-style:none}.filters a{padding:.3rem .7rem;border:1px solid var(--accent);border-radius:1rem;color:var(--accent)}\
 .filters a[aria-current]{background:var(--accent);color:#fff}.pager{display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}\
-.none{color:#444;font-style:italic}fieldset{border:1px solid #ccc;border-radius:.4rem;margin-top:1rem}legend{font-weight:600}label.inline{display:inline-block;font-weight:400;margin:.25rem 1rem .25rem 0}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}.notice{border:2px solid var(--accent);padding:.5rem 1rem;margin:1rem 0}";
+.none{color:#444;font-style:italic}fieldset{border:1px solid #ccc;border-radius:.4rem;margin-top:1rem}legend{font-weight:600}label.inline{display:inline-block;font-weight:400;margin:.25rem 1rem .25rem 0}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}.notice{border:2px solid var(--accent);padding:.5rem 1rem;margin:1rem 0}\
+form.visitor{margin:.5rem 0;padding:.5rem 0;border-bottom:1px solid #ccc}button.link{background:none;border:0;padding:0;color:var(--accent);text-decoration:underline;cursor:pointer}\
+section.service{margin-top:1.5rem}section.service h3{margin-bottom:.25rem}";
 
 /// The head every page shares: charset, viewport, title and the style sheet (with the clinic's
 /// accent colour, already checked, when it has one).

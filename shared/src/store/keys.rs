@@ -29,6 +29,7 @@
 //! | a patient's links, newest first | Query on gsi1 | | | `PATIENT_LINKS#{clinic}#{patient ref}` | |
 //! | link token (hash only, never the token) | Get, Put | `LINK_TOKEN#{sha256}` | `TOKEN` | | not exists; same transaction as the link (booking) or the booking (manage) |
 //! | manage-page grant after verification (hash only) | Get, Put | `LINK_GRANT#{sha256}` | `GRANT` | | not exists; expires after 15 minutes |
+//! | portal visit after identification (hash only) | Get, Put, Delete | `PORTAL_VISIT#{sha256}` | `VISIT` | | not exists; expires after 30 minutes |
 //! | provider's staff inbox | Put, Query | `INBOX#{clinic}#{provider}` | `{at}#{id}` | | same transaction as the reschedule |
 //! | booking statistics | Add, Query between days | `STATS#{clinic}` | `{day}#{channel}#{partner}#{booking type}#{provider}` | | same transaction as the booking, cancellation or no-show |
 //! | partner | Get, Put, Query prefix | `CLINIC#{clinic}` | `PARTNER#{code}` | | create: not exists; replace: version |
@@ -247,6 +248,11 @@ pub fn patient_link(clinic: &ClinicId, patient_reference: &str, sent_at: Timesta
 /// A link token's record, found by the token's hash.
 pub fn link_token(token_hash: &str) -> Key {
     Key::new(format!("LINK_TOKEN#{token_hash}"), "TOKEN")
+}
+
+/// A portal visit, found by the hash of the token in the visitor's cookie.
+pub fn portal_visit(token_hash: &str) -> Key {
+    Key::new(format!("PORTAL_VISIT#{token_hash}"), "VISIT")
 }
 
 /// A manage-page grant, found by the grant's hash.

@@ -1,7 +1,10 @@
-//! The patient portal's pages (`/portal/{clinicId}`): identify, see the services the rules
-//! admit, pick a time, book. Server-rendered, working without JavaScript; the visitor's details
-//! travel in the forms' hidden fields (POST only, never in a URL), and every page is `no-store`.
-//! In English and French, under the clinic's name and colours, with its phone at every refusal.
+//! The patient portal's pages (`/portal/{clinicId}`): the visitor says who they are; then they
+//! walk the same steps as the public booking pages (`self_booking::pages`): a service and its
+//! booking type, the clinician, the site, a week of times, the review, and book. The steps offer
+//! only what the services their record admits offer, each with its next free time. What the
+//! identification found is kept server-side for 30 minutes under a cookie (`visits`), so the
+//! steps are plain links and no patient detail travels in a URL or a form. English and French,
+//! under the clinic's name and colours, with its phone at every refusal and dead end.
 
 use http::StatusCode;
 use jiff::Timestamp;
@@ -9,23 +12,28 @@ use lambda_http::{Body, Request, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::portal::{PortalRequest, Visitor, book_for, services_for, slots_for};
+use super::portal::{Known, Visitor, admitted, catalogue, identify, service_snapshot};
+use super::visits::{self, Visit};
 use crate::app::AppState;
-use crate::domain::clinic::Clinic;
-use crate::domain::clinic::ClinicId;
-use crate::domain::location::Location;
-use crate::domain::patient::PatientInput;
-use crate::domain::patient::Sex;
-use crate::domain::provider::Provider;
+use crate::domain::availability::{Choice, OfferedSlot};
+use crate::domain::clinic::{Clinic, ClinicId};
+use crate::domain::online_service::OnlineService;
+use crate::domain::patient::{PatientInput, Sex};
 use crate::domain::validation::FieldError;
 use crate::features::booking_links::pages::read_form;
-use crate::features::diary::private_offer::records;
+use crate::features::catalog::public::PublicSnapshot;
+use crate::features::diary::booking::{self, BookingError};
 use crate::features::rate_limit::check_public;
+use crate::features::self_booking::offer::{self, Availability, Booked, BookingRequest, Selection};
 use crate::features::self_booking::page_texts::{message, texts as booking_texts};
+use crate::features::self_booking::pages::{
+    Pages, Steps, Walked, confirmation_page, public_snapshot, start_again, time_page, walk,
+};
 use crate::http::Problem;
-use crate::http::html::{ClinicFrame, Lang, clinic_document, html_response, long_date, long_time};
+use crate::http::html::{ClinicFrame, Lang, clinic_document, html_response};
 use crate::http::request::path_param;
 
+/// What the portal's forms post: the identification, or the choice to book, or "not me".
 #[derive(Default, Deserialize)]
 struct PortalForm {
     #[serde(default)]
@@ -45,11 +53,19 @@ struct PortalForm {
     #[serde(default)]
     postcode: String,
     #[serde(default)]
-    service_id: String,
+    service: String,
+    #[serde(rename = "type", default)]
+    booking_type: String,
     #[serde(default)]
-    booking_type_id: String,
+    provider: String,
+    #[serde(default)]
+    location: String,
     #[serde(default)]
     time: String,
+    #[serde(default)]
+    with: String,
+    #[serde(default)]
+    at: String,
     #[serde(default)]
     lang: Option<String>,
 }
@@ -74,18 +90,19 @@ impl PortalForm {
         }
     }
 
-    fn hidden(&self) -> Markup {
-        html! {
-            @for (name, value) in [("first_name", &self.first_name), ("last_name", &self.last_name), ("date_of_birth", &self.date_of_birth),
-                ("mobile", &self.mobile), ("email", &self.email), ("sex", &self.sex), ("postcode", &self.postcode)] {
-                input type="hidden" name=(name) value=(value);
-            }
-            input type="hidden" name="lang" value=(self.lang.as_deref().unwrap_or("en"));
+    fn steps(&self) -> Steps {
+        let some = |value: &str| Some(value.to_owned()).filter(|value| !value.is_empty());
+        Steps {
+            service: some(&self.service),
+            booking_type: some(&self.booking_type),
+            provider: some(&self.provider),
+            location: some(&self.location),
+            ..Steps::default()
         }
     }
 }
 
-/// The portal's own words, per language (the field labels are the booking pages').
+/// The portal's own words, per language (the steps' words are the booking pages').
 struct Texts {
     title: &'static str,
     intro: &'static str,
@@ -96,13 +113,11 @@ struct Texts {
     show: &'static str,
     services: &'static str,
     none_for_you: &'static str,
-    choose_time: &'static str,
-    no_times: &'static str,
-    booked: &'static str,
     not_online: &'static str,
-    taken: &'static str,
-    taken_help: &'static str,
-    free_times: &'static str,
+    booking_for: &'static str,
+    not_you: &'static str,
+    visit_ended: &'static str,
+    no_times_yet: &'static str,
 }
 
 const EN: Texts = Texts {
@@ -113,15 +128,13 @@ const EN: Texts = Texts {
     sexes: ["Prefer not to say", "Female", "Male", "Other"],
     postcode: "Postcode (optional)",
     show: "Show services",
-    services: "Services you can book",
+    services: "What would you like to book?",
     none_for_you: "No service can be booked online for you.",
-    choose_time: "Choose a time",
-    no_times: "No free times in the next two weeks.",
-    booked: "Your appointment is booked",
     not_online: "This is not available online",
-    taken: "That time was just taken",
-    taken_help: "Please go back and choose another time.",
-    free_times: "free times",
+    booking_for: "Booking for",
+    not_you: "Not you? Start again",
+    visit_ended: "For your security we asked again who you are: your earlier answers have expired.",
+    no_times_yet: "No free time online at the moment",
 };
 
 const FR: Texts = Texts {
@@ -132,15 +145,13 @@ const FR: Texts = Texts {
     sexes: ["Je préfère ne pas répondre", "Femme", "Homme", "Autre"],
     postcode: "Code postal (facultatif)",
     show: "Voir les services",
-    services: "Services que vous pouvez réserver",
+    services: "Que souhaitez-vous réserver ?",
     none_for_you: "Aucun service n'est réservable en ligne pour vous.",
-    choose_time: "Choisissez un horaire",
-    no_times: "Aucun horaire libre dans les deux prochaines semaines.",
-    booked: "Votre rendez-vous est confirmé",
     not_online: "Ce service n'est pas disponible en ligne",
-    taken: "Cet horaire vient d'être pris",
-    taken_help: "Veuillez revenir en arrière et choisir un autre horaire.",
-    free_times: "horaires libres",
+    booking_for: "Rendez-vous pour",
+    not_you: "Ce n'est pas vous ? Recommencer",
+    visit_ended: "Pour votre sécurité, nous vous demandons à nouveau qui vous êtes : vos réponses ont expiré.",
+    no_times_yet: "Aucun horaire libre en ligne pour le moment",
 };
 
 fn texts(lang: Lang) -> &'static Texts {
@@ -150,7 +161,8 @@ fn texts(lang: Lang) -> &'static Texts {
     }
 }
 
-/// A portal page in the clinic's frame (or a plain one when the clinic is unknown).
+/// The identification page and the refusals, in the clinic's frame (or a plain one when the
+/// clinic is unknown).
 struct Portal {
     clinic: Option<Clinic>,
     lang: Lang,
@@ -170,20 +182,16 @@ impl Portal {
         html_response(status, markup)
     }
 
-    fn call_us(&self, phones: &[String]) -> Markup {
-        let frame = self.clinic.as_ref().map(|clinic| ClinicFrame { name: &clinic.name, branding: &clinic.branding });
-        html! {
-            @if let Some(frame) = frame.filter(|frame| frame.branding.phone.is_some()) {
-                p { (frame.call_us(self.lang)) }
-            } @else if !phones.is_empty() {
-                p { (booking_texts(self.lang).phone) ": " @for (i, phone) in phones.iter().enumerate() {
-                    @if i > 0 { ", " } a href={ "tel:" (phone.replace(' ', "")) } { (phone) }
-                } }
+    fn call_us(&self) -> Markup {
+        match &self.clinic {
+            Some(clinic) => {
+                html! { p { (ClinicFrame { name: &clinic.name, branding: &clinic.branding }.call_us(self.lang)) } }
             }
+            None => html! {},
         }
     }
 
-    fn identify_form(&self, form: &PortalForm, errors: &[FieldError]) -> Markup {
+    fn identify_form(&self, form: &PortalForm, errors: &[FieldError], notice: Option<&str>) -> Markup {
         let t = texts(self.lang);
         let words = booking_texts(self.lang);
         let lang = self.lang;
@@ -210,6 +218,7 @@ impl Portal {
         };
         html! {
             h1 { (t.title) }
+            @if let Some(notice) = notice { p.notice role="status" { (notice) } }
             p { (t.intro) }
             @if !errors.is_empty() { div.errors role="alert" { p { (t.fix) } } }
             form method="post" action=(self.path) {
@@ -235,18 +244,13 @@ impl Portal {
         }
     }
 
-    fn refused(&self, problem: Problem, form: &PortalForm, phones: &[String]) -> Result<Response<Body>, Problem> {
+    fn refused(&self, problem: Problem, form: &PortalForm) -> Result<Response<Body>, Problem> {
         let t = texts(self.lang);
         match problem.status {
-            422 => self.page(StatusCode::UNPROCESSABLE_ENTITY, t.title, self.identify_form(form, &problem.errors)),
-            404 => {
-                self.page(StatusCode::NOT_FOUND, t.not_online, html! { h1 { (t.not_online) } (self.call_us(phones)) })
+            422 => {
+                self.page(StatusCode::UNPROCESSABLE_ENTITY, t.title, self.identify_form(form, &problem.errors, None))
             }
-            409 => self.page(
-                StatusCode::CONFLICT,
-                t.taken,
-                html! { h1 { (t.taken) } p { (t.taken_help) } (self.call_us(phones)) },
-            ),
+            404 => self.page(StatusCode::NOT_FOUND, t.not_online, html! { h1 { (t.not_online) } (self.call_us()) }),
             _ => Err(problem),
         }
     }
@@ -260,28 +264,168 @@ async fn portal(state: &AppState, clinic: &ClinicId, lang: Lang) -> Result<Porta
     Ok(Portal { clinic: profile, lang, path: format!("/portal/{clinic}") })
 }
 
-/// `GET /portal/{clinicId}`
+/// Who the steps book for, and the way out ("not you?").
+fn banner(path: &str, lang: Lang, known: &Known) -> Markup {
+    let t = texts(lang);
+    html! {
+        form.visitor method="post" action=(path) {
+            input type="hidden" name="action" value="forget";
+            input type="hidden" name="lang" value=(lang.code());
+            (t.booking_for) " " strong { (known.name()) } " · "
+            button.link type="submit" { (t.not_you) }
+        }
+    }
+}
+
+/// What an open visit may book: the services its record admits, each with its part of the diary.
+struct Offer {
+    services: Vec<(OnlineService, PublicSnapshot)>,
+}
+
+impl Offer {
+    async fn load(
+        state: &AppState,
+        clinic: &ClinicId,
+        public: &PublicSnapshot,
+        visit: &Visit,
+    ) -> Result<Self, Problem> {
+        let mut admitted = admitted(state, clinic, &visit.known).await?;
+        admitted.sort_by(|a, b| a.name.cmp(&b.name));
+        let (types, providers, locations) = catalogue(state, clinic).await?;
+        let services = admitted
+            .into_iter()
+            .map(|service| {
+                let snapshot = service_snapshot(public, &service, &types, &providers, &locations);
+                (service, snapshot)
+            })
+            .collect();
+        Ok(Self { services })
+    }
+
+    fn service(&self, id: Option<&str>) -> Option<&(OnlineService, PublicSnapshot)> {
+        let id = id?;
+        self.services.iter().find(|(service, _)| service.id.as_str() == id)
+    }
+}
+
+fn pages<'a>(snapshot: &'a PublicSnapshot, clinic: &ClinicId, lang: Lang, known: &Known) -> Pages<'a> {
+    let path = format!("/portal/{clinic}");
+    let banner = banner(&path, lang, known);
+    Pages { banner: Some(banner), waitlist: None, ..Pages::new(snapshot, path, lang) }
+}
+
+/// `GET /portal/{clinicId}`: the identification form, or (once identified) the step the query
+/// string has reached.
 #[tracing::instrument(skip_all)]
 pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = path_param(request, "clinicId", ClinicId::parse)?;
     check_public(state, request).await?;
-    let portal = portal(state, &clinic, Lang::of(request, None)).await?;
-    let form = PortalForm { lang: Some(portal.lang.code().to_owned()), ..PortalForm::default() };
-    portal.page(StatusCode::OK, texts(portal.lang).title, portal.identify_form(&form, &[]))
+    let lang = Lang::of(request, None);
+    let portal = portal(state, &clinic, lang).await?;
+    let form = PortalForm { lang: Some(lang.code().to_owned()), ..PortalForm::default() };
+    let Some(public) = public_snapshot(state, &clinic).await? else {
+        return portal.refused(Problem::not_found("online booking is not available"), &form);
+    };
+    let Some(visit) = visits::open(state, &clinic, request).await? else {
+        return portal.page(StatusCode::OK, texts(lang).title, portal.identify_form(&form, &[], None));
+    };
+    let offer = Offer::load(state, &clinic, &public, &visit).await?;
+    let steps = Steps::from_request(request);
+    let chosen = offer.service(steps.service.as_deref());
+    let (Some((service, snapshot)), Some(booking_type)) = (chosen, steps.booking_type.clone()) else {
+        return service_step(state, &clinic, &public, &offer, &visit, lang).await;
+    };
+    let pages = pages(snapshot, &clinic, lang, &visit.known);
+    let availability = Availability::load(state, &clinic, snapshot).await?;
+    match walk(&pages, &availability, &steps, &booking_type)? {
+        Walked::Page(response) => Ok(response),
+        Walked::Review(selection, slot) => review_page(&pages, service, &selection, &slot, &steps),
+    }
 }
 
-/// The clinic's booking phone numbers (from its locations), for visitors the portal turns away.
-async fn phones(state: &AppState, clinic: &ClinicId) -> Result<Vec<String>, Problem> {
-    let partition = crate::store::keys::clinic_partition(clinic);
-    let locations: Vec<Location> =
-        records(state.store.as_ref(), &partition, crate::store::keys::LOCATION_PREFIX).await?;
-    let mut phones: Vec<String> = locations.into_iter().filter_map(|location| location.booking_phone).collect();
-    phones.dedup();
-    Ok(phones)
+/// The first step: every admitted service with its booking types that have a free time, each
+/// with its next one; the up-front advice first.
+async fn service_step(
+    state: &AppState,
+    clinic: &ClinicId,
+    public: &PublicSnapshot,
+    offer: &Offer,
+    visit: &Visit,
+    lang: Lang,
+) -> Result<Response<Body>, Problem> {
+    let t = texts(lang);
+    let pages = pages(public, clinic, lang, &visit.known);
+    let mut open = Vec::new();
+    for (service, snapshot) in &offer.services {
+        let availability = Availability::load(state, clinic, snapshot).await?;
+        let types: Vec<_> = snapshot
+            .booking_types
+            .iter()
+            .filter_map(|booking_type| {
+                availability.first(booking_type, &Choice::Any, &Choice::Any).map(|slot| (booking_type, slot))
+            })
+            .collect();
+        open.push((service, types));
+    }
+    let bookable = open.iter().any(|(_, types)| !types.is_empty());
+    let french = pages.french();
+    let body = html! {
+        h1 { (t.title) }
+        (pages.advisory())
+        h2 { (t.services) }
+        @if offer.services.is_empty() { (pages.dead_end(t.none_for_you)) }
+        @else if !bookable { (pages.dead_end(t.no_times_yet)) }
+        @for (service, types) in &open {
+            section.service {
+                h3 { (service.name_in(french)) }
+                @if let Some(description) = service.description_in(french) { p.hint { (description) } }
+                @if types.is_empty() { p.none { (t.no_times_yet) } }
+                @for (booking_type, slot) in types {
+                    @let steps = Steps { service: Some(service.id.to_string()), ..Steps::default() };
+                    a.choice href=(pages.href(&steps.with_type(booking_type.id.as_str()), &[])) {
+                        (pages.type_name(booking_type)) (pages.next_free(Some(slot)))
+                    }
+                }
+            }
+        }
+    };
+    pages.respond(StatusCode::OK, t.title, &Steps::default(), body)
 }
 
-/// `POST /portal/{clinicId}`: `action` is `identify`, `times` (with `service_id` and
-/// `booking_type_id`) or `book` (with `time` too).
+/// Who, where and when, and the button that books it (the visitor's details are known).
+fn review_page(
+    pages: &Pages<'_>,
+    service: &OnlineService,
+    selection: &Selection,
+    slot: &OfferedSlot,
+    steps: &Steps,
+) -> Result<Response<Body>, Problem> {
+    let t = pages.t;
+    let day = slot.starts_at.to_zoned(offer::zone(pages.snapshot)).date().to_string();
+    let back = pages.href(steps, &[("day", &day)]);
+    let body = html! {
+        h1 { (t.review) }
+        p.meta { (service.name_in(pages.french())) }
+        (pages.review(selection, Some(slot)))
+        p { a href=(back) { (t.change) } }
+        form method="post" action=(pages.path) {
+            input type="hidden" name="action" value="book";
+            input type="hidden" name="lang" value=(pages.lang.code());
+            input type="hidden" name="service" value=(service.id.as_str());
+            input type="hidden" name="type" value=(selection.booking_type.id.as_str());
+            input type="hidden" name="provider" value=(steps.provider.as_deref().unwrap_or_default());
+            input type="hidden" name="location" value=(steps.location.as_deref().unwrap_or_default());
+            input type="hidden" name="time" value=(slot.starts_at.to_string());
+            input type="hidden" name="with" value=(slot.provider_id.as_str());
+            input type="hidden" name="at" value=(slot.location_id.as_str());
+            button.primary type="submit" { (t.confirm) }
+        }
+    };
+    pages.respond(StatusCode::OK, t.review, steps, body)
+}
+
+/// `POST /portal/{clinicId}`: `action` is `identify` (the details; answers with the services),
+/// `book` (the reviewed choice) or `forget` (ends the visit).
 #[tracing::instrument(skip_all)]
 pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = path_param(request, "clinicId", ClinicId::parse)?;
@@ -289,120 +433,98 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
     let form: PortalForm = read_form(request)?;
     let lang = Lang::of(request, form.lang.as_deref());
     let portal = portal(state, &clinic, lang).await?;
-    let t = texts(lang);
-    let words = booking_texts(lang);
-    let path = portal.path.clone();
-    let phones = phones(state, &clinic).await?;
-    let visitor = form.visitor();
-    let choice = || PortalRequest {
-        visitor: form.visitor(),
-        service_id: form.service_id.clone(),
-        booking_type_id: form.booking_type_id.clone(),
-        starts_at: form.time.parse::<Timestamp>().ok(),
-    };
-    let partition = crate::store::keys::clinic_partition(&clinic);
-    let names = || async {
-        let providers: Vec<Provider> =
-            records(state.store.as_ref(), &partition, crate::store::keys::PROVIDER_PREFIX).await?;
-        let locations: Vec<Location> =
-            records(state.store.as_ref(), &partition, crate::store::keys::LOCATION_PREFIX).await?;
-        Ok::<_, Problem>((providers, locations))
-    };
+    let home = format!("{}?lang={}", portal.path, lang.code());
     match form.action.as_str() {
-        "times" => {
-            let slots = match slots_for(state, &clinic, &choice()).await {
-                Ok(slots) => slots,
-                Err(problem) => return portal.refused(problem, &form, &phones),
-            };
-            let zone = jiff::tz::TimeZone::get(&slots.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-            let (providers, locations) = names().await?;
-            let who =
-                |id: &str| providers.iter().find(|p| p.id.as_str() == id).map(|p| p.name.clone()).unwrap_or_default();
-            let site = |id: &str| {
-                locations.iter().find(|l| l.id.as_str() == id).map(|l| l.full_name.clone()).unwrap_or_default()
-            };
-            let mut days: Vec<(jiff::civil::Date, Vec<&crate::features::self_booking::offer::SlotView>)> = Vec::new();
-            for slot in &slots.slots {
-                let day = slot.starts_at.to_zoned(zone.clone()).date();
-                match days.last_mut() {
-                    Some((last, list)) if *last == day => list.push(slot),
-                    _ => days.push((day, vec![slot])),
-                }
-            }
-            let body = html! {
-                h1 { (t.choose_time) }
-                @if slots.slots.is_empty() { p.notice { (t.no_times) } (portal.call_us(&phones)) }
-                form method="post" action=(path) {
-                    input type="hidden" name="action" value="book";
-                    input type="hidden" name="service_id" value=(form.service_id);
-                    input type="hidden" name="booking_type_id" value=(form.booking_type_id);
-                    (form.hidden())
-                    div.week {
-                        @for (index, (day, list)) in days.iter().enumerate() {
-                            details open[index == 0] {
-                                summary { strong { (long_date(*day, lang)) } " · " (list.len()) " " (t.free_times) }
-                                ul.slots {
-                                    @for slot in list {
-                                        li { button type="submit" name="time" value=(slot.starts_at.to_string()) {
-                                            span.sr { (long_date(*day, lang)) ", " }
-                                            (slot.starts_at.to_zoned(zone.clone()).strftime("%H:%M"))
-                                            " " span.meta { (who(&slot.provider_id)) }
-                                            " " span.meta { (site(&slot.location_id)) }
-                                        } }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            };
-            portal.page(StatusCode::OK, t.choose_time, body)
+        "forget" => {
+            visits::end(state, request).await?;
+            visits::redirect(&clinic, None, request, &home)
         }
-        "book" => match book_for(state, &clinic, &choice()).await {
-            Ok(booked) => {
-                let zone = portal.clinic.as_ref().map_or(jiff::tz::TimeZone::UTC, |clinic| clinic.time_zone.zone());
-                let (providers, locations) = names().await?;
-                let provider = providers.iter().find(|p| p.id.as_str() == booked.provider_id);
-                let location = locations.iter().find(|l| l.id.as_str() == booked.location_id);
-                let body = html! {
-                    h1 { (t.booked) }
-                    dl.review {
-                        dt { (words.with_whom) } dd { @if let Some(p) = provider { (p.name) ", " (p.professional_title) } }
-                        dt { (words.where_) } dd { @if let Some(l) = location {
-                            (l.full_name) br; (l.primary_address)
-                            @if let Some(phone) = &l.booking_phone { br; (words.phone) ": " a href={ "tel:" (phone.replace(' ', "")) } { (phone) } }
-                        } }
-                        dt { (words.when) } dd { (long_time(booked.starts_at, &zone, lang)) }
-                    }
-                    p { (words.how_to_change) }
-                    (portal.call_us(&phones))
-                };
-                portal.page(StatusCode::CREATED, t.booked, body)
+        "book" => {
+            let Some(public) = public_snapshot(state, &clinic).await? else {
+                return portal.refused(Problem::not_found("online booking is not available"), &form);
+            };
+            match visits::open(state, &clinic, request).await? {
+                Some(visit) => book(state, &clinic, &public, &visit, &form, lang).await,
+                None => {
+                    let notice = texts(lang).visit_ended;
+                    let blank = PortalForm { lang: form.lang.clone(), ..PortalForm::default() };
+                    portal.page(StatusCode::OK, texts(lang).title, portal.identify_form(&blank, &[], Some(notice)))
+                }
             }
-            Err(problem) => portal.refused(problem, &form, &phones),
+        }
+        _ => match identify(state, &clinic, &form.visitor()).await {
+            Ok(known) => {
+                let token = visits::start(state, &known).await?;
+                tracing::info!(identified = known.record.is_some(), "portal visit started");
+                visits::redirect(&clinic, Some(&token), request, &home)
+            }
+            Err(problem) => portal.refused(problem, &form),
         },
-        _ => {
-            let services = match services_for(state, &clinic, &visitor).await {
-                Ok(services) => services,
-                Err(problem) => return portal.refused(problem, &form, &phones),
-            };
-            let body = html! {
-                h1 { (t.services) }
-                @if services.services.is_empty() { p.notice { (t.none_for_you) } (portal.call_us(&phones)) }
-                @for service in &services.services {
-                    h2 { (service.name) }
-                    @for booking_type in &service.booking_types {
-                        form method="post" action=(path) {
-                            input type="hidden" name="action" value="times";
-                            input type="hidden" name="service_id" value=(service.id);
-                            input type="hidden" name="booking_type_id" value=(booking_type.id);
-                            (form.hidden())
-                            button.choice type="submit" { (booking_type.name) " (" (booking_type.duration_minutes) " " (words.minutes_short) ")" }
-                        }
-                    }
-                }
-            };
-            portal.page(StatusCode::OK, t.services, body)
-        }
     }
+}
+
+/// Books the reviewed choice: the rules are checked again from the stored services, and the
+/// booking is made for exactly the clinician and site the review showed. The same form posted
+/// twice books once (its idempotency key is the visit and the choice).
+async fn book(
+    state: &AppState,
+    clinic: &ClinicId,
+    public: &PublicSnapshot,
+    visit: &Visit,
+    form: &PortalForm,
+    lang: Lang,
+) -> Result<Response<Body>, Problem> {
+    let offer = Offer::load(state, clinic, public, visit).await?;
+    let steps = form.steps();
+    let Some((_, snapshot)) = offer.service(steps.service.as_deref()) else {
+        let pages = pages(public, clinic, lang, &visit.known);
+        return start_again(&pages);
+    };
+    let pages = pages(snapshot, clinic, lang, &visit.known);
+    let t = pages.t;
+    let Ok(selection) = offer::select(snapshot, &form.booking_type, &form.provider, &form.location) else {
+        return start_again(&pages);
+    };
+    let (Ok(starts_at), Ok(provider), Ok(location)) = (
+        form.time.parse::<Timestamp>(),
+        crate::domain::provider::ProviderId::parse("with", &form.with),
+        crate::domain::location::LocationId::parse("at", &form.at),
+    ) else {
+        return start_again(&pages);
+    };
+    let known = &visit.known;
+    let (patient, reference) = match &known.record {
+        Some(record) => (record.details.clone(), Some(record.reference.clone())),
+        None => (known.details.clone(), None),
+    };
+    let choice = [&form.service, &form.booking_type, &form.provider, &form.location, &form.time, &form.with, &form.at];
+    let fingerprint = offer::fingerprint(choice.map(String::as_str).join("\u{1f}").as_bytes());
+    let key = format!("portal-{}", offer::fingerprint(format!("{}\u{1f}{fingerprint}", visit.hash).as_bytes()));
+    let request = BookingRequest {
+        selection: selection.clone(),
+        starts_at,
+        patient,
+        idempotency: Some((key, fingerprint)),
+        referral: None,
+        patient_reference: reference,
+        lang: Some(lang.code().to_owned()),
+        allocation: Some((provider, location)),
+    };
+    let notice = match offer::book(state, clinic, snapshot, request).await {
+        Ok(Booked::New(appointment)) => {
+            tracing::info!(appointment_id = %appointment.id, provisional = appointment.provisional, "portal booking");
+            return confirmation_page(&pages, &selection, &appointment);
+        }
+        Ok(Booked::Replayed(id)) => {
+            let stored = booking::load(state.store.as_ref(), clinic, &id).await?.ok_or_else(Problem::internal)?;
+            return confirmation_page(&pages, &selection, &stored.appointment);
+        }
+        Ok(Booked::Taken(_) | Booked::NotOffered) => t.taken,
+        Ok(Booked::KeyReused) => t.form_reused,
+        Err(BookingError::PatientBusy) => t.patient_busy,
+        Err(BookingError::Store(error)) => return Err(error.into()),
+        Err(_) => t.try_again,
+    };
+    let availability = Availability::load(state, clinic, snapshot).await?;
+    time_page(&pages, &availability, &selection, &steps, Some(notice))
 }

@@ -11,10 +11,12 @@ use crate::domain::appointment::{Appointment, Channel};
 use crate::domain::booking_type::{BookingType, BookingTypeId};
 use crate::domain::clinic::{Clinic, ClinicId};
 use crate::domain::eligibility::{Applicant, admits};
+use crate::domain::location::Location;
 use crate::domain::online_service::{OnlineService, ServiceId};
 use crate::domain::patient::{PatientDetails, PatientInput, PatientRecord, Sex};
 use crate::domain::provider::{Provider, ProviderId};
 use crate::domain::validation::FieldError;
+use crate::features::catalog::public::PublicSnapshot;
 use crate::features::catalog::publication::online_state;
 use crate::features::diary::appointments;
 use crate::features::diary::booking::{self, BookingError};
@@ -41,12 +43,14 @@ pub struct Visitor {
     pub postcode: Option<String>,
 }
 
-struct Known {
-    clinic: Clinic,
-    details: PatientDetails,
-    record: Option<PatientRecord>,
-    sex: Option<Sex>,
-    postcode: Option<String>,
+/// A visitor once their details are checked and looked up among the clinic's patients (no
+/// `Debug`: patient data).
+pub(crate) struct Known {
+    pub(crate) clinic: Clinic,
+    pub(crate) details: PatientDetails,
+    pub(crate) record: Option<PatientRecord>,
+    pub(crate) sex: Option<Sex>,
+    pub(crate) postcode: Option<String>,
 }
 
 impl Known {
@@ -59,13 +63,18 @@ impl Known {
         }
     }
 
+    /// The name the visitor gave.
+    pub(crate) fn name(&self) -> String {
+        format!("{} {}", self.details.first_name, self.details.last_name)
+    }
+
     fn today(&self, now: Timestamp) -> jiff::civil::Date {
         now.to_zoned(self.clinic.time_zone.zone()).date()
     }
 }
 
 /// Validates the visitor and identifies them among the clinic's patient records.
-async fn visitor(state: &AppState, clinic_id: &ClinicId, visitor: &Visitor) -> Result<Known, Problem> {
+pub(crate) async fn identify(state: &AppState, clinic_id: &ClinicId, visitor: &Visitor) -> Result<Known, Problem> {
     let clinic = appointments::clinic(state, clinic_id).await.map_err(|_| not_available())?;
     if !online_state(state.store.as_ref(), clinic_id).await?.settings.online_booking_enabled {
         return Err(not_available());
@@ -119,7 +128,11 @@ pub struct PortalServices {
 }
 
 /// The services whose rules admit the visitor.
-async fn admitted(state: &AppState, clinic: &ClinicId, known: &Known) -> Result<Vec<OnlineService>, Problem> {
+pub(crate) async fn admitted(
+    state: &AppState,
+    clinic: &ClinicId,
+    known: &Known,
+) -> Result<Vec<OnlineService>, Problem> {
     let today = known.today(state.clock.now());
     let all: Vec<OnlineService> =
         records(state.store.as_ref(), &keys::clinic_partition(clinic), keys::ONLINE_SERVICE_PREFIX).await?;
@@ -132,7 +145,7 @@ pub(crate) async fn services_for(
     clinic: &ClinicId,
     visitor: &Visitor,
 ) -> Result<PortalServices, Problem> {
-    let known = self::visitor(state, clinic, visitor).await?;
+    let known = identify(state, clinic, visitor).await?;
     let booking_types: Vec<BookingType> =
         records(state.store.as_ref(), &keys::clinic_partition(clinic), keys::BOOKING_TYPE_PREFIX).await?;
     let mut services: Vec<PortalService> = admitted(state, clinic, &known)
@@ -187,7 +200,7 @@ struct Chosen {
 }
 
 async fn chosen(state: &AppState, clinic: &ClinicId, input: &PortalRequest) -> Result<Chosen, Problem> {
-    let known = visitor(state, clinic, &input.visitor).await?;
+    let known = identify(state, clinic, &input.visitor).await?;
     let service_id =
         ServiceId::parse("service_id", &input.service_id).map_err(|error| Problem::invalid(vec![error]))?;
     let booking_type = BookingTypeId::parse("booking_type_id", &input.booking_type_id)
@@ -317,4 +330,50 @@ pub(crate) async fn book_for(
         }
     }
     Err(Problem::conflict("that time was just taken; choose another"))
+}
+
+/// The booking steps' view of one service: the clinic's public settings and diary, narrowed to
+/// the service's booking types and providers (seed 001: linked activities are offered online
+/// for the included providers minus the excluded, whether or not the public pages offer them).
+pub(crate) fn service_snapshot(
+    public: &PublicSnapshot,
+    service: &OnlineService,
+    booking_types: &[BookingType],
+    providers: &[Provider],
+    locations: &[Location],
+) -> PublicSnapshot {
+    let mut booking_types: Vec<_> = booking_types
+        .iter()
+        .filter(|booking_type| service.booking_type_ids.contains(&booking_type.id))
+        .map(BookingType::public_view)
+        .collect();
+    booking_types.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut providers: Vec<_> =
+        providers.iter().filter(|provider| service.offers_provider(&provider.id)).map(Provider::public_view).collect();
+    providers.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut locations: Vec<_> = locations.iter().map(Location::public_view).collect();
+    locations.sort_by(|a, b| a.name.cmp(&b.name));
+    PublicSnapshot {
+        clinic: public.clinic.clone(),
+        booking_types,
+        locations,
+        providers,
+        templates: public.templates.clone(),
+        blocks: public.blocks.clone(),
+    }
+}
+
+/// The clinic's booking types, providers and locations (private records: the portal offers
+/// what services link, not only what the public pages publish).
+pub(crate) async fn catalogue(
+    state: &AppState,
+    clinic: &ClinicId,
+) -> Result<(Vec<BookingType>, Vec<Provider>, Vec<Location>), Problem> {
+    let store = state.store.as_ref();
+    let partition = keys::clinic_partition(clinic);
+    Ok((
+        records(store, &partition, keys::BOOKING_TYPE_PREFIX).await?,
+        records(store, &partition, keys::PROVIDER_PREFIX).await?,
+        records(store, &partition, keys::LOCATION_PREFIX).await?,
+    ))
 }

@@ -40,22 +40,25 @@ const DAYS_SHOWN: i32 = 7;
 
 /// The patient's choices so far, carried in the query string (and as hidden fields).
 #[derive(Debug, Clone, Default, Deserialize)]
-struct Steps {
-    booking_type: Option<String>,
-    provider: Option<String>,
-    location: Option<String>,
-    day: Option<String>,
-    time: Option<String>,
+pub(crate) struct Steps {
+    /// The portal's online service (the public pages have none).
+    pub(crate) service: Option<String>,
+    pub(crate) booking_type: Option<String>,
+    pub(crate) provider: Option<String>,
+    pub(crate) location: Option<String>,
+    pub(crate) day: Option<String>,
+    pub(crate) time: Option<String>,
     /// The clinician the page showed for the time when "any" was chosen.
-    with: Option<String>,
+    pub(crate) with: Option<String>,
     /// The site the page showed for the time when "any" was chosen.
-    at: Option<String>,
+    pub(crate) at: Option<String>,
 }
 
 impl Steps {
-    fn from_request(request: &Request) -> Self {
+    pub(crate) fn from_request(request: &Request) -> Self {
         let get = |name: &str| query_param(request, name).filter(|value| !value.is_empty()).map(str::to_owned);
         Self {
+            service: get("service"),
             booking_type: get("type"),
             provider: get("provider"),
             location: get("location"),
@@ -69,8 +72,13 @@ impl Steps {
     /// The choices as a query string, with `extra` pairs (and the language) added.
     fn query(&self, lang: Lang, extra: &[(&str, &str)]) -> String {
         let mut pairs: Vec<(&str, &str)> = Vec::new();
-        for (name, value) in [("type", &self.booking_type), ("provider", &self.provider), ("location", &self.location)]
-        {
+        let chosen = [
+            ("service", &self.service),
+            ("type", &self.booking_type),
+            ("provider", &self.provider),
+            ("location", &self.location),
+        ];
+        for (name, value) in chosen {
             if let Some(value) = value {
                 pairs.push((name, value));
             }
@@ -81,12 +89,17 @@ impl Steps {
     }
 
     /// The same choices with one step changed (and the later steps forgotten).
-    fn with_type(&self, id: &str) -> Self {
-        Self { booking_type: Some(id.to_owned()), ..Self::default() }
+    pub(crate) fn with_type(&self, id: &str) -> Self {
+        Self { service: self.service.clone(), booking_type: Some(id.to_owned()), ..Self::default() }
     }
 
     fn with_provider(&self, id: &str) -> Self {
-        Self { booking_type: self.booking_type.clone(), provider: Some(id.to_owned()), ..Self::default() }
+        Self {
+            service: self.service.clone(),
+            booking_type: self.booking_type.clone(),
+            provider: Some(id.to_owned()),
+            ..Self::default()
+        }
     }
 
     fn with_location(&self, id: &str) -> Self {
@@ -101,33 +114,47 @@ impl Steps {
     }
 }
 
-/// One request's view of the clinic: what every step renders with.
-struct Pages<'a> {
-    snapshot: &'a PublicSnapshot,
-    lang: Lang,
-    path: String,
-    t: &'static Texts,
+/// One request's view of the clinic: what every step renders with. The public pages walk the
+/// published catalogue at `/book/{clinic}`; the portal walks one online service's part of the
+/// diary at `/portal/{clinic}`, for a visitor it identified.
+pub(crate) struct Pages<'a> {
+    pub(crate) snapshot: &'a PublicSnapshot,
+    pub(crate) lang: Lang,
+    pub(crate) path: String,
+    pub(crate) t: &'static Texts,
+    /// Above every step: who the portal is booking for, with a way out.
+    pub(crate) banner: Option<Markup>,
+    /// Where "no time suits? join the waitlist" leads, if anywhere.
+    pub(crate) waitlist: Option<String>,
 }
 
 impl<'a> Pages<'a> {
-    fn new(snapshot: &'a PublicSnapshot, clinic: &ClinicId, lang: Lang) -> Self {
-        Self { snapshot, lang, path: format!("/book/{clinic}"), t: texts(lang) }
+    pub(crate) fn new(snapshot: &'a PublicSnapshot, path: String, lang: Lang) -> Self {
+        let waitlist = Some(format!("{path}/waitlist"));
+        Self { snapshot, lang, path, t: texts(lang), banner: None, waitlist }
     }
 
-    fn french(&self) -> bool {
+    pub(crate) fn french(&self) -> bool {
         self.lang == Lang::Fr
     }
 
-    fn frame(&self) -> ClinicFrame<'a> {
+    pub(crate) fn frame(&self) -> ClinicFrame<'a> {
         ClinicFrame { name: &self.snapshot.clinic.name, branding: &self.snapshot.clinic.branding }
     }
 
-    fn href(&self, steps: &Steps, extra: &[(&str, &str)]) -> String {
+    pub(crate) fn href(&self, steps: &Steps, extra: &[(&str, &str)]) -> String {
         format!("{}?{}", self.path, steps.query(self.lang, extra))
     }
 
     /// The page in the clinic's frame, with the language switch keeping every choice.
-    fn respond(&self, status: StatusCode, title: &str, steps: &Steps, body: Markup) -> Result<Response<Body>, Problem> {
+    pub(crate) fn respond(
+        &self,
+        status: StatusCode,
+        title: &str,
+        steps: &Steps,
+        body: Markup,
+    ) -> Result<Response<Body>, Problem> {
+        let body = html! { @if let Some(banner) = &self.banner { (banner) } (body) };
         let extra = steps.every_extra();
         let extra: Vec<(&str, &str)> = extra.iter().map(|(name, value)| (*name, value.as_str())).collect();
         let switch = format!("{}?{}", self.path, steps.query(self.lang.other().0, &extra));
@@ -139,7 +166,7 @@ impl<'a> Pages<'a> {
         }
     }
 
-    fn type_name(&self, booking_type: &crate::domain::booking_type::PublishedBookingType) -> String {
+    pub(crate) fn type_name(&self, booking_type: &crate::domain::booking_type::PublishedBookingType) -> String {
         format!("{} ({} {})", booking_type.name_in(self.french()), booking_type.duration_minutes, self.t.minutes_short)
     }
 
@@ -156,12 +183,12 @@ impl<'a> Pages<'a> {
     }
 
     /// "Next free: Monday 7 December 2026 at 08:30", or nothing.
-    fn next_free(&self, slot: Option<&OfferedSlot>) -> Markup {
+    pub(crate) fn next_free(&self, slot: Option<&OfferedSlot>) -> Markup {
         html! { @if let Some(slot) = slot { span.meta { (self.t.next_free) ": " (self.when(slot.starts_at)) } } }
     }
 
     /// The up-front advice, before any choice or detail.
-    fn advisory(&self) -> Markup {
+    pub(crate) fn advisory(&self) -> Markup {
         match self.snapshot.clinic.settings.advisory_in(self.french()) {
             Some(advisory) => html! {
                 section.advisory role="note" aria-labelledby="advisory-title" {
@@ -174,7 +201,7 @@ impl<'a> Pages<'a> {
     }
 
     /// A dead end: what is not possible, and whom to call.
-    fn dead_end(&self, text: &str) -> Markup {
+    pub(crate) fn dead_end(&self, text: &str) -> Markup {
         html! { p.notice role="status" { (text) " " (self.frame().call_us(self.lang)) } }
     }
 
@@ -194,7 +221,7 @@ impl<'a> Pages<'a> {
     }
 
     /// Who, where and when, with the address, the booking phone and a map link.
-    fn review(&self, selection: &Selection, slot: Option<&OfferedSlot>) -> Markup {
+    pub(crate) fn review(&self, selection: &Selection, slot: Option<&OfferedSlot>) -> Markup {
         let t = self.t;
         let provider = slot.map(|slot| &slot.provider_id).or(match &selection.provider {
             Choice::Only(id) => Some(id),
@@ -243,7 +270,7 @@ fn not_available(lang: Lang, path: &str) -> Result<Response<Body>, Problem> {
     html_response(StatusCode::NOT_FOUND, markup)
 }
 
-async fn public_snapshot(state: &AppState, clinic: &ClinicId) -> Result<Option<PublicSnapshot>, Problem> {
+pub(crate) async fn public_snapshot(state: &AppState, clinic: &ClinicId) -> Result<Option<PublicSnapshot>, Problem> {
     match snapshot(state.store.as_ref(), clinic).await {
         Ok(snapshot) => Ok(Some(snapshot)),
         Err(SnapshotError::NotAvailable) => Ok(None),
@@ -260,48 +287,19 @@ pub async fn page(state: &AppState, request: &Request) -> Result<Response<Body>,
     let Some(snapshot) = public_snapshot(state, &clinic).await? else {
         return not_available(lang, &format!("/book/{clinic}"));
     };
-    let pages = Pages::new(&snapshot, &clinic, lang);
+    let pages = Pages::new(&snapshot, format!("/book/{clinic}"), lang);
     let availability = Availability::load(state, &clinic, &snapshot).await?;
     let steps = Steps::from_request(request);
-    let settings = &snapshot.clinic.settings;
-    let t = pages.t;
     let Some(booking_type) = steps.booking_type.clone() else {
         return type_step(&pages, &availability, &steps);
     };
-    let provider = match steps.provider.clone() {
-        Some(provider) => provider,
-        None => return provider_step(&pages, &availability, &steps, &booking_type),
-    };
-    let location = match steps.location.clone() {
-        Some(location) => location,
-        None => return location_step(&pages, &availability, &steps, &booking_type, &provider),
-    };
-    let Ok(selection) = offer::select(&snapshot, &booking_type, &provider, &location) else {
-        let body = html! {
-            h1 { (t.book_title) }
-            (pages.dead_end(t.choose_again))
-            p { a href={ (pages.path) "?lang=" (lang.code()) } { (t.start_again) } }
-        };
-        return pages.respond(StatusCode::BAD_REQUEST, t.book_title, &Steps::default(), body);
-    };
-    let chosen = match steps.time.as_deref() {
-        Some("asap") if settings.enable_asap => {
-            match availability.first(&selection.booking_type, &selection.provider, &selection.location) {
-                Some(slot) => Some(slot),
-                None => return time_page(&pages, &availability, &selection, &steps, Some(t.asap_none)),
-            }
-        }
-        Some(raw) => raw.parse::<Timestamp>().ok().and_then(|at| allocation(&availability, &selection, &steps, at)),
-        None => None,
-    };
-    match chosen {
-        None if steps.time.is_some() => time_page(&pages, &availability, &selection, &steps, Some(t.taken)),
-        None => time_page(&pages, &availability, &selection, &steps, None),
-        Some(slot) => {
+    match walk(&pages, &availability, &steps, &booking_type)? {
+        Walked::Page(response) => Ok(response),
+        Walked::Review(selection, slot) => {
             let form = BookingForm {
                 booking_type,
-                provider,
-                location,
+                provider: steps.provider.clone().unwrap_or_default(),
+                location: steps.location.clone().unwrap_or_default(),
                 time: slot.starts_at.to_string(),
                 with: slot.provider_id.to_string(),
                 at: slot.location_id.to_string(),
@@ -313,8 +311,54 @@ pub async fn page(state: &AppState, request: &Request) -> Result<Response<Body>,
     }
 }
 
+/// Where the steps after the booking type led.
+pub(crate) enum Walked {
+    /// A step to show (clinician, site, times, or a dead end).
+    Page(Response<Body>),
+    /// A free time was chosen: the review comes next (the details form, or the portal's confirm).
+    Review(Selection, OfferedSlot),
+}
+
+/// The steps after the booking type: clinician, site, then a week of times, until a free time
+/// is chosen (or ASAP finds one).
+pub(crate) fn walk(
+    pages: &Pages<'_>,
+    availability: &Availability<'_>,
+    steps: &Steps,
+    booking_type: &str,
+) -> Result<Walked, Problem> {
+    let t = pages.t;
+    let settings = &pages.snapshot.clinic.settings;
+    let Some(provider) = steps.provider.clone() else {
+        return provider_step(pages, availability, steps, booking_type).map(Walked::Page);
+    };
+    let Some(location) = steps.location.clone() else {
+        return location_step(pages, availability, steps, booking_type, &provider).map(Walked::Page);
+    };
+    let Ok(selection) = offer::select(pages.snapshot, booking_type, &provider, &location) else {
+        return start_again(pages).map(Walked::Page);
+    };
+    let chosen = match steps.time.as_deref() {
+        Some("asap") if settings.enable_asap => {
+            match availability.first(&selection.booking_type, &selection.provider, &selection.location) {
+                Some(slot) => Some(slot),
+                None => return time_page(pages, availability, &selection, steps, Some(t.asap_none)).map(Walked::Page),
+            }
+        }
+        Some(raw) => raw.parse::<Timestamp>().ok().and_then(|at| allocation(availability, &selection, steps, at)),
+        None => None,
+    };
+    match chosen {
+        None if steps.time.is_some() => {
+            time_page(pages, availability, &selection, steps, Some(t.taken)).map(Walked::Page)
+        }
+        None => time_page(pages, availability, &selection, steps, None).map(Walked::Page),
+        Some(slot) => Ok(Walked::Review(selection, slot)),
+    }
+}
+
 /// The slot the page showed at `at` (for the clinician and site it named), if still free.
-fn allocation(
+pub(crate) fn allocation(
     availability: &Availability<'_>,
     selection: &Selection,
     steps: &Steps,
@@ -365,7 +409,7 @@ fn chosen_type<'a>(pages: &Pages<'a>, id: &str) -> Option<&'a crate::domain::boo
     pages.snapshot.booking_types.iter().find(|booking_type| booking_type.id.as_str() == id)
 }
 
-fn start_again(pages: &Pages<'_>) -> Result<Response<Body>, Problem> {
+pub(crate) fn start_again(pages: &Pages<'_>) -> Result<Response<Body>, Problem> {
     let t = pages.t;
     let body = html! {
         h1 { (t.book_title) }
@@ -472,7 +516,7 @@ fn location_step(
 
 /// A week of times by day, with the clinician and site of each time when "any" was chosen, a
 /// filter by site, earlier and later weeks, and a jump to the next free time.
-fn time_page(
+pub(crate) fn time_page(
     pages: &Pages<'_>,
     availability: &Availability<'_>,
     selection: &Selection,
@@ -578,7 +622,9 @@ fn time_page(
             p { (t.no_times_week) " " (t.jump_to_next) " "
                 a href=(pages.href(steps, &[("day", &slot.starts_at.to_zoned(zone.clone()).date().to_string())])) { (pages.when(slot.starts_at)) } }
         }
-        p.notice { (t.no_time_suits) " " a href={ (pages.path) "/waitlist?" (steps.query(lang, &[])) } { (t.join_waitlist) } }
+        @if let Some(waitlist) = &pages.waitlist {
+            p.notice { (t.no_time_suits) " " a href={ (waitlist) "?" (steps.query(lang, &[])) } { (t.join_waitlist) } }
+        }
         nav.pager aria-label=(t.step_time) {
             @if let Some(earlier) = earlier { a href=(pages.href(steps, &[("day", &earlier.to_string())])) { "← " (t.earlier) } } @else { span {} }
             @if let Some(later) = later { a href=(pages.href(steps, &[("day", &later.to_string())])) { (t.later) " →" } }
@@ -768,7 +814,7 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
     let Some(snapshot) = public_snapshot(state, &clinic).await? else {
         return not_available(lang, &format!("/book/{clinic}"));
     };
-    let pages = Pages::new(&snapshot, &clinic, lang);
+    let pages = Pages::new(&snapshot, format!("/book/{clinic}"), lang);
     let t = pages.t;
     let steps = Steps {
         booking_type: Some(form.booking_type.clone()),
@@ -894,7 +940,7 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
 }
 
 /// What the patient booked, with how to change or cancel it.
-fn confirmation_page(
+pub(crate) fn confirmation_page(
     pages: &Pages<'_>,
     selection: &Selection,
     appointment: &Appointment,
