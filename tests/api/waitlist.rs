@@ -315,3 +315,107 @@ async fn a_bad_join_form_is_answered_in_the_patients_language_and_words() {
     let list = app.get("/admin/clinics/demo/waitlist", Some(&app.demo_admin())).await.body;
     assert_eq!(list["items"], serde_json::json!([]), "a refused form wrote an entry");
 }
+
+async fn post_page(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(fields).unwrap())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+fn grant_in(page: &str) -> String {
+    let start = page.find("name=\"grant\" value=\"").expect("a grant in the page") + 20;
+    page[start..start + page[start..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn a_patient_asks_from_the_manage_page_for_an_earlier_time_and_taking_it_moves_their_appointment() {
+    let app = TestApp::spawn().await;
+    let slot = one_booked_slot(&app).await;
+    let ids = app.demo_ids(&slot.admin).await;
+    // Cy holds the same time a week later, booked by staff; their confirmation carries the manage link.
+    let later_day: jiff::civil::Date =
+        slot.day.parse::<jiff::civil::Date>().unwrap().checked_add(jiff::Span::new().days(7)).unwrap();
+    let zone = TimeZone::get("Europe/London").unwrap();
+    let later = later_day.at(9, 0, 0, 0).to_zoned(zone).unwrap().timestamp().to_string();
+    let booked = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/appointments",
+            Some(&slot.admin),
+            json!({
+                "booking_type_id": slot.booking_type, "provider_id": ids.amara, "location_id": ids.riverside, "starts_at": later,
+                "patient": {"first_name": "Cy", "last_name": "Example", "date_of_birth": "1980-05-06", "mobile": "+447700900310", "email": ""}
+            }),
+        )
+        .await;
+    assert_eq!(booked.status, 201, "{:?}", booked.body);
+    let cy = booked.body["id"].as_str().unwrap().to_owned();
+    let mut manage = None;
+    for _ in 0..200 {
+        app.settle().await;
+        manage = outbox(&app).await.into_iter().find_map(|message| {
+            let body = message["body"].as_str().unwrap_or_default();
+            (message["to"] == "+447700900310" && body.contains("/manage/")).then(|| {
+                let url = body.split_whitespace().find(|word| word.contains("/manage/")).unwrap();
+                format!("/manage/{}", url.rsplit('/').next().unwrap())
+            })
+        });
+        if manage.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let manage = manage.expect("Cy's confirmation with a manage link");
+
+    let (status, overview) = post_page(&app, &manage, &[("action", "verify"), ("date_of_birth", "1980-05-06")]).await;
+    assert_eq!(status, 200, "{overview}");
+    assert!(overview.contains("Tell me if an earlier time frees up"), "{overview}");
+    let grant = grant_in(&overview);
+    let (status, form) = post_page(&app, &manage, &[("action", "waitlist"), ("grant", &grant)]).await;
+    assert_eq!(status, 200, "{form}");
+    let day_before = later_day.yesterday().unwrap().to_string();
+    assert!(form.contains(&format!("name=\"to\" value=\"{day_before}\"")), "the range ends the day before: {form}");
+    // A range reaching the appointment's own day is refused, naming the field.
+    let fields = |to: &str| {
+        vec![
+            ("action", "join_waitlist".to_owned()),
+            ("grant", grant.clone()),
+            ("from", slot.day.clone()),
+            ("to", to.to_owned()),
+            ("part", "any".to_owned()),
+            ("with", "any".to_owned()),
+        ]
+    };
+    let too_late = fields(&later_day.to_string());
+    let too_late: Vec<(&str, &str)> = too_late.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let (status, refused) = post_page(&app, &manage, &too_late).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.contains("must be before your appointment"), "{refused}");
+    let good = fields(&day_before);
+    let good: Vec<(&str, &str)> = good.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let (status, joined) = post_page(&app, &manage, &good).await;
+    assert_eq!(status, 201, "{joined}");
+    assert!(joined.contains("You keep your appointment"), "{joined}");
+    let list = app.get("/admin/clinics/demo/waitlist", Some(&slot.admin)).await.body;
+    assert_eq!(list["items"][0]["moves_appointment_id"], cy.as_str(), "{list:#?}");
+    assert_eq!(list["items"][0]["patient_name"], "Cy Example");
+
+    // Bea's earlier time is cancelled: Cy is offered it and takes it; their appointment moves.
+    cancel(&app, &slot).await;
+    let token = eventually_offer(&app, "+447700900310").await;
+    let (status, taken) = post_page(&app, &format!("/waitlist/{token}"), &[("action", "accept"), ("lang", "en")]).await;
+    assert_eq!(status, 200, "{taken}");
+    let moved = booked_at(&app, &slot).await;
+    assert_eq!(moved.len(), 1, "{moved:#?}");
+    assert_eq!(moved[0]["id"], cy.as_str(), "the offer booked a second appointment instead of moving Cy's");
+    let later_diary =
+        app.get(&format!("/admin/clinics/demo/appointments?date={later_day}"), Some(&slot.admin)).await.body;
+    let still_later = later_diary["items"].as_array().unwrap().iter().filter(|item| item["status"] == "booked").count();
+    assert_eq!(still_later, 0, "Cy's later time is still taken: {later_diary:#?}");
+}

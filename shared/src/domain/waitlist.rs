@@ -170,6 +170,10 @@ pub struct WaitlistEntry {
     /// Times already offered to it.
     #[serde(default)]
     pub offered: Vec<OfferedTime>,
+    /// The appointment it would move (joined from that appointment's manage page for an
+    /// earlier time): taking an offer moves this appointment instead of booking another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moves: Option<String>,
     /// When it last changed.
     pub updated_at: Timestamp,
 }
@@ -383,6 +387,7 @@ mod tests {
             status: EntryStatus::Waiting,
             open_offer: None,
             offered: Vec::new(),
+            moves: None,
             updated_at: at,
         }
     }

@@ -261,6 +261,19 @@ pub fn html_response_with_images(status: StatusCode, markup: Markup) -> Result<R
     respond(status, markup, true)
 }
 
+/// A clinic's page in its frame (`clinic_document`), allowing https images when it shows a logo.
+pub fn clinic_page(
+    lang: Lang,
+    frame: &ClinicFrame<'_>,
+    status: StatusCode,
+    title: &str,
+    switch_href: &str,
+    body: Markup,
+) -> Result<Response<Body>, Problem> {
+    let markup = clinic_document(lang, title, switch_href, frame, body);
+    respond(status, markup, frame.branding.logo_url.is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@ use crate::features::booking_links::tokens::{self, link_item};
 use crate::features::diary::booking::{self, BookingError, StoredAppointment};
 use crate::features::diary::private_offer::{PrivateDiary, Rules};
 use crate::features::rate_limit::check_public;
+use crate::features::waitlist::earlier::{self, EarlierForm};
 use crate::http::Problem;
 use crate::http::html::{Lang, long_time};
 use crate::http::request::path_param;
@@ -89,10 +90,9 @@ fn phone_line(phone: Option<&str>, lang: Lang) -> Markup {
     }
 }
 
-fn verify_form(token: &str, lang: Lang, clinic: &str, error: Option<String>, notice: Option<&str>) -> Markup {
+fn verify_form(token: &str, lang: Lang, error: Option<String>, notice: Option<&str>) -> Markup {
     let t = texts(lang);
     html! {
-        p { (clinic) }
         h1 { (t.manage_title) }
         @if let Some(notice) = notice { p role="status" { (notice) } }
         p { (t.verify_intro) }
@@ -121,12 +121,11 @@ async fn locked_page(
     let link = link_context(state, opened).await?;
     let phone = phone(state, opened, &settings, link.as_ref()).await;
     let body = html! {
-        p { (opened.clinic.name) }
         h1 { (t.manage_title) }
         p { (t.locked) }
         (phone_line(phone.as_deref(), lang))
     };
-    page(lang, StatusCode::FORBIDDEN, t.manage_title, &switch_href(token, lang), body)
+    page(lang, Some(&opened.clinic), StatusCode::FORBIDDEN, t.manage_title, &switch_href(token, lang), body)
 }
 
 /// `GET /manage/{token}`: asks for the date of birth.
@@ -142,8 +141,8 @@ pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>,
         return locked_page(state, &opened, &token, lang).await;
     }
     let t = texts(lang);
-    let body = verify_form(&token, lang, &opened.clinic.name, None, None);
-    page(lang, StatusCode::OK, t.manage_title, &switch_href(&token, lang), body)
+    let body = verify_form(&token, lang, None, None);
+    page(lang, Some(&opened.clinic), StatusCode::OK, t.manage_title, &switch_href(&token, lang), body)
 }
 
 #[derive(Default, Deserialize)]
@@ -294,7 +293,6 @@ impl Managed<'_> {
         };
         let too_late = appointment.status == AppointmentStatus::Booked && !self.can_change(appointment, now);
         let body = html! {
-            p { (clinic.name) }
             h1 { (t.manage_title) }
             @if let Some(notice) = notice { p.error role="alert" { (notice) } }
             @if appointment.status == AppointmentStatus::Cancelled { p role="status" { (t.cancelled) } }
@@ -310,6 +308,9 @@ impl Managed<'_> {
                     (self.grant_fields())
                     button.secondary type="submit" { (t.cancel) }
                 }
+            }
+            @if self.earlier_until(appointment, now).is_some() {
+                (earlier::invitation(self.lang, &path, self.grant_fields()))
             }
             @if let Some((diary, slots, previous, next)) = &slots {
                 h2 { (t.reschedule) }
@@ -330,14 +331,56 @@ impl Managed<'_> {
                 }
             }
         };
-        page(self.lang, status, t.manage_title, &switch_href(self.token, self.lang), body)
+        page(self.lang, Some(&self.opened.clinic), status, t.manage_title, &switch_href(self.token, self.lang), body)
+    }
+
+    /// The last day an earlier time may be waited for, when the patient may move this
+    /// appointment and a day before it is still ahead.
+    fn earlier_until(&self, current: &Appointment, now: Timestamp) -> Option<Date> {
+        if !self.can_reschedule(current, now) {
+            return None;
+        }
+        let today = now.to_zoned(self.opened.clinic.time_zone.zone()).date();
+        earlier::last_day(&self.opened.clinic, current, today)
+    }
+
+    /// "Tell me if an earlier time frees up": the form, or (posted) the entry and its outcome.
+    async fn earlier(&self, posted: Option<&EarlierForm>) -> Result<Response<Body>, Problem> {
+        let t = texts(self.lang);
+        let current = self.current().await?;
+        let now = self.state.clock.now();
+        let Some(last) = self.earlier_until(&current.appointment, now) else {
+            return self.overview(None, Some(t.too_late), StatusCode::CONFLICT).await;
+        };
+        let clinic = &self.opened.clinic;
+        let path = manage_path(self.token);
+        let switch = switch_href(self.token, self.lang);
+        let mut errors = Vec::new();
+        if let Some(posted) = posted {
+            match earlier::join(self.state, clinic, &current.appointment, posted, self.lang).await? {
+                Ok(entry) => {
+                    tracing::info!(entry_id = %entry.id, appointment_id = %current.appointment.id, "waitlist for an earlier time");
+                    let body = html! { (earlier::joined(self.lang)) (self.extra()) };
+                    return page(self.lang, Some(clinic), StatusCode::CREATED, t.manage_title, &switch, body);
+                }
+                Err(found) => errors = found,
+            }
+        }
+        let described = describe(self.state.store.as_ref(), &clinic.id, &current.appointment).await?;
+        let today = now.to_zoned(clinic.time_zone.zone()).date();
+        let blank = EarlierForm::default();
+        let body = html! {
+            (details(&described, current.appointment.starts_at, &clinic.time_zone.zone(), self.lang))
+            (earlier::form(self.lang, &path, self.grant_fields(), &described.with_whom, today, last, posted.unwrap_or(&blank), &errors))
+        };
+        let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        page(self.lang, Some(clinic), status, t.manage_title, &switch, body)
     }
 
     fn review(&self, diary: &PrivateDiary, at: Timestamp) -> Result<Response<Body>, Problem> {
         let t = texts(self.lang);
         let path = manage_path(self.token);
         let body = html! {
-            p { (self.opened.clinic.name) }
             h1 { (t.review) }
             dl {
                 dt { (t.what) } dd { (diary.booking_type.long_name) }
@@ -355,7 +398,7 @@ impl Managed<'_> {
                 button type="submit" { (t.change_time) }
             }
         };
-        page(self.lang, StatusCode::OK, t.review, &switch_href(self.token, self.lang), body)
+        page(self.lang, Some(&self.opened.clinic), StatusCode::OK, t.review, &switch_href(self.token, self.lang), body)
     }
 
     async fn reschedule(&self, diary: &PrivateDiary, at: Timestamp) -> Result<Response<Body>, Problem> {
@@ -414,13 +457,13 @@ impl Managed<'_> {
                     let zone = clinic.time_zone.zone();
                     let described = describe(self.state.store.as_ref(), &clinic.id, &next).await?;
                     let body = html! {
-                        p { (clinic.name) }
                         h1 { (t.rescheduled_title) }
                         (details(&described, next.starts_at, &zone, self.lang))
                         (self.extra())
                     };
                     return page(
                         self.lang,
+                        Some(&self.opened.clinic),
                         StatusCode::OK,
                         t.rescheduled_title,
                         &switch_href(self.token, self.lang),
@@ -440,7 +483,6 @@ impl Managed<'_> {
         let t = texts(self.lang);
         let path = manage_path(self.token);
         let body = html! {
-            p { (self.opened.clinic.name) }
             h1 { (t.cancel) }
             p { (t.cancel_question) }
             form method="post" action=(path) {
@@ -454,7 +496,7 @@ impl Managed<'_> {
                 button.secondary type="submit" { (t.keep) }
             }
         };
-        page(self.lang, StatusCode::OK, t.cancel, &switch_href(self.token, self.lang), body)
+        page(self.lang, Some(&self.opened.clinic), StatusCode::OK, t.cancel, &switch_href(self.token, self.lang), body)
     }
 
     async fn cancel(&self) -> Result<Response<Body>, Problem> {
@@ -485,19 +527,25 @@ impl Managed<'_> {
         let zone = clinic.time_zone.zone();
         let described = describe(self.state.store.as_ref(), &clinic.id, &current.appointment).await?;
         let body = html! {
-            p { (clinic.name) }
             h1 { (t.cancelled_title) }
             p role="status" { (t.cancelled) }
             (details(&described, current.appointment.starts_at, &zone, self.lang))
             (phone_line(self.phone.as_deref(), self.lang))
         };
-        page(self.lang, StatusCode::OK, t.cancelled_title, &switch_href(self.token, self.lang), body)
+        page(
+            self.lang,
+            Some(&self.opened.clinic),
+            StatusCode::OK,
+            t.cancelled_title,
+            &switch_href(self.token, self.lang),
+            body,
+        )
     }
 }
 
 /// `POST /manage/{token}`: `action` is `verify` (with `date_of_birth`), or, with the grant,
-/// `times` (`day`), `review` (`time`), `reschedule` (`time`), `cancel` (asks to confirm) or
-/// `confirm_cancel`.
+/// `times` (`day`), `review` (`time`), `reschedule` (`time`), `cancel` (asks to confirm),
+/// `confirm_cancel`, `waitlist` (the earlier-time form) or `join_waitlist` (its fields).
 #[tracing::instrument(skip_all)]
 pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     check_public(state, request).await?;
@@ -511,11 +559,17 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
     if opened.locked() {
         return locked_page(state, &opened, &token, lang).await;
     }
-    let name = opened.clinic.name.clone();
     let opened = if form.action == "verify" {
         let Ok(date_of_birth) = form.date_of_birth.trim().parse::<Date>() else {
-            let body = verify_form(&token, lang, &name, Some(t.bad_date.to_owned()), None);
-            return page(lang, StatusCode::UNPROCESSABLE_ENTITY, t.manage_title, &switch_href(&token, lang), body);
+            let body = verify_form(&token, lang, Some(t.bad_date.to_owned()), None);
+            return page(
+                lang,
+                Some(&opened.clinic),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                t.manage_title,
+                &switch_href(&token, lang),
+                body,
+            );
         };
         let Some((opened, outcome)) = manage_access::verify(state.store.as_ref(), &token, date_of_birth).await? else {
             return invalid_link(lang, &switch_href(&token, lang));
@@ -524,8 +578,15 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
             Verification::Verified => opened,
             Verification::Wrong { remaining } => {
                 let error = format!("{} {remaining}", t.wrong_answer);
-                let body = verify_form(&token, lang, &name, Some(error), None);
-                return page(lang, StatusCode::UNPROCESSABLE_ENTITY, t.manage_title, &switch_href(&token, lang), body);
+                let body = verify_form(&token, lang, Some(error), None);
+                return page(
+                    lang,
+                    Some(&opened.clinic),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    t.manage_title,
+                    &switch_href(&token, lang),
+                    body,
+                );
             }
             Verification::Locked => {
                 tracing::warn!(appointment_id = %opened.stored.appointment.id, "manage link locked after repeated wrong answers");
@@ -534,8 +595,15 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
         }
     } else {
         if !grant_holds(state, &opened, &form.grant).await? {
-            let body = verify_form(&token, lang, &name, None, Some(t.verify_again));
-            return page(lang, StatusCode::UNAUTHORIZED, t.manage_title, &switch_href(&token, lang), body);
+            let body = verify_form(&token, lang, None, Some(t.verify_again));
+            return page(
+                lang,
+                Some(&opened.clinic),
+                StatusCode::UNAUTHORIZED,
+                t.manage_title,
+                &switch_href(&token, lang),
+                body,
+            );
         }
         opened
     };
@@ -566,6 +634,11 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
             }
         }
         ("confirm_cancel", _) => managed.cancel().await,
+        ("waitlist", _) => managed.earlier(None).await,
+        ("join_waitlist", _) => {
+            let posted: EarlierForm = pages::read_form(request)?;
+            managed.earlier(Some(&posted)).await
+        }
         _ => managed.overview(form.day.parse::<Date>().ok(), None, StatusCode::OK).await,
     }
 }

@@ -60,7 +60,7 @@ async fn confirmation(
         (details(&described, stored.appointment.starts_at, &zone, lang))
         (information(&opened.rule, &opened.clinic, lang))
     };
-    page(lang, status, t.booked_title, &switch_href(token, lang, &[]), body)
+    page(lang, Some(&opened.clinic), status, t.booked_title, &switch_href(token, lang, &[]), body)
 }
 
 /// What a link shows once it can no longer book: the confirmation of what it booked, or that it
@@ -111,7 +111,6 @@ async fn times(
         )
     };
     let body = html! {
-        p { (opened.clinic.name) }
         h1 { (t.choose_time) }
         p { (diary.booking_type.long_name) }
         @if let Some(notice) = notice { p.error role="alert" { (notice) } }
@@ -127,7 +126,14 @@ async fn times(
     };
     let status = if notice.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
     let day = from.to_string();
-    page(lang, status, t.choose_time, &switch_href(token, lang, &[("step", "times"), ("day", &day)]), body)
+    page(
+        lang,
+        Some(&opened.clinic),
+        status,
+        t.choose_time,
+        &switch_href(token, lang, &[("step", "times"), ("day", &day)]),
+        body,
+    )
 }
 
 /// `GET /links/{token}`: welcome (`step` absent), `step=times[&day=]`, `step=review&time=`.
@@ -174,7 +180,6 @@ pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>,
             };
             let when = long_time(at, &diary.zone, lang);
             let body = html! {
-                p { (opened.clinic.name) }
                 h1 { (t.review) }
                 dl {
                     dt { (t.what) } dd { (diary.booking_type.long_name) }
@@ -190,6 +195,7 @@ pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>,
             let at_text = at.to_string();
             page(
                 lang,
+                Some(&opened.clinic),
                 StatusCode::OK,
                 t.review,
                 &switch_href(&token, lang, &[("step", "review"), ("time", &at_text)]),
@@ -198,11 +204,10 @@ pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>,
         }
         _ => {
             let body = html! {
-                p { (opened.clinic.name) }
                 (welcome(&opened.rule))
                 a.primary href={ (link_path(&token)) "?step=times&lang=" (lang.code()) } { (t.continue_to_book) }
             };
-            page(lang, StatusCode::OK, &opened.clinic.name, &switch_href(&token, lang, &[]), body)
+            page(lang, Some(&opened.clinic), StatusCode::OK, &opened.clinic.name, &switch_href(&token, lang, &[]), body)
         }
     }
 }

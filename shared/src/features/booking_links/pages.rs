@@ -20,7 +20,7 @@ use crate::domain::clinic::{Clinic, ClinicId};
 use crate::domain::location::Location;
 use crate::domain::provider::Provider;
 use crate::http::Problem;
-use crate::http::html::{Lang, document, html_response_with_images, long_date, long_time};
+use crate::http::html::{ClinicFrame, Lang, clinic_page, document, html_response, long_date, long_time};
 use crate::store::{Store, StoreError, keys};
 
 /// Every text of the link and manage pages, per language.
@@ -194,15 +194,23 @@ pub fn read_form<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
     serde_urlencoded::from_bytes(bytes).map_err(|_| Problem::malformed("body", "is not this page's form"))
 }
 
-/// A page of the link or manage flow (logos allowed).
+/// A page of the link or manage flow: in the clinic's frame (name, logo, colours, phone,
+/// address, hours) when the clinic is known, else plain (an unknown token names no clinic).
 pub fn page(
     lang: Lang,
+    clinic: Option<&Clinic>,
     status: StatusCode,
     title: &str,
     switch_href: &str,
     body: Markup,
 ) -> Result<Response<Body>, Problem> {
-    html_response_with_images(status, document(lang, title, switch_href, body))
+    match clinic {
+        Some(clinic) => {
+            let frame = ClinicFrame { name: &clinic.name, branding: &clinic.branding };
+            clinic_page(lang, &frame, status, title, switch_href, body)
+        }
+        None => html_response(status, document(lang, title, switch_href, body)),
+    }
 }
 
 /// The page for an unknown or malformed token: it names no clinic, so it gives nothing away.
@@ -210,6 +218,7 @@ pub fn invalid_link(lang: Lang, switch_href: &str) -> Result<Response<Body>, Pro
     let t = texts(lang);
     page(
         lang,
+        None,
         StatusCode::NOT_FOUND,
         t.invalid_title,
         switch_href,
@@ -243,12 +252,11 @@ pub fn refusal(
     switch_href: &str,
 ) -> Result<Response<Body>, Problem> {
     let body = html! {
-        p { (opened.clinic.name) }
         h1 { (title) }
         p { (help) }
         (phone_line(&opened.rule, &opened.clinic, lang))
     };
-    page(lang, status, title, switch_href, body)
+    page(lang, Some(&opened.clinic), status, title, switch_href, body)
 }
 
 /// Names of what an appointment is, with whom and where.

@@ -30,7 +30,7 @@ use crate::features::self_booking::pages::{
     Pages, Steps, Walked, confirmation_page, public_snapshot, start_again, time_page, walk,
 };
 use crate::http::Problem;
-use crate::http::html::{ClinicFrame, Lang, clinic_document, html_response};
+use crate::http::html::{ClinicFrame, Lang, clinic_page, html_response};
 use crate::http::request::path_param;
 
 /// What the portal's forms post: the identification, or the choice to book, or "not me".
@@ -172,14 +172,13 @@ struct Portal {
 impl Portal {
     fn page(&self, status: StatusCode, title: &str, body: Markup) -> Result<Response<Body>, Problem> {
         let switch = format!("{}?lang={}", self.path, self.lang.other().0.code());
-        let markup = match &self.clinic {
+        match &self.clinic {
             Some(clinic) => {
                 let frame = ClinicFrame { name: &clinic.name, branding: &clinic.branding };
-                clinic_document(self.lang, title, &switch, &frame, body)
+                clinic_page(self.lang, &frame, status, title, &switch, body)
             }
-            None => crate::http::html::document(self.lang, title, &switch, body),
-        };
-        html_response(status, markup)
+            None => html_response(status, crate::http::html::document(self.lang, title, &switch, body)),
+        }
     }
 
     fn call_us(&self) -> Markup {

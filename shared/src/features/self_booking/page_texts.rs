@@ -224,6 +224,7 @@ pub fn message(error: &FieldError, lang: Lang) -> String {
         "must not contain control characters" => "ne doit pas contenir de caractères de contrôle",
         "must be a date, YYYY-MM-DD" => "doit être une date valide",
         "must not be in the future" => "ne peut pas être dans le futur",
+        "must be before your appointment" => "doit précéder votre rendez-vous",
         "must be within the last 120 years" => "doit être dans les 120 dernières années",
         "give a mobile number or an email address" => "indiquez un numéro de mobile ou une adresse e-mail",
         "must be a phone number, e.g. 07700 900123 or +44 7700 900123" => {

@@ -63,6 +63,8 @@ pub struct EntryView {
     pub joined_at: Timestamp,
     /// Where it stands.
     pub status: EntryStatus,
+    /// The appointment a taken offer moves (the patient asked for an earlier time), if any.
+    pub moves_appointment_id: Option<String>,
     /// Offers made to it, newest first.
     pub offers: Vec<OfferView>,
 }
@@ -99,6 +101,7 @@ fn view(entry: &WaitlistEntry, all: &[StoredOffer]) -> EntryView {
         source: entry.source,
         joined_at: entry.joined_at,
         status: entry.status.clone(),
+        moves_appointment_id: entry.moves.clone(),
         offers,
     }
 }
@@ -178,7 +181,8 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     };
     let (Some(patient), true) = (patient, errors.is_empty()) else { return Err(Problem::invalid(errors)) };
     check_catalogue(state, &clinic_id, &input.preferences).await?;
-    let entry = super::pages::add(state, &clinic_id, input.preferences, patient, lang, EntrySource::Staff).await?;
+    let entry =
+        super::pages::add(state, &clinic_id, input.preferences, patient, lang, EntrySource::Staff, None).await?;
     json(StatusCode::CREATED, &view(&entry, &[]))
 }
 

@@ -3,6 +3,7 @@
 //! the scheduler port, with a single-use link), and expiry that hands a time to the next entry.
 
 pub mod admin;
+pub mod earlier;
 pub mod offer_text;
 pub mod pages;
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::offer_text::{Described, describe};
 use super::{StoredOffer, clinic_index_write, close, entry_write, load_entry, load_offer, open_offer, scan_job};
 use crate::app::AppState;
-use crate::domain::appointment::{Appointment, Channel};
+use crate::domain::appointment::{Appointment, AppointmentId, AppointmentStatus, Channel};
 use crate::domain::availability::OfferedSlot;
 use crate::domain::clinic::{Clinic, ClinicId};
 use crate::domain::diary::DayOfWeek;
@@ -25,7 +25,7 @@ use crate::features::catalog::public::{SnapshotError, snapshot};
 use crate::features::diary::booking::{self, BookingError};
 use crate::features::rate_limit::check_public;
 use crate::http::Problem;
-use crate::http::html::{ClinicFrame, Lang, clinic_document, html_response, long_time};
+use crate::http::html::{ClinicFrame, Lang, clinic_page, html_response, long_time};
 use crate::http::request::path_param;
 use crate::store::keys;
 
@@ -150,7 +150,7 @@ fn page(
     body: Markup,
 ) -> Result<Response<Body>, Problem> {
     let frame = ClinicFrame { name: &clinic.name, branding: &clinic.branding };
-    html_response(status, clinic_document(lang, title, switch, &frame, body))
+    clinic_page(lang, &frame, status, title, switch, body)
 }
 
 fn unknown_link(lang: Lang) -> Result<Response<Body>, Problem> {
@@ -294,6 +294,28 @@ async fn accept(
         provider_id: stored.offer.provider_id.clone(),
         location_id: stored.offer.location_id.clone(),
     };
+    if let Some(moving) = moved_appointment(state, clinic_id, &entry.entry, now).await? {
+        let mut next = moving.appointment.clone();
+        next.starts_at = slot.starts_at;
+        next.provider_id = slot.provider_id.clone();
+        next.location_id = slot.location_id.clone();
+        next.updated_at = now;
+        let mut guards = taken_writes(clinic_id, stored, &entry, &next.id.to_string(), now)?;
+        if next.provider_id != moving.appointment.provider_id {
+            let zone = described.clinic.time_zone.zone();
+            guards.push(crate::features::booking_links::offer::inbox_write(
+                clinic_id,
+                &next,
+                &booking_type.short_name,
+                &zone,
+                now,
+            )?);
+        }
+        let outcome =
+            booking::rewrite_guarded(state, clinic_id, &moving, &next, "patient", "appointment.rescheduled", guards)
+                .await;
+        return taken_outcome(state, lang, token, clinic_id, described, stored, &next.id.to_string(), outcome).await;
+    }
     let mut appointment = Appointment {
         patient_reference: None,
         provisional: true,
@@ -311,23 +333,68 @@ async fn accept(
         .map(|record| record.reference);
     appointment.provisional = appointment.patient_reference.is_none();
     appointment.lifecycle.lang = entry.entry.lang.clone();
+    let guards = taken_writes(clinic_id, stored, &entry, &appointment.id.to_string(), now)?;
+    let outcome = booking::book_guarded(state, clinic_id, &appointment, "patient", None, guards).await;
+    taken_outcome(state, lang, token, clinic_id, described, stored, &appointment.id.to_string(), outcome).await
+}
+
+/// The appointment an entry joined from a manage page would move, while it is still booked
+/// and ahead (else the offer books a new appointment, as for any entry).
+async fn moved_appointment(
+    state: &AppState,
+    clinic_id: &ClinicId,
+    entry: &WaitlistEntry,
+    now: jiff::Timestamp,
+) -> Result<Option<booking::StoredAppointment>, Problem> {
+    let Some(id) = entry.moves.as_deref().and_then(|raw| AppointmentId::parse("moves", raw).ok()) else {
+        return Ok(None);
+    };
+    let current = booking::load(state.store.as_ref(), clinic_id, &id).await?;
+    Ok(current
+        .filter(|stored| stored.appointment.status == AppointmentStatus::Booked && stored.appointment.starts_at > now))
+}
+
+/// The offer accepted and the entry booked, version-checked in the booking's own transaction:
+/// the first confirm wins, every other finds a changed version.
+fn taken_writes(
+    clinic_id: &ClinicId,
+    stored: &StoredOffer,
+    entry: &super::StoredEntry,
+    appointment_id: &str,
+    now: jiff::Timestamp,
+) -> Result<Vec<crate::store::Write>, Problem> {
     let accepted = WaitlistOffer {
-        status: OfferStatus::Accepted { appointment_id: appointment.id.to_string() },
+        status: OfferStatus::Accepted { appointment_id: appointment_id.to_owned() },
         ..stored.offer.clone()
     };
     let booked_entry = WaitlistEntry {
-        status: EntryStatus::Booked { appointment_id: appointment.id.to_string() },
+        status: EntryStatus::Booked { appointment_id: appointment_id.to_owned() },
         open_offer: None,
         updated_at: now,
         ..entry.entry.clone()
     };
-    let guards = vec![
+    Ok(vec![
         super::offer_write(clinic_id, &accepted, Some(stored.version))?,
         entry_write(clinic_id, &booked_entry, Some(entry.version))?,
-    ];
-    match booking::book_guarded(state, clinic_id, &appointment, "patient", None, guards).await {
+    ])
+}
+
+/// The page after a confirm, by how the booking (or the move) went.
+#[allow(clippy::too_many_arguments)]
+async fn taken_outcome(
+    state: &AppState,
+    lang: Lang,
+    token: &str,
+    clinic_id: &ClinicId,
+    described: &Described,
+    stored: &StoredOffer,
+    appointment_id: &str,
+    outcome: Result<(), BookingError>,
+) -> Result<Response<Body>, Problem> {
+    let t = texts(lang);
+    match outcome {
         Ok(()) => {
-            tracing::info!(offer_id = %stored.offer.id, appointment_id = %appointment.id, "waitlist offer taken");
+            tracing::info!(offer_id = %stored.offer.id, appointment_id, "waitlist offer taken");
             let reread = load_offer(state, clinic_id, &stored.offer.id).await?.unwrap_or_else(|| stored.clone());
             outcome_or_offer(state, lang, token, described, &reread, None)
         }
@@ -425,21 +492,105 @@ fn preferences(
             }
         },
     };
-    let from = crate::domain::diary::date("from", &form.from).map_err(|error| errors.push(error)).ok();
-    let to = crate::domain::diary::date("to", &form.to).map_err(|error| errors.push(error)).ok();
-    let weekdays =
-        DAYS.iter().zip(DAY_KEYS).filter(|(_, key)| form.rest.contains_key(*key)).map(|(day, _)| *day).collect();
-    let time_of_day = PARTS.iter().find(|(key, _)| *key == form.part).map_or(TimeOfDay::Any, |(_, part)| *part);
-    let (Some(booking_type_id), Some(from), Some(to)) = (booking_type, from, to) else { return Err(errors) };
-    let preferences =
-        WaitlistPreferences { booking_type_id, provider_id, location_id, from, to, weekdays, time_of_day };
-    if let Err(found) = preferences.check(today) {
-        errors.extend(found);
+    let Some(booking_type_id) = booking_type else { return Err(errors) };
+    let when = When::of(&form.from, &form.to, &form.part, &form.rest);
+    match when.preferences(booking_type_id, provider_id, location_id, today) {
+        Ok(preferences) if errors.is_empty() => Ok(preferences),
+        Ok(_) => Err(errors),
+        Err(found) => {
+            errors.extend(found);
+            Err(errors)
+        }
     }
-    if from < today {
-        errors.push(FieldError::new("from", "must not be in the past"));
+}
+
+/// The "when would suit" part of a waitlist form as posted: dates, ticked weekdays, part of day
+/// (the join page's and the manage page's earlier-time form share it).
+pub(super) struct When<'a> {
+    from: &'a str,
+    to: &'a str,
+    part: &'a str,
+    ticked: &'a std::collections::HashMap<String, String>,
+}
+
+impl<'a> When<'a> {
+    pub(super) fn of(
+        from: &'a str,
+        to: &'a str,
+        part: &'a str,
+        ticked: &'a std::collections::HashMap<String, String>,
+    ) -> Self {
+        Self { from, to, part, ticked }
     }
-    if errors.is_empty() { Ok(preferences) } else { Err(errors) }
+
+    /// The preferences these choices make for a booking type, clinician and site.
+    pub(super) fn preferences(
+        &self,
+        booking_type_id: crate::domain::booking_type::BookingTypeId,
+        provider_id: Option<crate::domain::provider::ProviderId>,
+        location_id: Option<crate::domain::location::LocationId>,
+        today: jiff::civil::Date,
+    ) -> Result<WaitlistPreferences, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let from = crate::domain::diary::date("from", self.from).map_err(|error| errors.push(error)).ok();
+        let to = crate::domain::diary::date("to", self.to).map_err(|error| errors.push(error)).ok();
+        let weekdays =
+            DAYS.iter().zip(DAY_KEYS).filter(|(_, key)| self.ticked.contains_key(*key)).map(|(day, _)| *day).collect();
+        let time_of_day = PARTS.iter().find(|(key, _)| *key == self.part).map_or(TimeOfDay::Any, |(_, part)| *part);
+        let (Some(from), Some(to)) = (from, to) else { return Err(errors) };
+        let preferences =
+            WaitlistPreferences { booking_type_id, provider_id, location_id, from, to, weekdays, time_of_day };
+        if let Err(found) = preferences.check(today) {
+            errors.extend(found);
+        }
+        if from < today {
+            errors.push(FieldError::new("from", "must not be in the past"));
+        }
+        if errors.is_empty() { Ok(preferences) } else { Err(errors) }
+    }
+
+    /// The fields, with `from` and `to` shown as given (or the defaults when blank).
+    pub(super) fn fields(&self, lang: Lang, default_from: &str, default_to: &str, errors: &[FieldError]) -> Markup {
+        let t = texts(lang);
+        let value = |raw: &str, default: &str| if raw.is_empty() { default.to_owned() } else { raw.to_owned() };
+        let error_for = |field: &str| {
+            errors
+                .iter()
+                .find(|error| error.field == field)
+                .map(|error| crate::features::self_booking::page_texts::message(error, lang))
+        };
+        html! {
+            label for="from" { (t.from) }
+            @if let Some(error) = error_for("from") { span.error id="from-error" { (error) } }
+            input type="date" id="from" name="from" value=(value(self.from, default_from)) required;
+            label for="to" { (t.to) }
+            @if let Some(error) = error_for("to") { span.error id="to-error" { (error) } }
+            input type="date" id="to" name="to" value=(value(self.to, default_to)) required;
+            fieldset {
+                legend { (t.days) }
+                span.hint { (t.any_day) }
+                @for (index, key) in DAY_KEYS.iter().enumerate() {
+                    label.inline { input type="checkbox" name=(key) value="yes" checked[self.ticked.contains_key(*key)]; " " (t.weekday_names[index]) }
+                }
+            }
+            fieldset {
+                legend { (t.part) }
+                @for (index, (key, _)) in PARTS.iter().enumerate() {
+                    label.inline { input type="radio" name="part" value=(key) checked[self.part == *key || (self.part.is_empty() && index == 0)]; " " (t.parts[index]) }
+                }
+            }
+        }
+    }
+
+    /// The label of a field of these choices, else `None`.
+    pub(super) fn label(lang: Lang, field: &str) -> Option<&'static str> {
+        let t = texts(lang);
+        match field {
+            "from" => Some(t.from),
+            "to" => Some(t.to),
+            _ => None,
+        }
+    }
 }
 
 /// `GET /book/{clinicId}/waitlist` and `POST` (join): the form, then "you are on the waitlist".
@@ -480,7 +631,8 @@ pub async fn join(state: &AppState, request: &Request) -> Result<Response<Body>,
         let patient =
             PatientDetails::parse(&input, today, clinic.country, "patient.").map_err(|found| errors.extend(found)).ok();
         if let (Some(preferences), Some(patient), true) = (preferences, patient, errors.is_empty()) {
-            add(state, &clinic_id, preferences, patient, Some(lang.code().to_owned()), EntrySource::Patient).await?;
+            add(state, &clinic_id, preferences, patient, Some(lang.code().to_owned()), EntrySource::Patient, None)
+                .await?;
             let body = html! {
                 h1 { (t.joined_title) }
                 p role="status" { (t.joined) }
@@ -489,9 +641,8 @@ pub async fn join(state: &AppState, request: &Request) -> Result<Response<Body>,
             return page(lang, &clinic, t.joined_title, &switch, StatusCode::CREATED, body);
         }
     }
-    let value = |raw: &str, default: String| if raw.is_empty() { default } else { raw.to_owned() };
-    let from = value(&form.from, today.to_string());
-    let to = value(&form.to, today.checked_add(30.days()).unwrap_or(today).to_string());
+    let default_to = today.checked_add(30.days()).unwrap_or(today).to_string();
+    let when = When::of(&form.from, &form.to, &form.part, &form.rest);
     let page_texts = crate::features::self_booking::page_texts::texts(lang);
     let error_for = |field: &str| {
         errors
@@ -524,7 +675,7 @@ pub async fn join(state: &AppState, request: &Request) -> Result<Response<Body>,
             div.errors role="alert" {
                 h2 { (t.errors_title) }
                 ul { @for error in &errors {
-                    @let label = match error.field.as_str() { "from" => t.from, "to" => t.to, field => page_texts.label(field) };
+                    @let label = When::label(lang, &error.field).unwrap_or_else(|| page_texts.label(&error.field));
                     li { (label) ": " (crate::features::self_booking::page_texts::message(error, lang)) }
                 } }
             }
@@ -534,24 +685,7 @@ pub async fn join(state: &AppState, request: &Request) -> Result<Response<Body>,
             input type="hidden" name="provider" value=(form.provider);
             input type="hidden" name="location" value=(form.location);
             input type="hidden" name="lang" value=(lang.code());
-            label for="from" { (t.from) }
-            input type="date" id="from" name="from" value=(from) required;
-            label for="to" { (t.to) }
-            @if let Some(error) = error_for("to") { span.error id="to-error" { (error) } }
-            input type="date" id="to" name="to" value=(to) required;
-            fieldset {
-                legend { (t.days) }
-                span.hint { (t.any_day) }
-                @for (index, key) in DAY_KEYS.iter().enumerate() {
-                    label.inline { input type="checkbox" name=(key) value="yes" checked[form.rest.contains_key(*key)]; " " (t.weekday_names[index]) }
-                }
-            }
-            fieldset {
-                legend { (t.part) }
-                @for (index, (key, _)) in PARTS.iter().enumerate() {
-                    label.inline { input type="radio" name="part" value=(key) checked[form.part == *key || (form.part.is_empty() && index == 0)]; " " (t.parts[index]) }
-                }
-            }
+            (when.fields(lang, &today.to_string(), &default_to, &errors))
             (text_field("first_name", t.first_name, "text", &form.first_name, true))
             (text_field("last_name", t.last_name, "text", &form.last_name, true))
             (text_field("date_of_birth", t.date_of_birth, "date", &form.date_of_birth, true))
@@ -582,6 +716,7 @@ pub async fn add(
     patient: PatientDetails,
     lang: Option<String>,
     source: EntrySource,
+    moves: Option<String>,
 ) -> Result<WaitlistEntry, Problem> {
     let now = state.clock.now();
     let entry = WaitlistEntry {
@@ -594,6 +729,7 @@ pub async fn add(
         status: EntryStatus::Waiting,
         open_offer: None,
         offered: Vec::new(),
+        moves,
         updated_at: now,
     };
     state.store.transact(vec![entry_write(clinic_id, &entry, None)?, clinic_index_write(clinic_id)?]).await?;
