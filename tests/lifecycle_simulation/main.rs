@@ -448,3 +448,87 @@ async fn passing_failures_are_retried_with_backoff_and_final_ones_are_flagged_fo
     .unwrap();
     assert_eq!(flags.len(), 1, "the final failure is flagged for staff, nothing else");
 }
+
+#[tokio::test]
+async fn a_waitlist_offer_whose_send_fails_for_a_while_is_retried_with_backoff_and_a_refused_one_is_not() {
+    use clinic_shared::domain::booking_type::BookingType;
+    use clinic_shared::domain::waitlist::{EntrySource, OfferDelivery, TimeOfDay, WaitlistPreferences};
+    use clinic_shared::features::waitlist;
+
+    let start: Timestamp = "2027-01-04T08:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::fixed(start));
+    let store: Arc<EmbeddedStore> = Arc::new(EmbeddedStore::in_memory(clock.clone()).unwrap());
+    let (flaky, refused) = ("+447700900211", "+447700900212");
+    let messages = Arc::new(FlakyMessages {
+        throttled: Mutex::new(HashMap::from([(flaky.to_owned(), 2)])),
+        refused: HashSet::from([refused.to_owned()]),
+        sent: Mutex::default(),
+    });
+    let scheduler = Arc::new(SimScheduler::default());
+    let dir = tempfile::tempdir().unwrap();
+    let state = demo_state(&store, &clock, messages.clone(), scheduler.clone(), dir.path()).await;
+    let clinic = ClinicId::parse("demo").unwrap();
+    let types: Vec<BookingType> = clinic_shared::features::diary::private_offer::records(
+        store.as_ref(),
+        &keys::clinic_partition(&clinic),
+        keys::BOOKING_TYPE_PREFIX,
+    )
+    .await
+    .unwrap();
+    let gp = types.iter().find(|booking_type| booking_type.short_name == "GP15").expect("the demo GP type");
+    let today = start.to_zoned(TimeZone::get("Europe/London").unwrap()).date();
+    for mobile in [flaky, refused] {
+        let preferences = WaitlistPreferences {
+            booking_type_id: gp.id.clone(),
+            provider_id: None,
+            location_id: None,
+            from: today,
+            to: today.checked_add(jiff::Span::new().days(20)).unwrap(),
+            weekdays: Vec::new(),
+            time_of_day: TimeOfDay::Any,
+        };
+        let patient = PatientDetails {
+            first_name: "Wai".into(),
+            last_name: "Example".into(),
+            date_of_birth: "1980-05-17".parse().unwrap(),
+            mobile: Some(PhoneNumber::parse("mobile", mobile).unwrap()),
+            email: None,
+        };
+        waitlist::pages::add(&state, &clinic, preferences, patient, None, EntrySource::Staff, None).await.unwrap();
+    }
+    // Deliver every schedule at its time until none is left (scans offer both entries a time).
+    let mut delivered = 0;
+    let mut retry_times = Vec::new();
+    loop {
+        let made: Vec<(Timestamp, ScheduledJob)> = scheduler.made.lock().unwrap()[delivered..].to_vec();
+        if made.is_empty() {
+            break;
+        }
+        delivered += made.len();
+        for (at, job) in made {
+            if job.job_id.starts_with("waitlist-expiry-") {
+                continue;
+            }
+            if at > clock.now() {
+                retry_times.push(at.duration_since(clock.now()).as_mins());
+                clock.set(at);
+            }
+            run_job(&state, &job).await.unwrap();
+        }
+    }
+    assert_eq!(retry_times, [1, 2], "retried after 1 then 2 minutes");
+    assert_eq!(messages.sent.lock().unwrap().as_slice(), [flaky.to_owned()], "sent once, after two throttles");
+    let offers = waitlist::offers(&state, &clinic).await.unwrap();
+    assert_eq!(offers.len(), 2, "one offer per entry");
+    let sent: Vec<_> =
+        offers.iter().filter(|stored| matches!(stored.offer.delivery, OfferDelivery::Sent { .. })).collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].offer.attempts, 2);
+    let failed: Vec<_> =
+        offers.iter().filter(|stored| matches!(&stored.offer.delivery, OfferDelivery::Failed { .. })).collect();
+    assert_eq!(failed.len(), 1, "the refused number fails at once, for good");
+    assert_eq!(failed[0].offer.attempts, 0);
+    // The sweeper does not send a retry before it is due: run it now, nothing more goes out.
+    waitlist::sweep(&state).await.unwrap();
+    assert_eq!(messages.sent.lock().unwrap().len(), 1);
+}

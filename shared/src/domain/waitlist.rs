@@ -262,6 +262,12 @@ pub struct WaitlistOffer {
     pub delivery: OfferDelivery,
     /// When it was made.
     pub created_at: Timestamp,
+    /// Send attempts that failed for a transient reason (throttled, provider down).
+    #[serde(default)]
+    pub attempts: u32,
+    /// When the next attempt is due after a transient failure (the sweeper waits for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<Timestamp>,
 }
 
 impl WaitlistOffer {
@@ -455,6 +461,8 @@ mod tests {
             status: OfferStatus::Open,
             delivery: OfferDelivery::Queued,
             created_at: time.starts_at,
+            attempts: 0,
+            retry_at: None,
         };
         holder.open_offer = Some(offer.id.clone());
         let waiting = entry(preferences(&booking_type), 1);

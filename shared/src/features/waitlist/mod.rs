@@ -11,6 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
+use crate::domain::appointment_message::{CLAIM_LEASE, MAX_SEND_ATTEMPTS, retry_delay};
 use crate::domain::booking_link::{LinkToken, TokenHash};
 use crate::domain::booking_type::BookingTypeId;
 use crate::domain::clinic::{Clinic, ClinicId};
@@ -22,12 +23,9 @@ use crate::domain::waitlist::{
 use crate::features::appointment_lifecycle::load_settings;
 use crate::features::booking_links::tokens;
 use crate::features::diary::private_offer::{PrivateDiary, Rules};
-use crate::messages::{Email, Sms};
+use crate::messages::{Email, SendError, Sms};
 use crate::scheduler::{JobError, JobOutcome};
 use crate::store::{Condition, Item, Key, Query, StoreError, Write, keys, query_all};
-
-/// A claim older than this, found by a later delivery, means its runner was lost.
-const CLAIM_LEASE: SignedDuration = SignedDuration::from_mins(2);
 
 /// Most free slots one scan considers per booking type.
 const SLOTS_PER_TYPE: usize = 2_000;
@@ -133,9 +131,14 @@ pub fn scan_job(clinic: &ClinicId, now: Timestamp) -> ScheduledJob {
     ScheduledJob::waitlist_scan(clinic, now)
 }
 
-fn send_job(clinic: &ClinicId, offer: &WaitlistOfferId) -> ScheduledJob {
+/// The job sending an offer's message; a retry after `attempts` failed sends has its own name.
+fn send_job(clinic: &ClinicId, offer: &WaitlistOfferId, attempts: u32) -> ScheduledJob {
+    let job_id = match attempts {
+        0 => format!("waitlist-offer-{offer}"),
+        n => format!("waitlist-offer-{offer}-retry-{n}"),
+    };
     ScheduledJob {
-        job_id: format!("waitlist-offer-{offer}"),
+        job_id,
         clinic_id: clinic.clone(),
         task: JobTask::SendWaitlistOffer { offer_id: offer.as_str().to_owned() },
     }
@@ -227,6 +230,8 @@ pub async fn scan(state: &AppState, clinic_id: &ClinicId) -> Result<usize, JobEr
             status: OfferStatus::Open,
             delivery: OfferDelivery::Queued,
             created_at: now,
+            attempts: 0,
+            retry_at: None,
         };
         let mut entry = stored.entry.clone();
         entry.open_offer = Some(offer.id.clone());
@@ -244,7 +249,9 @@ pub async fn scan(state: &AppState, clinic_id: &ClinicId) -> Result<usize, JobEr
         }
         made += 1;
         tracing::info!(offer_id = %offer.id, entry_id = %entry.id, "waitlist offer made");
-        for (at, job) in [(now, send_job(clinic_id, &offer.id)), (offer.open_until, expiry_job(clinic_id, &offer.id))] {
+        for (at, job) in
+            [(now, send_job(clinic_id, &offer.id, 0)), (offer.open_until, expiry_job(clinic_id, &offer.id))]
+        {
             if let Err(error) = state.scheduler.schedule_once(at, &job).await {
                 tracing::error!(%error, job_id = %job.job_id, "waitlist schedule not made; the sweeper will rescan");
             }
@@ -270,7 +277,10 @@ pub async fn sweep(state: &AppState) -> Result<usize, JobError> {
             let offer = &stored.offer;
             if offer.status == OfferStatus::Open && now >= offer.open_until {
                 expire(state, &clinic, offer.id.as_str()).await?;
-            } else if offer.status == OfferStatus::Open && offer.delivery == OfferDelivery::Queued {
+            } else if offer.status == OfferStatus::Open
+                && offer.delivery == OfferDelivery::Queued
+                && offer.retry_at.is_none_or(|due| now >= due)
+            {
                 deliver(state, &clinic, offer.id.as_str()).await?;
             }
         }
@@ -354,11 +364,11 @@ pub async fn deliver(state: &AppState, clinic_id: &ClinicId, offer_id: &str) -> 
         .await
         .map_err(retryable)?;
     let mut sent = Vec::new();
-    let mut failure = None;
+    let mut failures = Vec::new();
     if let Some(mobile) = &entry.entry.patient.mobile {
         match state.messages.send_sms(&Sms { to: mobile.clone(), body: text.sms.clone() }).await {
             Ok(done) => sent.push(done.message_id),
-            Err(error) => failure = Some(error.to_string()),
+            Err(error) => failures.push(error),
         }
     }
     if let Some(email) = &entry.entry.patient.email {
@@ -371,12 +381,16 @@ pub async fn deliver(state: &AppState, clinic_id: &ClinicId, offer_id: &str) -> 
         };
         match state.messages.send_email(&email).await {
             Ok(done) => sent.push(done.message_id),
-            Err(error) => failure = Some(error.to_string()),
+            Err(error) => failures.push(error),
         }
     }
-    let delivery = match (sent.is_empty(), failure) {
+    let transient = !failures.is_empty() && failures.iter().all(SendError::is_transient);
+    if sent.is_empty() && transient && stored.offer.attempts + 1 < MAX_SEND_ATTEMPTS && stored.offer.takeable(now) {
+        return retry_later(state, clinic_id, &claimed, &token, &failures, now).await;
+    }
+    let delivery = match (sent.is_empty(), failures.last()) {
         (false, _) => OfferDelivery::Sent { message_ids: sent },
-        (true, Some(reason)) => OfferDelivery::Failed { reason },
+        (true, Some(error)) => OfferDelivery::Failed { reason: error.to_string() },
         (true, None) => OfferDelivery::Failed { reason: "no contact detail".into() },
     };
     let failed = matches!(delivery, OfferDelivery::Failed { .. });
@@ -395,6 +409,42 @@ pub async fn deliver(state: &AppState, clinic_id: &ClinicId, offer_id: &str) -> 
         tracing::error!("waitlist offer not sent; the time goes to the next entry at expiry");
     } else {
         tracing::info!("waitlist offer sent");
+    }
+    Ok(JobOutcome::Ran)
+}
+
+/// A send that failed for a transient reason on every channel goes back to the queue with its
+/// attempt counted and a later due time (1, 2, 4, 8 minutes: the reminders' rule), under a new
+/// job; the token it would have carried is forgotten (it reached no one), the next attempt
+/// draws its own.
+async fn retry_later(
+    state: &AppState,
+    clinic_id: &ClinicId,
+    claimed: &WaitlistOffer,
+    token: &LinkToken,
+    failures: &[SendError],
+    now: Timestamp,
+) -> Result<JobOutcome, JobError> {
+    let attempts = claimed.attempts + 1;
+    let due = now.saturating_add(retry_delay(attempts)).unwrap_or(now);
+    let reasons: Vec<String> = failures.iter().map(ToString::to_string).collect();
+    tracing::warn!(reasons = ?reasons, attempts, "waitlist offer not sent; retrying later");
+    for _ in 0..5 {
+        let Some(current) = load_offer(state, clinic_id, &claimed.id).await.map_err(retryable)? else { break };
+        let again =
+            WaitlistOffer { delivery: OfferDelivery::Queued, attempts, retry_at: Some(due), ..current.offer.clone() };
+        let writes = vec![
+            offer_write(clinic_id, &again, Some(current.version)).map_err(retryable)?,
+            Write::Delete { key: token_key(&token.hash()), condition: Condition::Always },
+        ];
+        match state.store.transact(writes).await {
+            Ok(()) => break,
+            Err(StoreError::ConditionFailed { .. }) => continue,
+            Err(error) => return Err(retryable(error)),
+        }
+    }
+    if let Err(error) = state.scheduler.schedule_once(due, &send_job(clinic_id, &claimed.id, attempts)).await {
+        tracing::error!(%error, "waitlist retry not scheduled; the sweeper will send it");
     }
     Ok(JobOutcome::Ran)
 }
