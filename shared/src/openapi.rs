@@ -127,6 +127,7 @@ fn components() -> Map<String, Value> {
     add::<PortalServices>(&mut schemas);
     add::<PortalRequest>(&mut schemas);
     add::<PortalBooked>(&mut schemas);
+    add::<crate::features::clinic_logo::LogoView>(&mut schemas);
     add::<crate::features::diary::slots::DiarySlots>(&mut schemas);
     add::<crate::domain::message_template::MessageTemplateInput>(&mut schemas);
     add::<crate::features::patient_connect::programs::MessageTemplateView>(&mut schemas);
@@ -166,6 +167,8 @@ enum Content {
     Script,
     /// A PDF document.
     Pdf,
+    /// A PNG or JPEG image.
+    Image,
 }
 
 /// Summary, request body, success responses and query parameters of an endpoint.
@@ -180,7 +183,7 @@ const PAGING: &[(&str, &str)] =
     &[("limit", "Page size, 1 to 100 (default 50)"), ("cursor", "`next_cursor` of the previous page")];
 
 fn operation(endpoint: Endpoint) -> Operation {
-    use Content::{AnyJson, Form, Html, Json, None, Pdf, Script};
+    use Content::{AnyJson, Form, Html, Image, Json, None, Pdf, Script};
     let op = |summary, request, success, query| Operation { summary, request, success, query };
     match endpoint {
         Endpoint::Health => op("Liveness check", None, &[(200, AnyJson)], &[]),
@@ -191,6 +194,13 @@ fn operation(endpoint: Endpoint) -> Operation {
             &[(200, Json("ClinicView")), (201, Json("ClinicView"))],
             &[],
         ),
+        Endpoint::PutClinicLogo => op(
+            "Upload the clinic's logo (the image as the body, PNG or JPEG, at most 200 KiB and 2000 pixels a side): shown on patients' pages and drawn on letters",
+            Image,
+            &[(200, Json("LogoView"))],
+            &[],
+        ),
+        Endpoint::ClinicLogo => op("The clinic's uploaded logo", None, &[(200, Image)], &[]),
         Endpoint::CreateBookingType => {
             op("Create a booking type", Json("NewBookingTypeInput"), &[(201, Json("BookingType"))], &[])
         }
@@ -666,6 +676,10 @@ fn content_of(content: Content) -> Option<Value> {
         Content::Form => Some(json!({"application/x-www-form-urlencoded": {"schema": {"type": "object"}}})),
         Content::Script => Some(json!({"text/javascript": {"schema": {"type": "string"}}})),
         Content::Pdf => Some(json!({"application/pdf": {"schema": {"type": "string", "format": "binary"}}})),
+        Content::Image => Some(json!({
+            "image/png": {"schema": {"type": "string", "format": "binary"}},
+            "image/jpeg": {"schema": {"type": "string", "format": "binary"}}
+        })),
     }
 }
 

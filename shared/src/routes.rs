@@ -6,8 +6,8 @@ use tracing::Instrument;
 
 use crate::app::AppState;
 use crate::features::{
-    activity, appointment_lifecycle, booking_links, catalog, clinics, diary, meta, online_services, partners,
-    patient_connect, patients, self_booking, statistics,
+    activity, appointment_lifecycle, booking_links, catalog, clinic_logo, clinics, diary, meta, online_services,
+    partners, patient_connect, patients, self_booking, statistics,
 };
 use crate::http::Problem;
 use crate::http::request::{request_id, route_key};
@@ -31,6 +31,10 @@ pub enum Endpoint {
     OpenApi,
     /// Create or update a clinic's profile.
     PutClinic,
+    /// Upload the clinic's logo (pages and letters).
+    PutClinicLogo,
+    /// The clinic's uploaded logo, for patients' pages.
+    ClinicLogo,
     /// Create a booking type.
     CreateBookingType,
     /// List a clinic's booking types.
@@ -252,6 +256,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/health", "meta", Access::Public, Endpoint::Health),
     route("GET", "/openapi.json", "meta", Access::Public, Endpoint::OpenApi),
     route("PUT", "/admin/clinics/{clinicId}", CATALOG_ADMIN, Access::Admin, Endpoint::PutClinic),
+    route("PUT", "/admin/clinics/{clinicId}/logo", CATALOG_ADMIN, Access::Admin, Endpoint::PutClinicLogo),
     route("POST", "/admin/clinics/{clinicId}/booking-types", CATALOG_ADMIN, Access::Admin, Endpoint::CreateBookingType),
     route("GET", "/admin/clinics/{clinicId}/booking-types", CATALOG_ADMIN, Access::Admin, Endpoint::ListBookingTypes),
     route(
@@ -392,6 +397,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/book/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::BookingPage),
     route("POST", "/book/{clinicId}", BOOKING_PUBLIC, Access::Public, Endpoint::SubmitBookingPage),
     route("GET", "/book/{clinicId}/waitlist", BOOKING_PUBLIC, Access::Public, Endpoint::WaitlistJoinPage),
+    route("GET", "/book/{clinicId}/logo", BOOKING_PUBLIC, Access::Public, Endpoint::ClinicLogo),
     route("POST", "/book/{clinicId}/waitlist", BOOKING_PUBLIC, Access::Public, Endpoint::SubmitWaitlistJoin),
     route(
         "POST",
@@ -652,6 +658,8 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::Health => meta::health(state, request).await,
         Endpoint::OpenApi => meta::openapi(state, request).await,
         Endpoint::PutClinic => clinics::put_clinic(state, request).await,
+        Endpoint::PutClinicLogo => clinic_logo::put_logo(state, request).await,
+        Endpoint::ClinicLogo => clinic_logo::get_logo(state, request).await,
         Endpoint::CreateBookingType => admin::create::<BookingType>(state, request).await,
         Endpoint::ListBookingTypes => admin::list::<BookingType>(state, request).await,
         Endpoint::UpdateBookingType => admin::update_booking_type(state, request).await,

@@ -147,7 +147,7 @@ async fn a_letter_saved_to_s3_reads_back() {
     let letters = S3LetterFiles::new(s3.clone(), &bucket);
     use clinic_shared::domain::letter_pdf::{LetterText, Letterhead, render_pdf};
     let pdf = render_pdf(&LetterText {
-        letterhead: Letterhead { name: "Riverside Family Practice", address: &[], phone: None },
+        letterhead: Letterhead { name: "Riverside Family Practice", address: &[], phone: None, logo: None },
         address: &["Zoë Łukasiewicz-Ωmega Жуков".to_owned()],
         date: "22 November 2026",
         heading: "Your review",

@@ -119,6 +119,10 @@ async fn a_recall_program_runs_in_order_pauses_for_staff_and_a_booking_completes
     let answer = app.json("PUT", &format!("{CONNECT}/connect-programs/{program_id}"), Some(&token), program).await;
     assert_eq!((answer.status, answer.problem_fields()), (422, vec!["program_type".to_owned()]));
 
+    // The clinic's logo goes on its letters.
+    let (status, _) =
+        crate::patient_pages::upload_logo(&app, &token, "image/png", crate::patient_pages::png(120, 40)).await;
+    assert_eq!(status, 200);
     let enroll =
         json!({"program_id": program_id, "patient_reference": "MRN-7001", "reference_date": reference.to_string()});
     let enrolled = post(&app, &token, "/connect-enrollments", enroll.clone()).await;
@@ -164,6 +168,7 @@ async fn a_recall_program_runs_in_order_pauses_for_staff_and_a_booking_completes
     {
         assert!(text.contains(expected), "the letter lacks {expected:?}: {text}");
     }
+    assert_eq!(clinic_tests::pdf_images(&bytes), vec![vec![(120, 40, false)]], "the logo is drawn on the letter");
     let letter_id = letters[0]["letter"]["id"].as_str().unwrap();
     assert_eq!(post(&app, &token, &format!("/distribution-list/{letter_id}/posted"), json!({})).await.status, 200);
     assert_eq!(app.get(&format!("{CONNECT}/distribution-list"), Some(&token)).await.body["items"], json!([]));

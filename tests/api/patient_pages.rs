@@ -190,3 +190,101 @@ async fn dead_ends_give_the_clinics_phone() {
     let (status, _) = page(&app, "/book/nowhere").await;
     assert_eq!(status, 404);
 }
+
+/// A `width` × `height` PNG of one colour, written by hand (no image crate in the tests).
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
+    fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut crc_input = kind.to_vec();
+        crc_input.extend_from_slice(data);
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(&crc_input);
+        out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+        out
+    }
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for byte in bytes {
+            crc ^= u32::from(*byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    let row: Vec<u8> = std::iter::once(0).chain([11, 92, 173].repeat(width as usize)).collect();
+    let raw = row.repeat(height as usize);
+    // Stored (uncompressed) deflate blocks inside a zlib stream.
+    let mut zlib = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+    for (index, block) in blocks.iter().enumerate() {
+        zlib.push(u8::from(index + 1 == blocks.len()));
+        zlib.extend_from_slice(&(block.len() as u16).to_le_bytes());
+        zlib.extend_from_slice(&(!(block.len() as u16)).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for byte in &raw {
+        a = (a + u32::from(*byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut header = width.to_be_bytes().to_vec();
+    header.extend_from_slice(&height.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &header));
+    png.extend(chunk(b"IDAT", &zlib));
+    png.extend(chunk(b"IEND", &[]));
+    png
+}
+
+pub(crate) async fn upload_logo(app: &TestApp, token: &str, content_type: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let response = app
+        .client
+        .put(app.url("/admin/clinics/demo/logo"))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_uploaded_logo_is_checked_and_shown_on_the_pages_from_this_origin() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let (status, problem) = upload_logo(&app, &admin, "image/gif", png(4, 4)).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("Content-Type")), "{problem}");
+    let (status, problem) = upload_logo(&app, &admin, "image/png", b"not an image".to_vec()).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("body")), "{problem}");
+    let (status, _) = upload_logo(&app, &admin, "image/png", vec![0; 300 * 1024]).await;
+    assert_eq!(status, 413);
+    let nurse = app.token("nurse", &["demo"], &[clinic_shared::domain::access::Permission::CatalogRead]);
+    assert_eq!(upload_logo(&app, &nurse, "image/png", png(4, 4)).await.0, 403);
+    let (_, before) = page(&app, "/book/demo").await;
+    assert!(!before.contains("class=\"logo\""), "a logo before any was uploaded");
+
+    let logo = png(120, 40);
+    let (status, view) = upload_logo(&app, &admin, "image/png", logo.clone()).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!((view["width"].as_u64(), view["height"].as_u64()), (Some(120), Some(40)));
+    let served = app.client.get(app.url("/book/demo/logo")).send().await.unwrap();
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_eq!(served.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(served.bytes().await.unwrap().to_vec(), logo);
+    let response = app.client.get(app.url("/book/demo")).send().await.unwrap();
+    let policy = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains("img-src 'self'"), "{policy}");
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<img class=\"logo\" src=\"/book/demo/logo\""), "{html}");
+    // Saving the profile again keeps the uploaded logo.
+    let profile =
+        serde_json::json!({"name": "Riverside Family Practice", "time_zone": "Europe/London", "language": "en"});
+    let saved = app.json("PUT", "/admin/clinics/demo", Some(&admin), profile).await;
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    assert_eq!(saved.body["branding"]["logo_path"], "/book/demo/logo");
+    assert_eq!(saved.body["language"], "en");
+}

@@ -258,3 +258,23 @@ pub fn pdf_text(pdf: &[u8]) -> String {
     assert!(output.status.success(), "pypdf reads the PDF");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// The images drawn on each page of a PDF as an independent reader (`pypdf`) finds them: for
+/// each page, the (width, height, has a soft mask) of every image XObject it uses.
+pub fn pdf_images(pdf: &[u8]) -> Vec<Vec<(u64, u64, bool)>> {
+    use std::io::Write;
+    let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| {
+        format!("{}/.cache/clinic-booking/venv/bin/python", std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
+    });
+    let script = "import sys, io, json, pypdf\nreader = pypdf.PdfReader(io.BytesIO(sys.stdin.buffer.read()))\npages = []\nfor page in reader.pages:\n    found = []\n    objects = page.get('/Resources', {}).get('/XObject', {})\n    for name in objects:\n        image = objects[name].get_object()\n        if image.get('/Subtype') == '/Image':\n            found.append([int(image['/Width']), int(image['/Height']), '/SMask' in image])\n    pages.append(found)\nprint(json.dumps(pages))";
+    let mut child = std::process::Command::new(python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the test command's Python runs");
+    child.stdin.take().expect("stdin").write_all(pdf).expect("the PDF is written");
+    let output = child.wait_with_output().expect("pypdf finishes");
+    assert!(output.status.success(), "pypdf reads the PDF");
+    serde_json::from_slice(&output.stdout).expect("pypdf's answer is JSON")
+}

@@ -98,6 +98,10 @@ pub struct Clinic {
     /// What patients' pages and letters show of the clinic.
     #[serde(default)]
     pub branding: ClinicBranding,
+    /// The language the clinic writes its letters in (`en` or `fr`; unset: French in France,
+    /// Belgium, Luxembourg and Monaco, English elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// When the profile was created.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -136,6 +140,11 @@ pub struct ClinicProfileInput {
     /// The opening hours in French.
     #[serde(default)]
     pub opening_hours_fr: Option<String>,
+    /// The language of the clinic's letters, `en` or `fr` (default: French in FR, BE, LU and MC,
+    /// English elsewhere).
+    #[serde(default)]
+    #[schema(example = "en")]
+    pub language: Option<String>,
 }
 
 /// What patients see of the clinic besides its name: on every page, message and letter.
@@ -143,6 +152,10 @@ pub struct ClinicProfileInput {
 pub struct ClinicBranding {
     /// Logo URL (`https://`).
     pub logo_url: Option<String>,
+    /// Where the pages find the logo uploaded with `PUT /admin/clinics/{clinicId}/logo` (also
+    /// drawn on letters); `logo_url` wins on pages when both are set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_path: Option<String>,
     /// Accent colour, `#RRGGBB`, contrast-checked against white.
     pub accent_colour: Option<String>,
     /// Postal address.
@@ -208,6 +221,11 @@ fn optional_lines(field: &str, value: Option<&str>, max_chars: usize) -> Result<
 }
 
 impl ClinicBranding {
+    /// The logo's address for pages: the admin's URL, else the uploaded logo's path.
+    pub fn logo_src(&self) -> Option<&str> {
+        self.logo_url.as_deref().or(self.logo_path.as_deref())
+    }
+
     fn from_input(input: &ClinicProfileInput, checker: &mut Checker) -> Self {
         let logo_url = input.logo_url.as_deref().and_then(|url| {
             checker
@@ -224,6 +242,7 @@ impl ClinicBranding {
         let phone = input.phone.as_deref().and_then(|value| checker.check(display_phone("phone", value)).flatten());
         Self {
             logo_url,
+            logo_path: None,
             accent_colour,
             address: checker.check(optional_lines("address", input.address.as_deref(), 300)).flatten(),
             phone,
@@ -238,6 +257,17 @@ impl ClinicBranding {
 }
 
 impl Clinic {
+    /// The language of the clinic's letters: its own setting, else French for clinics in
+    /// French-speaking countries, English otherwise.
+    pub fn letter_language(&self) -> &'static str {
+        match (self.language.as_deref(), String::from(self.country).as_str()) {
+            (Some("fr"), _) => "fr",
+            (Some(_), _) => "en",
+            (None, "FR" | "BE" | "LU" | "MC") => "fr",
+            (None, _) => "en",
+        }
+    }
+
     /// Validates an admin's input into a new profile, or the same profile updated.
     pub fn from_input(
         id: ClinicId,
@@ -252,7 +282,16 @@ impl Clinic {
             Some(value) => checker.check(Region::parse("country", value)),
             None => Some(Region::GB),
         };
-        let branding = ClinicBranding::from_input(input, &mut checker);
+        let mut branding = ClinicBranding::from_input(input, &mut checker);
+        branding.logo_path = existing.and_then(|clinic| clinic.branding.logo_path.clone());
+        let language = match input.language.as_deref().map(str::trim).filter(|value| !value.is_empty()) {
+            None => None,
+            Some(code @ ("en" | "fr")) => Some(code.to_owned()),
+            Some(_) => {
+                checker.check::<()>(Err(FieldError::new("language", "must be en or fr")));
+                None
+            }
+        };
         checker.finish()?;
         let (Some(name), Some(time_zone), Some(country)) = (name, time_zone, country) else {
             unreachable!("checker.finish() fails when a check failed")
@@ -263,6 +302,7 @@ impl Clinic {
             time_zone,
             country,
             branding,
+            language,
             created_at: existing.map_or(now, |clinic| clinic.created_at),
             updated_at: now,
         })
@@ -317,7 +357,27 @@ mod tests {
             phone: None,
             opening_hours: None,
             opening_hours_fr: None,
+            language: None,
         }
+    }
+
+    #[test]
+    fn the_letter_language_is_the_clinics_own_else_its_countrys() {
+        let id = ClinicId::parse("demo").unwrap();
+        let make = |country: Option<&str>, language: Option<&str>| {
+            let input = ClinicProfileInput {
+                country: country.map(str::to_owned),
+                language: language.map(str::to_owned),
+                ..input()
+            };
+            Clinic::from_input(id.clone(), &input, None, Timestamp::UNIX_EPOCH)
+        };
+        assert_eq!(make(None, None).unwrap().letter_language(), "en");
+        assert_eq!(make(Some("BE"), None).unwrap().letter_language(), "fr");
+        assert_eq!(make(Some("FR"), Some("en")).unwrap().letter_language(), "en");
+        assert_eq!(make(Some("CA"), Some("fr")).unwrap().letter_language(), "fr");
+        let errors = make(None, Some("de")).unwrap_err();
+        assert_eq!((errors[0].field.as_str(), errors[0].message.as_str()), ("language", "must be en or fr"));
     }
 
     #[test]

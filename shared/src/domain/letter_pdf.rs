@@ -1,4 +1,4 @@
-//! A letter as a PDF a clinic would sign: letterhead (name, address, phone), the recipient's
+//! A letter as a PDF a clinic would sign: letterhead (logo, name, address, phone), the recipient's
 //! address where a DL window envelope shows it, the date in the clinic's language, heading,
 //! body, sign-off and "Page 1 of 2". Text is set in DejaVu Sans, embedded and subset to the
 //! glyphs used, so any name in Latin, Greek or Cyrillic script prints as written. Pure: bytes in,
@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str};
 use subsetter::GlyphRemapper;
+
+use super::logo::{PdfColour, PdfFilter, PdfImage};
 
 const REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -35,6 +37,20 @@ pub struct Letterhead<'a> {
     pub address: &'a [String],
     /// Clinic phone number.
     pub phone: Option<&'a str>,
+    /// The clinic's logo, drawn top left with the name beside it.
+    pub logo: Option<&'a PdfImage>,
+}
+
+/// The logo's box on the letterhead: at most 140 × 40 points, its proportions kept.
+const LOGO_MAX_WIDTH: f32 = 140.0;
+const LOGO_MAX_HEIGHT: f32 = 40.0;
+const LOGO_BOTTOM: f32 = PAGE_HEIGHT - 84.0;
+
+/// The size a logo is drawn at (points).
+fn logo_size(image: &PdfImage) -> (f32, f32) {
+    let (width, height) = (image.width.max(1) as f32, image.height.max(1) as f32);
+    let scale = (LOGO_MAX_WIDTH / width).min(LOGO_MAX_HEIGHT / height);
+    (width * scale, height * scale)
 }
 
 /// What goes on a letter.
@@ -129,11 +145,16 @@ fn layout(letter: &LetterText<'_>, regular: &Font, bold: &Font) -> Vec<Vec<Run>>
     let run = |face, size, x, y, text: &str| Run { face, size, x, y, text: text.to_owned() };
     // Letterhead: the name on the left, how to reach the clinic on the right.
     let first = &mut pages[0];
-    first.push(run(Face::Bold, 16.0, MARGIN, PAGE_HEIGHT - 60.0, letter.letterhead.name));
+    let name_left = letter.letterhead.logo.map_or(MARGIN, |logo| MARGIN + logo_size(logo).0 + 12.0);
     let mut contact: Vec<String> = letter.letterhead.address.to_vec();
     if let Some(phone) = letter.letterhead.phone {
         contact.push(format!("{}: {phone}", letter.phone_label));
     }
+    // The name shrinks (to 10 points at least) rather than run into the contact block.
+    let contact_width = contact.iter().map(|line| regular.width(line, 9.0)).fold(0.0, f32::max);
+    let room = right - contact_width - 12.0 - name_left;
+    let name_size = (16.0 * room / bold.width(letter.letterhead.name, 16.0).max(1.0)).clamp(10.0, 16.0);
+    first.push(run(Face::Bold, name_size, name_left, PAGE_HEIGHT - 60.0, letter.letterhead.name));
     for (index, line) in contact.iter().enumerate() {
         let y = PAGE_HEIGHT - 56.0 - 12.0 * index as f32;
         first.push(run(Face::Regular, 9.0, right - regular.width(line, 9.0), y, line));
@@ -272,8 +293,15 @@ pub fn render_pdf(letter: &LetterText<'_>) -> Vec<u8> {
     let mut streams = Vec::new();
     for page in &pages {
         let mut content = Content::new();
-        // A thin rule under the letterhead on the first page.
+        // The logo and a thin rule under the letterhead on the first page.
         if streams.is_empty() {
+            if let Some(logo) = letter.letterhead.logo {
+                let (width, height) = logo_size(logo);
+                content.save_state();
+                content.transform([width, 0.0, 0.0, height, MARGIN, LOGO_BOTTOM + (LOGO_MAX_HEIGHT - height) / 2.0]);
+                content.x_object(Name(b"Im1"));
+                content.restore_state();
+            }
             content.set_line_width(0.5);
             content.move_to(MARGIN, PAGE_HEIGHT - 92.0);
             content.line_to(PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 92.0);
@@ -300,6 +328,7 @@ pub fn render_pdf(letter: &LetterText<'_>) -> Vec<u8> {
     let bold_id = Ref::new(8);
     let first_page = 13;
     let page_ids: Vec<Ref> = (0..pages.len()).map(|index| Ref::new(first_page + 2 * index as i32)).collect();
+    let image_id = Ref::new(first_page + 2 * pages.len() as i32);
     pdf.catalog(catalog_id).pages(tree_id);
     pdf.pages(tree_id).kids(page_ids.iter().copied()).count(pages.len() as i32);
     fonts.0.write(&mut pdf, regular_id.get(), b"ABCDEF+DejaVuSans");
@@ -311,11 +340,49 @@ pub fn render_pdf(letter: &LetterText<'_>) -> Vec<u8> {
         page.media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT));
         page.parent(tree_id);
         page.contents(content_id);
-        page.resources().fonts().pair(Name(b"F1"), regular_id).pair(Name(b"F2"), bold_id);
+        let mut resources = page.resources();
+        resources.fonts().pair(Name(b"F1"), regular_id).pair(Name(b"F2"), bold_id);
+        if index == 0 && letter.letterhead.logo.is_some() {
+            resources.x_objects().pair(Name(b"Im1"), image_id);
+        }
+        resources.finish();
         page.finish();
         pdf.stream(content_id, &stream);
     }
+    if let Some(logo) = letter.letterhead.logo {
+        write_image(&mut pdf, image_id, logo);
+    }
     pdf.finish()
+}
+
+/// The logo as an image XObject (with its soft mask right after it, when it has one).
+fn write_image(pdf: &mut Pdf, id: Ref, logo: &PdfImage) {
+    let mask_id = Ref::new(id.get() + 1);
+    let mut image = pdf.image_xobject(id, &logo.data);
+    image.filter(match logo.filter {
+        PdfFilter::Dct => Filter::DctDecode,
+        PdfFilter::Flate => Filter::FlateDecode,
+    });
+    image.width(logo.width as i32);
+    image.height(logo.height as i32);
+    match logo.colour {
+        PdfColour::Rgb => image.color_space().device_rgb(),
+        PdfColour::Gray => image.color_space().device_gray(),
+    }
+    image.bits_per_component(8);
+    if logo.soft_mask.is_some() {
+        image.s_mask(mask_id);
+    }
+    image.finish();
+    if let Some(alpha) = &logo.soft_mask {
+        let mut mask = pdf.image_xobject(mask_id, alpha);
+        mask.filter(Filter::FlateDecode);
+        mask.width(logo.width as i32);
+        mask.height(logo.height as i32);
+        mask.color_space().device_gray();
+        mask.bits_per_component(8);
+        mask.finish();
+    }
 }
 
 #[cfg(test)]
@@ -325,7 +392,12 @@ mod tests {
 
     fn letter<'a>(address: &'a [String], body: &'a str) -> LetterText<'a> {
         LetterText {
-            letterhead: Letterhead { name: "Riverside Family Practice", address: &[], phone: Some("020 7946 0000") },
+            letterhead: Letterhead {
+                name: "Riverside Family Practice",
+                address: &[],
+                phone: Some("020 7946 0000"),
+                logo: None,
+            },
             address,
             date: "Friday 4 December 2026",
             heading: "Your blood test",
@@ -376,6 +448,30 @@ mod tests {
                 && run.y + run.size <= window.3;
             assert!(inside, "{line} is outside the window");
         }
+    }
+
+    #[test]
+    fn a_logo_is_drawn_top_left_with_the_name_beside_it() {
+        let logo =
+            crate::domain::logo::ClinicLogo::parse("image/png", crate::domain::logo::tests::png(200, 50, Some(200)))
+                .unwrap()
+                .pdf_image()
+                .unwrap();
+        assert_eq!(logo_size(&logo), (140.0, 35.0), "scaled into 140 × 40 points, proportions kept");
+        let address = vec!["Pat Example".to_owned()];
+        let mut with_logo = letter(&address, "Hello.");
+        with_logo.letterhead.logo = Some(&logo);
+        let (regular, bold) = fonts().unwrap();
+        let pages = layout(&with_logo, regular, bold);
+        let name = pages[0].iter().find(|run| run.text == "Riverside Family Practice").unwrap();
+        assert!(name.x >= MARGIN + 140.0, "the name overlaps the logo");
+        let bytes = render_pdf(&with_logo);
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            text.contains("/Subtype /Image") && text.contains("/SMask") && text.contains("/Im1 Do"),
+            "no image drawn"
+        );
+        assert!(!String::from_utf8_lossy(&render_pdf(&letter(&address, "Hello."))).contains("/Subtype /Image"));
     }
 
     proptest! {

@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod letter;
 pub mod letter_pdf;
 pub mod location;
+pub mod logo;
 pub mod manage_access;
 pub mod message_template;
 pub mod online_service;

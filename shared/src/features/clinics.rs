@@ -28,6 +28,8 @@ pub struct ClinicView {
     pub country: crate::domain::contact::Region,
     /// What patients see of the clinic.
     pub branding: crate::domain::clinic::ClinicBranding,
+    /// The language of its letters, when set (`en` or `fr`).
+    pub language: Option<String>,
     /// Version, bumped by each change.
     pub version: u64,
 }
@@ -82,6 +84,7 @@ pub async fn save_profile(
         time_zone: clinic.time_zone.as_str().to_owned(),
         country: clinic.country,
         branding: clinic.branding,
+        language: clinic.language,
         version: version + 1,
     };
     Ok((view, existing.is_none()))

@@ -6,6 +6,7 @@ pub mod appointment_lifecycle;
 pub mod audit_trail;
 pub mod booking_links;
 pub mod catalog;
+pub mod clinic_logo;
 pub mod clinics;
 pub mod diary;
 pub mod meta;

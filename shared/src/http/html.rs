@@ -211,7 +211,7 @@ pub fn clinic_document(lang: Lang, title: &str, switch_href: &str, frame: &Clini
                     a href=(switch_href) lang=(other.code()) hreflang=(other.code()) { (other_name) }
                 }
                 header.clinic {
-                    @if let Some(logo) = &frame.branding.logo_url { img.logo src=(logo) alt=""; }
+                    @if let Some(logo) = frame.branding.logo_src() { img.logo src=(logo) alt=""; }
                     div {
                         span.name { (frame.name) }
                         @if frame.branding.phone.is_some() { span.meta { (phone_label) " " (frame.phone_link()) } }
@@ -230,10 +230,10 @@ pub fn clinic_document(lang: Lang, title: &str, switch_href: &str, frame: &Clini
 }
 
 /// The content security policy of patient pages: inline styles only, no script, forms to the
-/// same origin. `images` also allows https images (a clinic's logo).
+/// same origin. `images` also allows images from this origin and https (a clinic's logo).
 fn content_security_policy(images: bool) -> &'static str {
     if images {
-        "default-src 'none'; img-src https:; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'none'; img-src 'self' https:; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     } else {
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     }
@@ -271,7 +271,7 @@ pub fn clinic_page(
     body: Markup,
 ) -> Result<Response<Body>, Problem> {
     let markup = clinic_document(lang, title, switch_href, frame, body);
-    respond(status, markup, frame.branding.logo_url.is_some())
+    respond(status, markup, frame.branding.logo_src().is_some())
 }
 
 #[cfg(test)]
@@ -303,6 +303,6 @@ mod tests {
         let policy = page.headers()["content-security-policy"].to_str().unwrap();
         assert!(policy.starts_with("default-src 'none'") && !policy.contains("img-src") && !policy.contains("script"));
         let page = html_response_with_images(StatusCode::OK, html! { p { "x" } }).unwrap();
-        assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("img-src https:"));
+        assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("img-src 'self' https:"));
     }
 }

@@ -37,6 +37,7 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
         phone: Some("020 7946 0000".into()),
         opening_hours: Some("Monday to Friday, 08:00 to 18:30\nSaturday, 09:00 to 12:00".into()),
         opening_hours_fr: Some("Du lundi au vendredi, de 8 h à 18 h 30\nLe samedi, de 9 h à 12 h".into()),
+        language: None,
     };
     save_profile(state, &clinic, &profile, SEED_ACTOR).await.map_err(|problem| seed_error(problem.detail))?;
     let mut booking_types = Vec::new();

@@ -17,6 +17,7 @@
 //! | a clinic's booking types | Query prefix | `CLINIC#{clinic}` | `BOOKING_TYPE#` | | |
 //! | published entry, template, block | Put, Delete | `PUBLIC#{clinic}` | `{KIND}#{id}` | | same transaction as the change, only while the clinic is online |
 //! | public clinic profile | Put | `PUBLIC#{clinic}` | `CLINIC` | | same transaction as the profile |
+//! | clinic logo (PNG or JPEG, at most 200 KiB) | Get, Put | `CLINIC#{clinic}` | `LOGO` | | same transaction as the profile's `logo_path` |
 //! | public catalogue | Query | `PUBLIC#{clinic}` | (all) | | one query serves the whole public page |
 //! | audit record | Put | `AUDIT#{clinic}` | `{at}#{id}` | `HISTORY#{clinic}#{entity}` / `{at}#{id}` | not exists; same transaction as the change |
 //! | an entity's history | Query on gsi1 | | | `HISTORY#{clinic}#{entity}` | |
@@ -74,6 +75,11 @@ pub fn sortable_time(at: Timestamp) -> String {
 /// The clinic's profile.
 pub fn clinic_profile(clinic: &ClinicId) -> Key {
     Key::new(format!("CLINIC#{clinic}"), "PROFILE")
+}
+
+/// The clinic's uploaded logo.
+pub fn clinic_logo(clinic: &ClinicId) -> Key {
+    Key::new(format!("CLINIC#{clinic}"), "LOGO")
 }
 
 /// One booking type.

@@ -20,7 +20,9 @@ use crate::domain::clinic::{Clinic, ClinicId};
 use crate::domain::location::Location;
 use crate::domain::provider::Provider;
 use crate::http::Problem;
-use crate::http::html::{ClinicFrame, Lang, clinic_page, document, html_response, long_date, long_time};
+use crate::http::html::{
+    ClinicFrame, Lang, clinic_document, document, html_response, html_response_with_images, long_date, long_time,
+};
 use crate::store::{Store, StoreError, keys};
 
 /// Every text of the link and manage pages, per language.
@@ -205,9 +207,10 @@ pub fn page(
     body: Markup,
 ) -> Result<Response<Body>, Problem> {
     match clinic {
+        // A rule's welcome page may show its own https logo: images are always allowed here.
         Some(clinic) => {
             let frame = ClinicFrame { name: &clinic.name, branding: &clinic.branding };
-            clinic_page(lang, &frame, status, title, switch_href, body)
+            html_response_with_images(status, clinic_document(lang, title, switch_href, &frame, body))
         }
         None => html_response(status, document(lang, title, switch_href, body)),
     }

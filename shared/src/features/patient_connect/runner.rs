@@ -356,15 +356,6 @@ async fn subject(state: &AppState, clinic: &ClinicId, enrollment: &Enrollment) -
     })
 }
 
-/// The language a clinic writes its letters in: French for clinics in French-speaking countries,
-/// English otherwise.
-fn clinic_language(clinic: &Clinic) -> &'static str {
-    match String::from(clinic.country).as_str() {
-        "FR" | "BE" | "LU" | "MC" => "fr",
-        _ => "en",
-    }
-}
-
 fn long_date(date: jiff::civil::Date) -> String {
     date.strftime("%A %-d %B %Y").to_string()
 }
@@ -482,16 +473,21 @@ async fn carry_out(
                 });
             }
             let address: Vec<String> = address_text.unwrap_or_default().lines().map(str::to_owned).collect();
-            let lang = clinic_language(clinic);
+            let lang = clinic.letter_language();
             let date = crate::domain::appointment_message::long_date(now.to_zoned(zone.clone()).date(), lang);
             let clinic_address: Vec<String> =
                 clinic.branding.address.as_deref().unwrap_or_default().lines().map(str::to_owned).collect();
             let french = lang == "fr";
+            let logo = match crate::features::clinic_logo::load_logo(state.store.as_ref(), clinic_id).await {
+                Ok(logo) => logo.and_then(|logo| logo.pdf_image()),
+                Err(error) => return Carried::Transient(error.to_string()),
+            };
             let pdf = render_pdf(&LetterText {
                 letterhead: Letterhead {
                     name: &clinic.name,
                     address: &clinic_address,
                     phone: clinic.branding.phone.as_deref(),
+                    logo: logo.as_ref(),
                 },
                 address: &address,
                 date: &date,

@@ -159,7 +159,7 @@ impl<'a> Pages<'a> {
         let extra: Vec<(&str, &str)> = extra.iter().map(|(name, value)| (*name, value.as_str())).collect();
         let switch = format!("{}?{}", self.path, steps.query(self.lang.other().0, &extra));
         let markup = clinic_document(self.lang, title, &switch, &self.frame(), body);
-        if self.snapshot.clinic.branding.logo_url.is_some() {
+        if self.snapshot.clinic.branding.logo_src().is_some() {
             html_response_with_images(status, markup)
         } else {
             html_response(status, markup)
