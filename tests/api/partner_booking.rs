@@ -255,7 +255,15 @@ async fn a_hold_lapses_after_five_minutes_and_can_no_longer_be_confirmed() {
     assert_eq!(add_patient(&app, &admin, "MRN-L1", "Lee", "1990-09-09").await.status, 201);
     let query = format!("partner_id=acme&booking_type_id={}&provider_id={}", demo.gp15, demo.amara);
     let free = slots(&app, &admin, &query).await;
-    let slot = free.body["slots"][0].clone();
+    // A slot an hour or more ahead: partners see slots from now, and the clock moves 5 minutes.
+    let soon = app.server.clock.now() + jiff::SignedDuration::from_hours(1);
+    let slot = free.body["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|slot| slot["starts_at"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap() > soon)
+        .expect("a free slot an hour ahead")
+        .clone();
     let held = hold(&app, &admin, "acme", &demo.gp15, &slot).await;
     assert_eq!(held.status, 201);
     let lapses: jiff::Timestamp = held.body["held_until"].as_str().unwrap().parse().unwrap();
