@@ -201,6 +201,18 @@ async fn a_visitor_cannot_step_or_book_into_a_service_their_record_does_not_admi
     let diary = app.get(&format!("/admin/clinics/demo/appointments?date={}", &time[..10]), Some(&admin)).await;
     assert!(!diary.body.to_string().contains("Alex"), "{:?}", diary.body);
 
+    // Another site's form is refused, and so is an action the portal does not know.
+    let response = client()
+        .post(app.url("/portal/demo"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .body(serde_urlencoded::to_string(stranger).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    assert_eq!(post(&app, &[("action", "whatever")], Some(&cookie)).await.status, 400);
+
     // A cookie of one clinic opens nothing at another.
     let elsewhere = get(&app, "/portal/other-clinic", Some(&cookie)).await;
     assert!(!elsewhere.body.contains("Alex"));

@@ -333,10 +333,10 @@ fn grant_in(page: &str) -> String {
     page[start..start + page[start..].find('"').unwrap()].to_owned()
 }
 
-#[tokio::test]
-async fn a_patient_asks_from_the_manage_page_for_an_earlier_time_and_taking_it_moves_their_appointment() {
-    let app = TestApp::spawn().await;
-    let slot = one_booked_slot(&app).await;
+/// Cy holds the one PHYSIO time a week after Bea's (booked by staff) and, from their manage
+/// page, joins the waitlist for an earlier time: (the set-up, Cy's appointment id).
+async fn cy_waits_for_an_earlier_time(app: &TestApp) -> (OneSlot, String) {
+    let slot = one_booked_slot(app).await;
     let ids = app.demo_ids(&slot.admin).await;
     // Cy holds the same time a week later, booked by staff; their confirmation carries the manage link.
     let later_day: jiff::civil::Date =
@@ -359,7 +359,7 @@ async fn a_patient_asks_from_the_manage_page_for_an_earlier_time_and_taking_it_m
     let mut manage = None;
     for _ in 0..200 {
         app.settle().await;
-        manage = outbox(&app).await.into_iter().find_map(|message| {
+        manage = outbox(app).await.into_iter().find_map(|message| {
             let body = message["body"].as_str().unwrap_or_default();
             (message["to"] == "+447700900310" && body.contains("/manage/")).then(|| {
                 let url = body.split_whitespace().find(|word| word.contains("/manage/")).unwrap();
@@ -373,11 +373,11 @@ async fn a_patient_asks_from_the_manage_page_for_an_earlier_time_and_taking_it_m
     }
     let manage = manage.expect("Cy's confirmation with a manage link");
 
-    let (status, overview) = post_page(&app, &manage, &[("action", "verify"), ("date_of_birth", "1980-05-06")]).await;
+    let (status, overview) = post_page(app, &manage, &[("action", "verify"), ("date_of_birth", "1980-05-06")]).await;
     assert_eq!(status, 200, "{overview}");
     assert!(overview.contains("Tell me if an earlier time frees up"), "{overview}");
     let grant = grant_in(&overview);
-    let (status, form) = post_page(&app, &manage, &[("action", "waitlist"), ("grant", &grant)]).await;
+    let (status, form) = post_page(app, &manage, &[("action", "waitlist"), ("grant", &grant)]).await;
     assert_eq!(status, 200, "{form}");
     let day_before = later_day.yesterday().unwrap().to_string();
     assert!(form.contains(&format!("name=\"to\" value=\"{day_before}\"")), "the range ends the day before: {form}");
@@ -394,18 +394,30 @@ async fn a_patient_asks_from_the_manage_page_for_an_earlier_time_and_taking_it_m
     };
     let too_late = fields(&later_day.to_string());
     let too_late: Vec<(&str, &str)> = too_late.iter().map(|(name, value)| (*name, value.as_str())).collect();
-    let (status, refused) = post_page(&app, &manage, &too_late).await;
+    let (status, refused) = post_page(app, &manage, &too_late).await;
     assert_eq!(status, 422, "{refused}");
     assert!(refused.contains("must be before your appointment"), "{refused}");
     let good = fields(&day_before);
     let good: Vec<(&str, &str)> = good.iter().map(|(name, value)| (*name, value.as_str())).collect();
-    let (status, joined) = post_page(&app, &manage, &good).await;
+    let (status, joined) = post_page(app, &manage, &good).await;
     assert_eq!(status, 201, "{joined}");
     assert!(joined.contains("You keep your appointment"), "{joined}");
     let list = app.get("/admin/clinics/demo/waitlist", Some(&slot.admin)).await.body;
     assert_eq!(list["items"][0]["moves_appointment_id"], cy.as_str(), "{list:#?}");
     assert_eq!(list["items"][0]["patient_name"], "Cy Example");
+    // Joining again (a double submit) keeps the one entry.
+    let (status, _) = post_page(app, &manage, &good).await;
+    assert_eq!(status, 201);
+    let list = app.get("/admin/clinics/demo/waitlist", Some(&slot.admin)).await.body;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list:#?}");
+    (slot, cy)
+}
 
+#[tokio::test]
+async fn a_patient_asks_from_the_manage_page_for_an_earlier_time_and_taking_it_moves_their_appointment() {
+    let app = TestApp::spawn().await;
+    let (slot, cy) = cy_waits_for_an_earlier_time(&app).await;
+    let later_day = slot.day.parse::<jiff::civil::Date>().unwrap().checked_add(jiff::Span::new().days(7)).unwrap();
     // Bea's earlier time is cancelled: Cy is offered it and takes it; their appointment moves.
     cancel(&app, &slot).await;
     let token = eventually_offer(&app, "+447700900310").await;
@@ -418,4 +430,28 @@ async fn a_patient_asks_from_the_manage_page_for_an_earlier_time_and_taking_it_m
         app.get(&format!("/admin/clinics/demo/appointments?date={later_day}"), Some(&slot.admin)).await.body;
     let still_later = later_diary["items"].as_array().unwrap().iter().filter(|item| item["status"] == "booked").count();
     assert_eq!(still_later, 0, "Cy's later time is still taken: {later_diary:#?}");
+}
+
+#[tokio::test]
+async fn an_earlier_time_offer_for_a_cancelled_appointment_no_longer_applies_and_books_nothing() {
+    let app = TestApp::spawn().await;
+    let (slot, cy) = cy_waits_for_an_earlier_time(&app).await;
+    // Cy cancels (through staff here); then Bea's time frees and the offer still reaches Cy.
+    let cancelled = app
+        .json(
+            "PATCH",
+            &format!("/admin/clinics/demo/appointments/{cy}"),
+            Some(&slot.admin),
+            json!({"status": "cancelled"}),
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
+    cancel(&app, &slot).await;
+    let token = eventually_offer(&app, "+447700900310").await;
+    let (status, page) = post_page(&app, &format!("/waitlist/{token}"), &[("action", "accept"), ("lang", "en")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("This offer no longer applies"), "{page}");
+    assert!(booked_at(&app, &slot).await.is_empty(), "a cancelled appointment's waitlist entry booked a new one");
+    let list = app.get("/admin/clinics/demo/waitlist", Some(&slot.admin)).await.body;
+    assert_eq!(list["items"][0]["status"]["state"], "removed", "{list:#?}");
 }

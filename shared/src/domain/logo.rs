@@ -194,11 +194,14 @@ struct JpegFrame {
     components: u8,
 }
 
-/// Reads a JPEG's frame header (SOF0 to SOF15, not DHT, JPG or DAC) for its size and components.
+/// Reads a JPEG's frame header for its size and components. Only 8-bit baseline, extended or
+/// progressive Huffman frames (SOF0, SOF1, SOF2: what every PDF reader decodes) followed by a
+/// scan are accepted.
 fn jpeg_frame(bytes: &[u8]) -> Option<JpegFrame> {
     if bytes.get(..2)? != [0xFF, 0xD8] {
         return None;
     }
+    let mut frame = None;
     let mut at = 2;
     loop {
         while *bytes.get(at)? != 0xFF {
@@ -213,14 +216,23 @@ fn jpeg_frame(bytes: &[u8]) -> Option<JpegFrame> {
             continue;
         }
         let length = usize::from(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]));
-        let is_frame = (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
-        if is_frame {
-            let segment = bytes.get(at..at + length)?;
-            let height = u32::from(u16::from_be_bytes([*segment.get(3)?, *segment.get(4)?]));
-            let width = u32::from(u16::from_be_bytes([*segment.get(5)?, *segment.get(6)?]));
-            return Some(JpegFrame { width, height, components: *segment.get(7)? });
+        match marker {
+            0xC0..=0xC2 if frame.is_none() => {
+                let segment = bytes.get(at..at + length)?;
+                if *segment.get(2)? != 8 {
+                    return None;
+                }
+                let height = u32::from(u16::from_be_bytes([*segment.get(3)?, *segment.get(4)?]));
+                let width = u32::from(u16::from_be_bytes([*segment.get(5)?, *segment.get(6)?]));
+                frame = Some(JpegFrame { width, height, components: *segment.get(7)? });
+            }
+            // Any other frame type (lossless, hierarchical, arithmetic coding) is refused.
+            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
+            // The first scan: a frame must have come before it.
+            0xDA => return frame,
+            _ => {}
         }
-        at += length;
+        at += length.max(2);
     }
 }
 
@@ -246,13 +258,19 @@ pub(crate) mod tests {
         bytes
     }
 
-    /// The smallest JPEG header that carries a frame: SOI, an APP0 segment, SOF0.
-    fn jpeg(width: u16, height: u16, components: u8) -> Vec<u8> {
-        let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00, 0xFF, 0xC0, 0x00, 0x0B, 0x08];
+    /// The smallest JPEG head that carries a frame and a scan: SOI, an APP0 segment, a frame
+    /// header (`marker`, 8-bit), a scan header.
+    fn jpeg_with(marker: u8, width: u16, height: u16, components: u8) -> Vec<u8> {
+        let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00, 0xFF, marker, 0x00, 0x0B, 0x08];
         bytes.extend(height.to_be_bytes());
         bytes.extend(width.to_be_bytes());
-        bytes.extend([components, 0x01, 0x11, 0x00, 0xFF, 0xD9]);
+        bytes.extend([components, 0x01, 0x11, 0x00]);
+        bytes.extend([0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0x00, 0xFF, 0xD9]);
         bytes
+    }
+
+    fn jpeg(width: u16, height: u16, components: u8) -> Vec<u8> {
+        jpeg_with(0xC0, width, height, components)
     }
 
     #[test]
@@ -294,6 +312,11 @@ pub(crate) mod tests {
             ("image/png", vec![0; MAX_LOGO_BYTES + 1], "body"),
             ("image/png", png(2001, 1, None), "body"),
             ("image/jpeg", jpeg(0, 10, 3), "body"),
+            // Lossless and arithmetic-coded frames, which PDF readers need not decode.
+            ("image/jpeg", jpeg_with(0xC3, 10, 10, 3), "body"),
+            ("image/jpeg", jpeg_with(0xC9, 10, 10, 3), "body"),
+            // A frame header but no scan: a truncated file.
+            ("image/jpeg", jpeg(10, 10, 3)[..23].to_vec(), "body"),
         ];
         for (content_type, bytes, field) in cases {
             let error = ClinicLogo::parse(content_type, bytes).unwrap_err();

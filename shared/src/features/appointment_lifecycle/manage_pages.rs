@@ -371,7 +371,8 @@ impl Managed<'_> {
         let blank = EarlierForm::default();
         let body = html! {
             (details(&described, current.appointment.starts_at, &clinic.time_zone.zone(), self.lang))
-            (earlier::form(self.lang, &path, self.grant_fields(), &described.with_whom, today, last, posted.unwrap_or(&blank), &errors))
+            (earlier::form(self.lang, &path, self.grant_fields(), &described.with_whom,
+                self.link.is_none(), today, last, posted.unwrap_or(&blank), &errors))
         };
         let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
         page(self.lang, Some(clinic), status, t.manage_title, &switch, body)

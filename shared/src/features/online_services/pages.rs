@@ -429,6 +429,12 @@ fn review_page(
 pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = path_param(request, "clinicId", ClinicId::parse)?;
     check_public(state, request).await?;
+    // No other site may post here: identification would set a visit cookie in the patient's
+    // browser under someone else's name (browsers say where a form came from).
+    let cross_site = request.headers().get("sec-fetch-site").is_some_and(|value| value.as_bytes() == b"cross-site");
+    if cross_site {
+        return Err(Problem::forbidden("the portal's forms are only accepted from its own pages"));
+    }
     let form: PortalForm = read_form(request)?;
     let lang = Lang::of(request, form.lang.as_deref());
     let portal = portal(state, &clinic, lang).await?;
@@ -451,7 +457,7 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
                 }
             }
         }
-        _ => match identify(state, &clinic, &form.visitor()).await {
+        "identify" => match identify(state, &clinic, &form.visitor()).await {
             Ok(known) => {
                 let token = visits::start(state, &known).await?;
                 tracing::info!(identified = known.record.is_some(), "portal visit started");
@@ -459,6 +465,7 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
             }
             Err(problem) => portal.refused(problem, &form),
         },
+        _ => Err(Problem::malformed("action", "must be identify, book or forget")),
     }
 }
 

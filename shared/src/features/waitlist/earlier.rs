@@ -109,6 +109,7 @@ pub(crate) fn form(
     path: &str,
     hidden: Markup,
     provider_name: &str,
+    any_allowed: bool,
     today: Date,
     last: Date,
     posted: &EarlierForm,
@@ -136,7 +137,9 @@ pub(crate) fn form(
             fieldset {
                 legend { (t.with) }
                 label.inline { input type="radio" name="with" value="same" checked[same]; " " (t.same) " " (provider_name) }
-                label.inline { input type="radio" name="with" value="any" checked[!same]; " " (t.any) }
+                @if any_allowed {
+                    label.inline { input type="radio" name="with" value="any" checked[!same]; " " (t.any) }
+                }
             }
             button.primary type="submit" { (t.join) }
         }
@@ -155,17 +158,29 @@ pub(crate) async fn join(
     let Some(last) = last_day(clinic, appointment, today) else {
         return Ok(Err(vec![FieldError::new("to", "must be before your appointment")]));
     };
-    let provider = (posted.with != "any").then(|| appointment.provider_id.clone());
+    // An appointment booked through a link stays with its clinician and site: the link's rule
+    // may allow no other.
+    let from_link = appointment.lifecycle.booking_link_id.is_some();
+    let provider = (from_link || posted.with != "any").then(|| appointment.provider_id.clone());
+    let location = from_link.then(|| appointment.location_id.clone());
     let when = When::of(&posted.from, &posted.to, &posted.part, &posted.rest);
-    let preferences = match when.preferences(appointment.booking_type_id.clone(), provider, None, today) {
+    let preferences = match when.preferences(appointment.booking_type_id.clone(), provider, location, today) {
         Ok(preferences) => preferences,
         Err(errors) => return Ok(Err(errors)),
     };
     if preferences.to > last {
         return Ok(Err(vec![FieldError::new("to", "must be before your appointment")]));
     }
-    let lang = Some(lang.code().to_owned());
+    // One waiting entry per appointment: joining again (a double submit, a second visit) keeps
+    // the first.
     let moves = Some(appointment.id.to_string());
+    let existing = super::entries(state, &clinic.id).await?.into_iter().find(|stored| {
+        stored.entry.moves == moves && stored.entry.status == crate::domain::waitlist::EntryStatus::Waiting
+    });
+    if let Some(existing) = existing {
+        return Ok(Ok(existing.entry));
+    }
+    let lang = Some(lang.code().to_owned());
     let entry =
         add(state, &clinic.id, preferences, appointment.patient.clone(), lang, EntrySource::Patient, moves).await?;
     Ok(Ok(entry))

@@ -39,6 +39,7 @@ struct Texts {
     taken: &'static str,
     expired: &'static str,
     declined: &'static str,
+    no_longer: &'static str,
     unknown: &'static str,
     what: &'static str,
     with: &'static str,
@@ -74,6 +75,7 @@ const EN: Texts = Texts {
     taken: "This time was just taken by another patient. You stay on the waitlist.",
     expired: "This offer has ended. You stay on the waitlist until your dates pass.",
     declined: "Thank you. You stay on the waitlist for another time.",
+    no_longer: "This offer no longer applies: your appointment has changed since you asked for an earlier time, or it is too close to change online. You keep the appointment you have.",
     unknown: "This link is not valid.",
     what: "Appointment",
     with: "With",
@@ -109,6 +111,7 @@ const FR: Texts = Texts {
     taken: "Cet horaire vient d'être pris par un autre patient. Vous restez sur la liste d'attente.",
     expired: "Cette offre a expiré. Vous restez sur la liste d'attente jusqu'à la fin de vos dates.",
     declined: "Merci. Vous restez sur la liste d'attente pour un autre horaire.",
+    no_longer: "Cette offre ne s'applique plus : votre rendez-vous a changé depuis votre demande, ou il est trop proche pour être modifié en ligne. Vous gardez le rendez-vous que vous avez.",
     unknown: "Ce lien n'est pas valide.",
     what: "Rendez-vous",
     with: "Avec",
@@ -294,7 +297,16 @@ async fn accept(
         provider_id: stored.offer.provider_id.clone(),
         location_id: stored.offer.location_id.clone(),
     };
-    if let Some(moving) = moved_appointment(state, clinic_id, &entry.entry, now).await? {
+    let moving = match moved_appointment(state, clinic_id, &entry.entry, &slot, now).await? {
+        Move::Book => None,
+        Move::Appointment(current) => Some(*current),
+        Move::Lapsed => {
+            withdraw(state, clinic_id, stored, &entry, now).await?;
+            tracing::info!(offer_id = %stored.offer.id, "earlier-time offer no longer applies; entry withdrawn");
+            return outcome_or_offer(state, lang, token, described, stored, Some(t.no_longer));
+        }
+    };
+    if let Some(moving) = moving {
         let mut next = moving.appointment.clone();
         next.starts_at = slot.starts_at;
         next.provider_id = slot.provider_id.clone();
@@ -338,20 +350,57 @@ async fn accept(
     taken_outcome(state, lang, token, clinic_id, described, stored, &appointment.id.to_string(), outcome).await
 }
 
-/// The appointment an entry joined from a manage page would move, while it is still booked
-/// and ahead (else the offer books a new appointment, as for any entry).
+/// What taking an offer does for its entry.
+enum Move {
+    /// An ordinary entry: book a new appointment.
+    Book,
+    /// An earlier-time entry whose appointment may still move there.
+    Appointment(Box<booking::StoredAppointment>),
+    /// An earlier-time entry whose appointment can no longer move there: cancelled, already at
+    /// or before the offered time, or inside the clinic's no-change cutoff.
+    Lapsed,
+}
+
+/// Whether the entry's appointment (joined from its manage page) may move to `slot` now; the
+/// manage page's rules are checked again, as things may have changed since the patient joined.
 async fn moved_appointment(
     state: &AppState,
     clinic_id: &ClinicId,
     entry: &WaitlistEntry,
+    slot: &OfferedSlot,
     now: jiff::Timestamp,
-) -> Result<Option<booking::StoredAppointment>, Problem> {
-    let Some(id) = entry.moves.as_deref().and_then(|raw| AppointmentId::parse("moves", raw).ok()) else {
-        return Ok(None);
-    };
-    let current = booking::load(state.store.as_ref(), clinic_id, &id).await?;
-    Ok(current
-        .filter(|stored| stored.appointment.status == AppointmentStatus::Booked && stored.appointment.starts_at > now))
+) -> Result<Move, Problem> {
+    let Some(raw) = entry.moves.as_deref() else { return Ok(Move::Book) };
+    let Ok(id) = AppointmentId::parse("moves", raw) else { return Ok(Move::Lapsed) };
+    let Some(current) = booking::load(state.store.as_ref(), clinic_id, &id).await? else { return Ok(Move::Lapsed) };
+    let (settings, _) = crate::features::appointment_lifecycle::load_settings(state.store.as_ref(), clinic_id).await?;
+    let appointment = &current.appointment;
+    let movable = appointment.status == AppointmentStatus::Booked
+        && slot.starts_at < appointment.starts_at
+        && settings.changes_allowed(appointment.starts_at, now)
+        && (settings.online_reschedule || appointment.lifecycle.booking_link_id.is_some());
+    Ok(if movable { Move::Appointment(Box::new(current)) } else { Move::Lapsed })
+}
+
+/// Closes the offer and takes its entry off the list, in one transaction.
+async fn withdraw(
+    state: &AppState,
+    clinic_id: &ClinicId,
+    stored: &StoredOffer,
+    entry: &super::StoredEntry,
+    now: jiff::Timestamp,
+) -> Result<(), Problem> {
+    let offer = WaitlistOffer { status: OfferStatus::Declined, ..stored.offer.clone() };
+    let removed =
+        WaitlistEntry { status: EntryStatus::Removed, open_offer: None, updated_at: now, ..entry.entry.clone() };
+    let writes = vec![
+        super::offer_write(clinic_id, &offer, Some(stored.version))?,
+        entry_write(clinic_id, &removed, Some(entry.version))?,
+    ];
+    match state.store.transact(writes).await {
+        Ok(()) | Err(crate::store::StoreError::ConditionFailed { .. }) => Ok(()),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// The offer accepted and the entry booked, version-checked in the booking's own transaction:
