@@ -431,6 +431,12 @@ async fn retry_later(
     tracing::warn!(reasons = ?reasons, attempts, "waitlist offer not sent; retrying later");
     for _ in 0..5 {
         let Some(current) = load_offer(state, clinic_id, &claimed.id).await.map_err(retryable)? else { break };
+        // Only while this runner's claim stands: a later delivery that called it lost has
+        // recorded `unknown`, and the offer must not go out again.
+        if current.offer.delivery != claimed.delivery {
+            tracing::warn!("the send's claim was taken over; not queued again");
+            return Ok(JobOutcome::AlreadyDone);
+        }
         let again =
             WaitlistOffer { delivery: OfferDelivery::Queued, attempts, retry_at: Some(due), ..current.offer.clone() };
         let writes = vec![
