@@ -309,9 +309,6 @@ impl Managed<'_> {
                     button.secondary type="submit" { (t.cancel) }
                 }
             }
-            @if self.earlier_until(appointment, now).is_some() {
-                (earlier::invitation(self.lang, &path, self.grant_fields()))
-            }
             @if let Some((diary, slots, previous, next)) = &slots {
                 h2 { (t.reschedule) }
                 form method="post" action=(path) {
@@ -329,6 +326,10 @@ impl Managed<'_> {
                         }
                     }
                 }
+            }
+            // Nothing here suits: wait for an earlier time instead.
+            @if self.earlier_until(appointment, now).is_some() {
+                (earlier::invitation(self.lang, &path, self.grant_fields()))
             }
         };
         page(self.lang, Some(&self.opened.clinic), status, t.manage_title, &switch_href(self.token, self.lang), body)
