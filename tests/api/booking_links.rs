@@ -21,13 +21,15 @@ fn rule_body(booking_type: &str, providers: &[&str], locations: &[&str], allow_r
         "sms_template": "Hi {first_name}, {clinic} invites you to book: {link}",
         "welcome": {
             "logo_url": "https://www.example.com/logo.png",
-            "body": "<p>Welcome. Read <a href=\"https://www.example.com/prepare\">how to prepare</a>.</p>"
+            "body": "<p>Welcome. Read <a href=\"https://www.example.com/prepare\">how to prepare</a>.</p>",
+            "body_fr": "<p>Bienvenue. Lisez <a href=\"https://www.example.com/preparer\">comment vous préparer</a>.<script>x()</script></p>"
         },
         "confirmation": {
             "phone": "+441632960123",
             "cancellation_policy_url": "https://www.example.com/cancellations",
             "website_url": "https://www.example.com",
-            "text": "Bring your medication list."
+            "text": "Bring your medication list.",
+            "text_fr": "Apportez la liste de vos médicaments."
         }
     })
 }
@@ -161,12 +163,20 @@ async fn staff_send_a_link_the_patient_books_then_reschedules_to_another_doctor_
     assert_eq!(status, 200);
     assert!(welcome.contains("Continue to book appointment") && welcome.contains("how to prepare"), "{welcome}");
     assert!(welcome.contains(r#"src="https://www.example.com/logo.png""#));
+    // A French reader gets the rule's French text (sanitised like the English).
+    let (status, bienvenue) = page(&app, &format!("/links/{link_token}?lang=fr")).await;
+    assert_eq!(status, 200);
+    assert!(bienvenue.contains("comment vous préparer") && !bienvenue.contains("how to prepare"), "{bienvenue}");
+    assert!(!bienvenue.contains("<script>"), "{bienvenue}");
     assert_eq!(statuses(&history(&app, &admin, "MRN-1001").await[0]), ["sent", "accessed"]);
 
     let (status, confirmed, time) = book_first_time(&app, &link_token).await;
     assert_eq!(status, 201, "{confirmed}");
     assert!(confirmed.contains("Your appointment is booked") && confirmed.contains("Dr Amara Okafor"), "{confirmed}");
     assert!(confirmed.contains("tel:+441632960123") && confirmed.contains("https://www.example.com/cancellations"));
+    assert!(confirmed.contains("Bring your medication list.") && !confirmed.contains("Apportez"), "{confirmed}");
+    let (_, confirmed_fr) = page(&app, &format!("/links/{link_token}?lang=fr")).await;
+    assert!(confirmed_fr.contains("Apportez la liste de vos médicaments."), "{confirmed_fr}");
 
     // Used: the link shows the confirmation, never the booking screens, and cannot book again.
     for path in [format!("/links/{link_token}"), format!("/links/{link_token}?step=times")] {

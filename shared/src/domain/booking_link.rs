@@ -220,6 +220,10 @@ pub struct WelcomePage {
     /// Sanitised rich text.
     #[schema(value_type = String)]
     pub body_html: RichText,
+    /// The text in French, sanitised the same way (empty: the English text is shown).
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub body_html_fr: RichText,
 }
 
 /// What the confirmation and manage pages add to the appointment's details.
@@ -234,6 +238,9 @@ pub struct ConfirmationInfo {
     pub website_url: Option<String>,
     /// Plain text shown under the details.
     pub text: Option<String>,
+    /// The text in French.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_fr: Option<String>,
 }
 
 /// One kind of link a clinic sends.
@@ -303,6 +310,9 @@ pub struct WelcomeInput {
     /// kept; everything else is removed.
     #[serde(default)]
     pub body: String,
+    /// The same in French, for patients reading French.
+    #[serde(default)]
+    pub body_fr: String,
 }
 
 /// The confirmation information as an admin sends it.
@@ -317,6 +327,9 @@ pub struct ConfirmationInput {
     pub website_url: Option<String>,
     /// Up to 1,000 characters of plain text.
     pub text: Option<String>,
+    /// The same in French.
+    #[serde(default)]
+    pub text_fr: Option<String>,
 }
 
 /// Longest link lifetime: 90 days.
@@ -373,6 +386,7 @@ impl BroadcastRule {
         let logo_url =
             optional(input.welcome.logo_url.as_deref(), |url| https_url("welcome.logo_url", url), &mut checker);
         let body_html = checker.check(RichText::sanitise("welcome.body", &input.welcome.body));
+        let body_html_fr = checker.check(RichText::sanitise("welcome.body_fr", &input.welcome.body_fr));
         let confirmation_input = &input.confirmation;
         let phone = optional(
             confirmation_input.phone.as_deref(),
@@ -394,9 +408,14 @@ impl BroadcastRule {
             |text| required_text("confirmation.text", text, 1000),
             &mut checker,
         );
+        let text_fr = optional(
+            confirmation_input.text_fr.as_deref(),
+            |text| required_text("confirmation.text_fr", text, 1000),
+            &mut checker,
+        );
         checker.finish()?;
-        let (Some(title), Some(booking_type_id), Some(sms_template), Some(body_html)) =
-            (title, booking_type_id, sms_template, body_html)
+        let (Some(title), Some(booking_type_id), Some(sms_template), Some(body_html), Some(body_html_fr)) =
+            (title, booking_type_id, sms_template, body_html, body_html_fr)
         else {
             unreachable!("checker.finish() fails when a check failed")
         };
@@ -409,8 +428,8 @@ impl BroadcastRule {
             link_lifetime_hours: input.link_lifetime_hours,
             allow_reschedule: input.allow_reschedule,
             sms_template,
-            welcome: WelcomePage { logo_url, body_html },
-            confirmation: ConfirmationInfo { phone, cancellation_policy_url, website_url, text },
+            welcome: WelcomePage { logo_url, body_html, body_html_fr },
+            confirmation: ConfirmationInfo { phone, cancellation_policy_url, website_url, text, text_fr },
         })
     }
 
@@ -716,7 +735,11 @@ mod tests {
             location_ids: vec!["nope".into()],
             link_lifetime_hours: 0,
             sms_template: "no link".into(),
-            welcome: WelcomeInput { logo_url: Some("http://example.com/logo.png".into()), body: String::new() },
+            welcome: WelcomeInput {
+                logo_url: Some("http://example.com/logo.png".into()),
+                body: String::new(),
+                body_fr: String::new(),
+            },
             confirmation: ConfirmationInput {
                 phone: Some("123".into()),
                 website_url: Some("ftp://example.com".into()),

@@ -204,7 +204,7 @@ pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>,
         }
         _ => {
             let body = html! {
-                (welcome(&opened.rule))
+                (welcome(&opened.rule, lang))
                 a.primary href={ (link_path(&token)) "?step=times&lang=" (lang.code()) } { (t.continue_to_book) }
             };
             page(lang, Some(&opened.clinic), StatusCode::OK, &opened.clinic.name, &switch_href(&token, lang, &[]), body)

@@ -321,16 +321,18 @@ pub fn information(rule: &BroadcastRule, clinic: &Clinic, lang: Lang) -> Markup 
         (phone_line(rule, clinic, lang))
         @if let Some(url) = &info.cancellation_policy_url { p { a href=(url) rel="noopener noreferrer" { (t.cancellation_policy) } } }
         @if let Some(url) = &info.website_url { p { a href=(url) rel="noopener noreferrer" { (t.website) } } }
-        @if let Some(text) = &info.text { p { (text) } }
+        @if let Some(text) = info.text_fr.as_ref().filter(|_| lang == Lang::Fr).or(info.text.as_ref()) { p { (text) } }
     }
 }
 
-/// The rule's welcome content: logo and sanitised rich text.
-pub fn welcome(rule: &BroadcastRule) -> Markup {
+/// The rule's welcome content: logo and sanitised rich text, in French when the rule has it.
+pub fn welcome(rule: &BroadcastRule, lang: Lang) -> Markup {
+    let french = &rule.welcome.body_html_fr;
+    let body = if lang == Lang::Fr && !french.as_html().trim().is_empty() { french } else { &rule.welcome.body_html };
     html! {
         @if let Some(logo) = &rule.welcome.logo_url { img.logo src=(logo) alt=""; }
         // Sanitised when the rule was saved (`RichText::sanitise`): only safe tags and links remain.
-        div.welcome { (PreEscaped(rule.welcome.body_html.as_html())) }
+        div.welcome { (PreEscaped(body.as_html())) }
     }
 }
 
