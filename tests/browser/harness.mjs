@@ -58,7 +58,7 @@ export function launch() {
 }
 
 // bypassCSP lets the checks inject axe; the pages' own CSP forbids every script.
-export const phone = { viewport: { width: 375, height: 740 }, locale: 'en-GB', bypassCSP: true };
+export const phone = { viewport: { width: 390, height: 844 }, locale: 'en-GB', bypassCSP: true };
 
 export function report() {
   for (const line of results) console.log(line);

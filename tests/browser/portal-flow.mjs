@@ -117,6 +117,30 @@ try {
     await accessible(page, 'portal with errors');
     await context.close();
   });
+  await check('the portal reads well on a desktop screen, every step to the review', async () => {
+    const context = await browser.newContext({ ...phone, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/portal/demo`);
+    await page.fill('#first_name', 'Ann');
+    await page.fill('#last_name', 'Example');
+    await page.fill('#date_of_birth', '1990-01-01');
+    await page.fill('#mobile', '07700 900183');
+    await Promise.all([page.waitForNavigation(), page.click('text=Show services')]);
+    await accessible(page, 'desktop portal services');
+    await shoot(page, 'portal-services-desktop');
+    await Promise.all([page.waitForNavigation(), page.locator('a.choice').first().click()]);
+    await Promise.all([page.waitForNavigation(), page.locator('a.choice').first().click()]);
+    if ((await page.textContent('main')).includes('Where?')) {
+      await Promise.all([page.waitForNavigation(), page.locator('a.choice').first().click()]);
+    }
+    await accessible(page, 'desktop portal times');
+    await shoot(page, 'portal-times-desktop');
+    await Promise.all([page.waitForNavigation(), page.locator('details[open] a.slot').first().click()]);
+    assert((await page.textContent('h1')).includes('Your appointment'), 'no review on the desktop');
+    await accessible(page, 'desktop portal review');
+    await shoot(page, 'portal-review-desktop');
+    await context.close();
+  });
 } finally {
   await browser.close();
 }
