@@ -368,6 +368,32 @@ impl Messages for FlakyMessages {
     }
 }
 
+/// Delivers every schedule `wanted` picks at its time, moving the clock forward, until none is
+/// left; answers how far ahead (minutes) each later delivery was.
+async fn deliver_in_time(
+    state: &AppState,
+    scheduler: &SimScheduler,
+    clock: &ManualClock,
+    wanted: impl Fn(&ScheduledJob) -> bool,
+) -> Vec<i64> {
+    let mut delivered = 0;
+    let mut waits = Vec::new();
+    loop {
+        let made: Vec<(Timestamp, ScheduledJob)> = scheduler.made.lock().unwrap()[delivered..].to_vec();
+        if made.is_empty() {
+            return waits;
+        }
+        delivered += made.len();
+        for (at, job) in made.into_iter().filter(|(_, job)| wanted(job)) {
+            if at > clock.now() {
+                waits.push(at.duration_since(clock.now()).as_mins());
+                clock.set(at);
+            }
+            run_job(state, &job).await.unwrap();
+        }
+    }
+}
+
 #[tokio::test]
 async fn passing_failures_are_retried_with_backoff_and_final_ones_are_flagged_for_staff() {
     let start: Timestamp = "2027-01-04T08:00:00Z".parse().unwrap();
@@ -402,23 +428,7 @@ async fn passing_failures_are_retried_with_backoff_and_final_ones_are_flagged_fo
         booking::book(&state, &clinic, &appointment, "staff", None).await.unwrap();
         ids.push(appointment.id);
     }
-    // Deliver every schedule at its time until none is left.
-    let mut delivered = 0;
-    let mut retry_times = Vec::new();
-    loop {
-        let made: Vec<(Timestamp, ScheduledJob)> = scheduler.made.lock().unwrap()[delivered..].to_vec();
-        if made.is_empty() {
-            break;
-        }
-        delivered += made.len();
-        for (at, job) in made {
-            if at > clock.now() {
-                retry_times.push(at.duration_since(clock.now()).as_mins());
-                clock.set(at);
-            }
-            run_job(&state, &job).await.unwrap();
-        }
-    }
+    let retry_times = deliver_in_time(&state, &scheduler, &clock, |_| true).await;
     assert_eq!(retry_times, [1, 2], "retried after 1 then 2 minutes");
     assert_eq!(messages.sent.lock().unwrap().as_slice(), [flaky.to_owned()], "sent once, after two throttles");
     let message = |id: &clinic_shared::domain::appointment::AppointmentId| {
@@ -496,26 +506,9 @@ async fn a_waitlist_offer_whose_send_fails_for_a_while_is_retried_with_backoff_a
         };
         waitlist::pages::add(&state, &clinic, preferences, patient, None, EntrySource::Staff, None).await.unwrap();
     }
-    // Deliver every schedule at its time until none is left (scans offer both entries a time).
-    let mut delivered = 0;
-    let mut retry_times = Vec::new();
-    loop {
-        let made: Vec<(Timestamp, ScheduledJob)> = scheduler.made.lock().unwrap()[delivered..].to_vec();
-        if made.is_empty() {
-            break;
-        }
-        delivered += made.len();
-        for (at, job) in made {
-            if job.job_id.starts_with("waitlist-expiry-") {
-                continue;
-            }
-            if at > clock.now() {
-                retry_times.push(at.duration_since(clock.now()).as_mins());
-                clock.set(at);
-            }
-            run_job(&state, &job).await.unwrap();
-        }
-    }
+    // The scans offer both entries a time; the offers' expiries are left undelivered.
+    let retry_times =
+        deliver_in_time(&state, &scheduler, &clock, |job| !job.job_id.starts_with("waitlist-expiry-")).await;
     assert_eq!(retry_times, [1, 2], "retried after 1 then 2 minutes");
     assert_eq!(messages.sent.lock().unwrap().as_slice(), [flaky.to_owned()], "sent once, after two throttles");
     let offers = waitlist::offers(&state, &clinic).await.unwrap();

@@ -239,14 +239,12 @@ impl TestApp {
     }
 }
 
-/// The text of a PDF as an independent reader (Python's `pypdf`, installed by the test command)
-/// extracts it, pages joined by form feeds.
-pub fn pdf_text(pdf: &[u8]) -> String {
+/// Runs `script` in the test command's Python with `pdf` on its standard input; its output.
+fn python_on_pdf(script: &str, pdf: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| {
         format!("{}/.cache/clinic-booking/venv/bin/python", std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
     });
-    let script = "import sys, io, pypdf\nreader = pypdf.PdfReader(io.BytesIO(sys.stdin.buffer.read()))\nprint('\\f'.join(page.extract_text() for page in reader.pages))";
     let mut child = std::process::Command::new(python)
         .args(["-c", script])
         .stdin(std::process::Stdio::piped())
@@ -256,25 +254,19 @@ pub fn pdf_text(pdf: &[u8]) -> String {
     child.stdin.take().expect("stdin").write_all(pdf).expect("the PDF is written");
     let output = child.wait_with_output().expect("pypdf finishes");
     assert!(output.status.success(), "pypdf reads the PDF");
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    output.stdout
+}
+
+/// The text of a PDF as an independent reader (Python's `pypdf`, installed by the test command)
+/// extracts it, pages joined by form feeds.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let script = "import sys, io, pypdf\nreader = pypdf.PdfReader(io.BytesIO(sys.stdin.buffer.read()))\nprint('\\f'.join(page.extract_text() for page in reader.pages))";
+    String::from_utf8_lossy(&python_on_pdf(script, pdf)).into_owned()
 }
 
 /// The images drawn on each page of a PDF as an independent reader (`pypdf`) finds them: for
 /// each page, the (width, height, has a soft mask) of every image XObject it uses.
 pub fn pdf_images(pdf: &[u8]) -> Vec<Vec<(u64, u64, bool)>> {
-    use std::io::Write;
-    let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| {
-        format!("{}/.cache/clinic-booking/venv/bin/python", std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
-    });
     let script = "import sys, io, json, pypdf\nreader = pypdf.PdfReader(io.BytesIO(sys.stdin.buffer.read()))\npages = []\nfor page in reader.pages:\n    found = []\n    objects = page.get('/Resources', {}).get('/XObject', {})\n    for name in objects:\n        image = objects[name].get_object()\n        if image.get('/Subtype') == '/Image':\n            found.append([int(image['/Width']), int(image['/Height']), '/SMask' in image])\n    pages.append(found)\nprint(json.dumps(pages))";
-    let mut child = std::process::Command::new(python)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("the test command's Python runs");
-    child.stdin.take().expect("stdin").write_all(pdf).expect("the PDF is written");
-    let output = child.wait_with_output().expect("pypdf finishes");
-    assert!(output.status.success(), "pypdf reads the PDF");
-    serde_json::from_slice(&output.stdout).expect("pypdf's answer is JSON")
+    serde_json::from_slice(&python_on_pdf(script, pdf)).expect("pypdf's answer is JSON")
 }

@@ -22,13 +22,10 @@ use crate::domain::patient::{PatientInput, Sex};
 use crate::domain::validation::FieldError;
 use crate::features::booking_links::pages::read_form;
 use crate::features::catalog::public::PublicSnapshot;
-use crate::features::diary::booking::{self, BookingError};
 use crate::features::rate_limit::check_public;
-use crate::features::self_booking::offer::{self, Availability, Booked, BookingRequest, Selection};
+use crate::features::self_booking::offer::{self, Availability, BookingRequest, Selection};
 use crate::features::self_booking::page_texts::{message, texts as booking_texts};
-use crate::features::self_booking::pages::{
-    Pages, Steps, Walked, confirmation_page, public_snapshot, start_again, time_page, walk,
-};
+use crate::features::self_booking::pages::{Pages, Steps, Walked, booked_page, public_snapshot, start_again, walk};
 use crate::http::Problem;
 use crate::http::html::{ClinicFrame, Lang, clinic_page, html_response};
 use crate::http::request::path_param;
@@ -487,7 +484,6 @@ async fn book(
         return start_again(&pages);
     };
     let pages = pages(snapshot, clinic, lang, &visit.known);
-    let t = pages.t;
     let Ok(selection) = offer::select(snapshot, &form.booking_type, &form.provider, &form.location) else {
         return start_again(&pages);
     };
@@ -516,21 +512,6 @@ async fn book(
         lang: Some(lang.code().to_owned()),
         allocation: Some((provider, location)),
     };
-    let notice = match offer::book(state, clinic, snapshot, request).await {
-        Ok(Booked::New(appointment)) => {
-            tracing::info!(appointment_id = %appointment.id, provisional = appointment.provisional, "portal booking");
-            return confirmation_page(&pages, &selection, &appointment);
-        }
-        Ok(Booked::Replayed(id)) => {
-            let stored = booking::load(state.store.as_ref(), clinic, &id).await?.ok_or_else(Problem::internal)?;
-            return confirmation_page(&pages, &selection, &stored.appointment);
-        }
-        Ok(Booked::Taken(_) | Booked::NotOffered) => t.taken,
-        Ok(Booked::KeyReused) => t.form_reused,
-        Err(BookingError::PatientBusy) => t.patient_busy,
-        Err(BookingError::Store(error)) => return Err(error.into()),
-        Err(_) => t.try_again,
-    };
-    let availability = Availability::load(state, clinic, snapshot).await?;
-    time_page(&pages, &availability, &selection, &steps, Some(notice))
+    let outcome = offer::book(state, clinic, snapshot, request).await;
+    booked_page(state, clinic, &pages, &selection, &steps, outcome).await
 }

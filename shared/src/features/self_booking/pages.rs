@@ -815,7 +815,6 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
         return not_available(lang, &format!("/book/{clinic}"));
     };
     let pages = Pages::new(&snapshot, format!("/book/{clinic}"), lang);
-    let t = pages.t;
     let steps = Steps {
         booking_type: Some(form.booking_type.clone()),
         provider: Some(form.provider.clone()),
@@ -923,11 +922,29 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
             .map(|record| record.reference);
     request_to_book.lang = Some(lang.code().to_owned());
     request_to_book.allocation = allocation;
-    let notice = match offer::book(state, &clinic, &snapshot, request_to_book).await {
-        Ok(Booked::New(appointment)) => return confirmation_page(&pages, &selection, &appointment),
+    let outcome = offer::book(state, &clinic, &snapshot, request_to_book).await;
+    booked_page(state, &clinic, &pages, &selection, &steps, outcome).await
+}
+
+/// The page a booking attempt leads to: the confirmation (a replay shows the first booking's),
+/// or the week of times again with why it did not book.
+pub(crate) async fn booked_page(
+    state: &AppState,
+    clinic: &ClinicId,
+    pages: &Pages<'_>,
+    selection: &Selection,
+    steps: &Steps,
+    outcome: Result<Booked, BookingError>,
+) -> Result<Response<Body>, Problem> {
+    let t = pages.t;
+    let notice = match outcome {
+        Ok(Booked::New(appointment)) => {
+            tracing::info!(appointment_id = %appointment.id, provisional = appointment.provisional, "booked online");
+            return confirmation_page(pages, selection, &appointment);
+        }
         Ok(Booked::Replayed(id)) => {
-            let stored = booking::load(state.store.as_ref(), &clinic, &id).await?.ok_or_else(Problem::internal)?;
-            return confirmation_page(&pages, &selection, &stored.appointment);
+            let stored = booking::load(state.store.as_ref(), clinic, &id).await?.ok_or_else(Problem::internal)?;
+            return confirmation_page(pages, selection, &stored.appointment);
         }
         Ok(Booked::Taken(_) | Booked::NotOffered) => t.taken,
         Ok(Booked::KeyReused) => t.form_reused,
@@ -935,8 +952,8 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
         Err(BookingError::Store(error)) => return Err(error.into()),
         Err(_) => t.try_again,
     };
-    let availability = Availability::load(state, &clinic, &snapshot).await?;
-    time_page(&pages, &availability, &selection, &steps, Some(notice))
+    let availability = Availability::load(state, clinic, pages.snapshot).await?;
+    time_page(pages, &availability, selection, steps, Some(notice))
 }
 
 /// What the patient booked, with how to change or cancel it.
