@@ -53,6 +53,14 @@ impl ManualClock {
         };
     }
 
+    /// How far ahead of real time a following clock runs (`None` for a frozen clock).
+    pub fn offset(&self) -> Option<SignedDuration> {
+        match *self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) {
+            ManualState::Fixed(_) => None,
+            ManualState::Offset(offset) => Some(offset),
+        }
+    }
+
     /// Sets a frozen clock to `at`.
     pub fn set(&self, at: Timestamp) {
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

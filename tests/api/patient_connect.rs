@@ -372,6 +372,9 @@ async fn a_referral_enters_the_referral_programs_until_the_patient_books() {
     let bad = post(&app, &token, "/patients/MRN-7003/referrals", json!({"received_on": "2999-01-01"})).await;
     assert_eq!((bad.status, bad.problem_fields()), (422, vec!["received_on".to_owned()]));
     assert_eq!(post(&app, &token, "/patients/MRN-404/referrals", json!({})).await.status, 404);
+    // A body that is not an object (serde would read a struct from an array by position) is refused.
+    let positional = post(&app, &token, "/patients/MRN-7003/referrals", json!([null, null])).await;
+    assert_eq!((positional.status, positional.problem_fields()), (400, vec!["body".to_owned()]));
     let added = post(&app, &token, "/patients/MRN-7003/referrals", json!({"source": "Hillview GP practice"})).await;
     assert_eq!(added.status, 201, "{added:?}");
     let enrollments = added.body["enrollments"].as_array().unwrap();

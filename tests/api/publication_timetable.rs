@@ -55,7 +55,8 @@ async fn a_session_published_from_an_instant_opens_exactly_then() {
     let (bloods, sam) = weekend_session(&app, &admin, json!({"kind": "from", "at": opens.to_string()})).await;
     assert!(weekend_slots(&app, &bloods, &sam).await.is_empty(), "nothing before the instant");
     let day = app.server.clock.now().to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap()).date();
-    let saturday = (0..7).map(|n| day + n.days()).find(|d| d.weekday() == jiff::civil::Weekday::Saturday).unwrap();
+    // The coming Saturday, never today: today's slots may already be past (not offered).
+    let saturday = (1..8).map(|n| day + n.days()).find(|d| d.weekday() == jiff::civil::Weekday::Saturday).unwrap();
     let marks =
         app.get(&format!("/admin/clinics/demo/diary-slots?date={saturday}&provider_id={sam}"), Some(&admin)).await;
     let first = &marks.body["items"][0];
@@ -74,6 +75,27 @@ async fn a_session_published_from_an_instant_opens_exactly_then() {
             .unwrap()
             .iter()
             .all(|slot| slot["online"] == "published" && slot["opens_at"].is_null())
+    );
+    // Published means bookable online: with the provider taken off online booking, nothing is.
+    let off = app
+        .json("PATCH", &format!("/admin/clinics/demo/providers/{sam}"), Some(&admin), json!({"enabled_online": false}))
+        .await;
+    assert_eq!(off.status, 200, "{:?}", off.body);
+    let marks =
+        app.get(&format!("/admin/clinics/demo/diary-slots?date={saturday}&provider_id={sam}"), Some(&admin)).await;
+    assert!(
+        marks.body["items"].as_array().unwrap().iter().all(|slot| slot["online"] == "not_offered"),
+        "{:?}",
+        marks.body
+    );
+    // And a day already past is not offered either.
+    let yesterday =
+        app.server.clock.now().to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap()).date() - 1.days();
+    let past = app.get(&format!("/admin/clinics/demo/diary-slots?date={yesterday}"), Some(&admin)).await;
+    assert!(
+        past.body["items"].as_array().unwrap().iter().all(|slot| slot["online"] == "not_offered"),
+        "{:?}",
+        past.body
     );
 }
 

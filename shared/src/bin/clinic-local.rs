@@ -31,12 +31,16 @@ async fn serve(reset: bool) -> Result<(), String> {
     clinic_shared::telemetry::init_local();
     let options = LocalOptions::from_env(reset)?;
     let server = local::start(options).await.map_err(|error| error.to_string())?;
-    let now = jiff::Timestamp::now().as_second();
+    let now = clinic_shared::clock::Clock::now(server.clock.as_ref()).as_second();
     let token = server.signing_key.mint("local-admin", &[DEMO_CLINIC], &Permission::ALL, now, 12)?;
-    eprintln!("\nClinic booking, local mode: http://{}", server.address);
-    eprintln!("  health:          curl http://{}/health", server.address);
-    eprintln!("  public catalog:  curl http://{}/public/clinics/{DEMO_CLINIC}/booking-types", server.address);
-    eprintln!("  outbox:          curl http://{}/_local/outbox", server.address);
+    let base = format!("http://{}", server.address);
+    eprintln!("\nClinic booking, local mode: {base}");
+    eprintln!("  book as a patient:       {base}/book/{DEMO_CLINIC}");
+    eprintln!("  patient portal:          {base}/portal/{DEMO_CLINIC}");
+    eprintln!("  partner staff page:      {base}/staff/partner-booking  (paste the token below)");
+    eprintln!("  the API's document:      {base}/openapi.json  (import it into an API client)");
+    eprintln!("  messages \"sent\":         {base}/_local/outbox");
+    eprintln!("  move the clock:          curl -X POST -d '{{\"advance_hours\": 24}}' {base}/_local/clock");
     eprintln!("  admin token (clinic {DEMO_CLINIC}, every permission, 12 h):\n{token}\n");
     tokio::signal::ctrl_c().await.map_err(|error| error.to_string())?;
     Ok(())
@@ -57,9 +61,10 @@ fn token(args: &[String]) -> Result<(), String> {
         clinics.push(DEMO_CLINIC.to_owned());
     }
     let options = LocalOptions::from_env(false)?;
-    std::fs::create_dir_all(&options.data_dir).map_err(|error| error.to_string())?;
-    let key = SigningKey::load_or_create(&options.data_dir)?;
+    let key = SigningKey::load(&options.data_dir)?;
     let clinic_refs: Vec<&str> = clinics.iter().map(String::as_str).collect();
-    println!("{}", key.mint(&subject, &clinic_refs, &Permission::ALL, jiff::Timestamp::now().as_second(), 12)?);
+    // Valid on the server's clock, which `/_local/clock` may have moved ahead.
+    let now = jiff::Timestamp::now().saturating_add(local::saved_clock_offset(&options.data_dir)).unwrap_or_default();
+    println!("{}", key.mint(&subject, &clinic_refs, &Permission::ALL, now.as_second(), 12)?);
     Ok(())
 }

@@ -229,8 +229,13 @@ impl ConnectProgram {
                 Some(_) => {
                     checker.check::<()>(Err(FieldError::new("frequency", "must be 1 to 365 days, weeks or months")));
                 }
+                // One cycle has no next cycle to time (seed 004: a one-off General program).
+                None if self.cycles == 1 => {}
                 None => {
-                    checker.check::<()>(Err(FieldError::new("frequency", "is required for this program type")));
+                    checker.check::<()>(Err(FieldError::new(
+                        "frequency",
+                        "is required when a program runs more than one cycle",
+                    )));
                 }
             }
         } else {
@@ -425,6 +430,10 @@ mod tests {
         let mut no_frequency = recall(2);
         no_frequency.frequency = None;
         assert_eq!(no_frequency.check().unwrap_err()[0].field, "frequency");
+        let mut one_off = recall(1);
+        one_off.program_type = ProgramType::General;
+        one_off.frequency = None;
+        assert_eq!(one_off.check(), Ok(()), "a one-cycle General program needs no frequency");
         let mut empty = recall(1);
         empty.actions.clear();
         assert_eq!(empty.check().unwrap_err()[0].field, "enabled");

@@ -77,6 +77,11 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
     if std::str::from_utf8(bytes).is_err() {
         return Err(Problem::malformed("body", "must be UTF-8 encoded JSON"));
     }
+    // Every body is a JSON object: serde would otherwise read a struct from an array by position
+    // (`[null, null]`).
+    if bytes.iter().find(|byte| !byte.is_ascii_whitespace()).is_some_and(|first| *first != b'{') {
+        return Err(Problem::malformed("body", "must be a JSON object"));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -128,6 +133,7 @@ mod tests {
     fn each_kind_of_bad_body_names_its_field() {
         assert_eq!(field(json_body(&request(Body::Empty))), (400, "body".into()));
         assert_eq!(field(json_body(&request(Body::Binary(vec![0xff, 0xfe])))), (400, "body".into()));
+        assert_eq!(field(json_body(&request(Body::Text(" [null, null]".into())))), (400, "body".into()));
         assert_eq!(field(json_body(&request(Body::Text("{".into())))), (400, "body".into()));
         assert_eq!(field(json_body(&request(Body::Text(r#"{"name":"a"}"#.into())))), (400, "minutes".into()));
         assert_eq!(

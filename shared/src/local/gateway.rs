@@ -34,6 +34,8 @@ pub struct Gateway {
     pub clock: Arc<ManualClock>,
     /// Verifies admin tokens.
     pub signing_key: Arc<SigningKey>,
+    /// The data directory (the clock's offset is kept there).
+    pub data_dir: std::path::PathBuf,
 }
 
 /// The axum router: local developer routes under `/_local/`, everything else through the route table.
@@ -293,6 +295,11 @@ async fn advance_clock(State(gateway): State<Gateway>, body: Bytes) -> Response 
     match hours {
         Some(hours) if (1..=24 * 400).contains(&hours) => {
             gateway.clock.advance(jiff::SignedDuration::from_hours(hours));
+            if let Some(offset) = gateway.clock.offset()
+                && let Err(error) = super::save_clock_offset(&gateway.data_dir, offset)
+            {
+                tracing::error!(%error, "the clock's offset was not saved; a restart forgets it");
+            }
             axum::Json(json!({"now": gateway.clock.now().to_string()})).into_response()
         }
         _ => {

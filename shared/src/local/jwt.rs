@@ -56,6 +56,18 @@ impl SigningKey {
         Ok(Self { secret })
     }
 
+    /// Reads the key a local server created in `data_dir`, failing clearly when none did.
+    pub fn load(data_dir: &Path) -> Result<Self, String> {
+        match std::fs::read(data_dir.join("local-jwt.key")) {
+            Ok(secret) if secret.len() >= 32 => Ok(Self { secret }),
+            _ => Err(format!(
+                "no local server has used {} yet (it holds no local-jwt.key): start it first with \
+                 `bash scripts/run.sh`, or set DATA_DIR to the folder it uses",
+                data_dir.display()
+            )),
+        }
+    }
+
     /// A key from known bytes (tests).
     pub fn from_secret(secret: &[u8]) -> Self {
         Self { secret: secret.to_vec() }

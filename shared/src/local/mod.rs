@@ -82,6 +82,24 @@ pub enum StartError {
     Bind { port: u16, cause: String },
 }
 
+/// Where the demo clock's offset is kept in the data directory.
+fn clock_offset_file(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("clock-offset-seconds")
+}
+
+/// How far `POST /_local/clock` has moved this data directory's clock (zero when never).
+pub fn saved_clock_offset(data_dir: &std::path::Path) -> jiff::SignedDuration {
+    std::fs::read_to_string(clock_offset_file(data_dir))
+        .ok()
+        .and_then(|text| text.trim().parse::<i64>().ok())
+        .map_or(jiff::SignedDuration::ZERO, jiff::SignedDuration::from_secs)
+}
+
+/// Keeps the demo clock's offset for the next start (and for `clinic-local token`).
+pub fn save_clock_offset(data_dir: &std::path::Path, offset: jiff::SignedDuration) -> std::io::Result<()> {
+    std::fs::write(clock_offset_file(data_dir), offset.as_secs().to_string())
+}
+
 /// Opens the data, seeds the demo clinic on first start, starts the scheduler timer, and serves.
 pub async fn start(options: LocalOptions) -> Result<LocalServer, StartError> {
     if options.reset && options.data_dir.exists() {
@@ -89,6 +107,9 @@ pub async fn start(options: LocalOptions) -> Result<LocalServer, StartError> {
     }
     std::fs::create_dir_all(&options.data_dir).map_err(|error| StartError::DataDir(error.to_string()))?;
     let clock = Arc::new(ManualClock::following_system_time());
+    // The demo clock keeps the time it was moved to across restarts (a link that expired at the
+    // moved time must not become bookable again).
+    clock.advance(saved_clock_offset(&options.data_dir));
     let store =
         Arc::new(crate::store::embedded::EmbeddedStore::open(&options.data_dir.join("clinic.redb"), clock.clone())?);
     start_over(options, store, clock).await
@@ -116,8 +137,12 @@ pub async fn start_over(
     let timer =
         tokio::spawn(app.scheduler.clone().run_timer(Arc::new(AppRunner(app.state.clone())), options.scheduler_tick));
     let sweeper = tokio::spawn(sweep_messages(app.state.clone(), Duration::from_secs(60)));
-    let router =
-        gateway::router(gateway::Gateway { app: app.clone(), clock: clock.clone(), signing_key: signing_key.clone() });
+    let router = gateway::router(gateway::Gateway {
+        app: app.clone(),
+        clock: clock.clone(),
+        signing_key: signing_key.clone(),
+        data_dir: options.data_dir.clone(),
+    });
     let server = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(error) = axum::serve(listener, service).await {

@@ -13,8 +13,11 @@ use super::private_offer::records;
 use crate::app::AppState;
 use crate::domain::access::Permission;
 use crate::domain::appointment::{AppointmentStatus, Channel};
+use crate::domain::availability::Window;
+use crate::domain::booking_type::{BookingType, BookingTypeId};
 use crate::domain::diary::{DiaryTemplate, date};
-use crate::domain::provider::ProviderId;
+use crate::domain::location::{Location, LocationId};
+use crate::domain::provider::{Provider, ProviderId};
 use crate::features::catalog::admin::clinic_id;
 use crate::features::catalog::publication::online_state;
 use crate::http::Problem;
@@ -95,9 +98,39 @@ pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>,
             ProviderId::parse("provider_id", raw).map_err(|error| Problem::malformed(error.field, error.message))
         })
         .transpose()?;
-    let online = online_state(state.store.as_ref(), &clinic_id).await?.settings.online_booking_enabled;
-    let templates: Vec<DiaryTemplate> =
-        records(state.store.as_ref(), &keys::clinic_partition(&clinic_id), keys::TEMPLATE_PREFIX).await?;
+    let settings = online_state(state.store.as_ref(), &clinic_id).await?.settings;
+    let partition = keys::clinic_partition(&clinic_id);
+    let templates: Vec<DiaryTemplate> = records(state.store.as_ref(), &partition, keys::TEMPLATE_PREFIX).await?;
+    // A slot is offered online only when the clinic is online and the template's provider, its
+    // location and one of its booking types are, and the time lies in the online window.
+    let online_providers: Vec<ProviderId> =
+        records::<Provider>(state.store.as_ref(), &partition, keys::PROVIDER_PREFIX)
+            .await?
+            .into_iter()
+            .filter(|provider| provider.enabled_online)
+            .map(|provider| provider.id)
+            .collect();
+    let online_locations: Vec<LocationId> =
+        records::<Location>(state.store.as_ref(), &partition, keys::LOCATION_PREFIX)
+            .await?
+            .into_iter()
+            .filter(|location| location.enabled_online)
+            .map(|location| location.id)
+            .collect();
+    let online_types: Vec<BookingTypeId> =
+        records::<BookingType>(state.store.as_ref(), &partition, keys::BOOKING_TYPE_PREFIX)
+            .await?
+            .into_iter()
+            .filter(|booking_type| booking_type.enabled_online)
+            .map(|booking_type| booking_type.id)
+            .collect();
+    let window = Window::at(now, settings.minimum_notice_minutes, settings.horizon_days);
+    let offered_online = |template: &DiaryTemplate| {
+        settings.online_booking_enabled
+            && online_providers.contains(&template.provider_id)
+            && online_locations.contains(&template.location_id)
+            && template.booking_type_ids.iter().any(|id| online_types.contains(id))
+    };
     let (from, to) = {
         let start = day.to_zoned(zone.clone()).map_err(|_| Problem::malformed("date", "is out of range"))?;
         let end = day
@@ -111,7 +144,7 @@ pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>,
         let appointments = booking::diary(state.store.as_ref(), &clinic_id, &template.provider_id, from, to).await?;
         for start in template.slot_starts(day, template.slot_minutes, &zone) {
             let opens_at = template.publication.opens_at(start, &zone);
-            let mark = if !online {
+            let mark = if !offered_online(template) || start < window.earliest || start > window.latest {
                 OnlineMark::NotOffered
             } else if template.publication.is_published(start, &zone, now) {
                 OnlineMark::Published
