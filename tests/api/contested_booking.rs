@@ -46,10 +46,15 @@ async fn contest(app: TestApp) {
     assert_eq!(winners + statuses.get(&409).copied().unwrap_or(0), ATTEMPTS);
     // Every appointment of the day, per provider: none overlaps another.
     let token = app.demo_admin();
-    let day = gp_slots[0]["local_start"].as_str().unwrap()[..10].to_owned();
-    let nurse_day = nurse_slots[0]["local_start"].as_str().unwrap()[..10].to_owned();
+    // Every day the contested slots fall on (the first few slots can run past a day's end).
+    let days: std::collections::BTreeSet<String> = nurse_slots
+        .iter()
+        .take(4)
+        .chain(gp_slots.iter().take(3))
+        .map(|slot| slot["local_start"].as_str().unwrap()[..10].to_owned())
+        .collect();
     let mut appointments = Vec::new();
-    for date in [day, nurse_day] {
+    for date in days {
         let diary = app.get(&format!("/admin/clinics/demo/appointments?date={date}"), Some(&token)).await;
         appointments.extend(diary.body["items"].as_array().unwrap().clone());
     }

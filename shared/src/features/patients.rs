@@ -22,7 +22,8 @@ use crate::http::Problem;
 use crate::http::auth::authorize;
 use crate::http::request::{json_body, query_param};
 use crate::http::response::json;
-use crate::store::{Condition, Item, StoreError, Write, keys};
+use crate::store::{Condition, Item, Key, Query, StoreError, Write, keys, query_all};
+use sha2::Digest;
 
 /// Most records one search returns.
 const MAX_RESULTS: usize = 50;
@@ -68,6 +69,31 @@ fn either(request: &Request, clinic: &ClinicId, staff: Permission) -> Result<Act
 
 async fn all(state: &AppState, clinic: &ClinicId) -> Result<Vec<PatientRecord>, StoreError> {
     records(state.store.as_ref(), &keys::clinic_partition(clinic), keys::PATIENT_PREFIX).await
+}
+
+/// The index partition of everyone with this folded name and birth date.
+fn name_partition(clinic: &ClinicId, details: &PatientDetails) -> String {
+    let folded =
+        format!("{}\u{1f}{}\u{1f}{}", fold(&details.first_name), fold(&details.last_name), details.date_of_birth);
+    keys::patients_by_name(clinic, &hex::encode(sha2::Sha256::digest(folded.as_bytes())))
+}
+
+/// The records with the same folded name and birth date as `details`: one query of the name
+/// index and a read per match (never the clinic's whole list of patients).
+async fn namesakes(
+    state: &AppState,
+    clinic: &ClinicId,
+    details: &PatientDetails,
+) -> Result<Vec<PatientRecord>, StoreError> {
+    let partition = name_partition(clinic, details);
+    let listed = query_all(state.store.as_ref(), Query::prefix(partition, "").limit(100)).await?;
+    let mut found = Vec::new();
+    for item in listed {
+        if let Some(record) = state.store.get(&keys::patient(clinic, &item.key.sk)).await? {
+            found.push(record.record::<PatientRecord>()?);
+        }
+    }
+    Ok(found)
 }
 
 /// `GET /admin/clinics/{clinicId}/patients?search=[&date_of_birth=]`
@@ -147,7 +173,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     };
     let record = PatientRecord { reference, details, profile };
     if !input.confirm_duplicate {
-        let duplicates: Vec<String> = all(state, &clinic_id)
+        let duplicates: Vec<String> = namesakes(state, &clinic_id, &record.details)
             .await?
             .iter()
             .filter(|existing| existing.same_person(&record.details))
@@ -167,6 +193,13 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
         Write::put(
             Item::from_record(keys::patient(&clinic_id, record.reference.as_str()), &record)?,
             Condition::NotExists,
+        ),
+        Write::put(
+            Item::from_record(
+                Key::new(name_partition(&clinic_id, &record.details), record.reference.as_str()),
+                &serde_json::json!({}),
+            )?,
+            Condition::Always,
         ),
         audit_trail::record(
             &clinic_id,
@@ -191,15 +224,14 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
 }
 
 /// The clinic's patient record these details identify, by the portal's rule (seed 001): the same
-/// folded name and birth date and a matching mobile or email, and exactly one such record. Reads
-/// the clinic's patient records (an index by folded name and birth date is the next step).
+/// folded name and birth date and a matching mobile or email, and exactly one such record. One
+/// query of the name index: an anonymous visitor never makes the server read every record.
 pub async fn identify_patient(
     state: &AppState,
     clinic: &ClinicId,
     details: &crate::domain::patient::PatientDetails,
 ) -> Result<Option<PatientRecord>, StoreError> {
-    let all: Vec<PatientRecord> =
-        records(state.store.as_ref(), &keys::clinic_partition(clinic), keys::PATIENT_PREFIX).await?;
+    let all = namesakes(state, clinic, details).await?;
     let who = crate::domain::eligibility::Identification {
         first_name: details.first_name.clone(),
         last_name: details.last_name.clone(),
