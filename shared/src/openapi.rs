@@ -128,6 +128,7 @@ fn components() -> Map<String, Value> {
     add::<PortalRequest>(&mut schemas);
     add::<PortalBooked>(&mut schemas);
     add::<crate::features::clinic_logo::LogoView>(&mut schemas);
+    add::<crate::features::patients::PatientRecordView>(&mut schemas);
     add::<crate::features::diary::slots::DiarySlots>(&mut schemas);
     add::<crate::domain::message_template::MessageTemplateInput>(&mut schemas);
     add::<crate::features::patient_connect::programs::MessageTemplateView>(&mut schemas);
@@ -194,6 +195,7 @@ fn operation(endpoint: Endpoint) -> Operation {
             &[(200, Json("ClinicView")), (201, Json("ClinicView"))],
             &[],
         ),
+        Endpoint::GetClinic => op("The clinic's profile, with its version", None, &[(200, Json("ClinicView"))], &[]),
         Endpoint::PutClinicLogo => op(
             "Upload the clinic's logo (the image as the body, PNG or JPEG, at most 200 KiB and 2000 pixels a side): shown on patients' pages and drawn on letters",
             Image,
@@ -419,14 +421,19 @@ fn operation(endpoint: Endpoint) -> Operation {
         ),
         Endpoint::ReleasePartnerHold => op("Release a hold at once", None, &[(204, None)], &[]),
         Endpoint::SearchPatients => op(
-            "Find patient records by name or reference",
+            "Find patient records by name or reference, or (staff, without `search`) page through every record by reference",
             None,
             &[(200, Json("PatientList"))],
             &[
-                ("search", "Name or reference"),
+                ("search", "Name or reference (required for a partner's user)"),
                 ("date_of_birth", "YYYY-MM-DD, required with a name for a partner's user"),
+                ("limit", "Page size without a search, 1 to 100 (default 50)"),
+                ("cursor", "`next_cursor` of the previous page"),
             ],
         ),
+        Endpoint::ShowPatient => {
+            op("One patient record with its profile", None, &[(200, Json("PatientRecordView"))], &[])
+        }
         Endpoint::CreatePatient => op(
             "Add a patient record (409 for a likely duplicate unless `confirm_duplicate`)",
             Json("NewPatientInput"),

@@ -31,6 +31,8 @@ pub enum Endpoint {
     OpenApi,
     /// Create or update a clinic's profile.
     PutClinic,
+    /// Read a clinic's profile.
+    GetClinic,
     /// Upload the clinic's logo (pages and letters).
     PutClinicLogo,
     /// The clinic's uploaded logo, for patients' pages.
@@ -159,6 +161,8 @@ pub enum Endpoint {
     ReleasePartnerHold,
     /// Find patient records.
     SearchPatients,
+    /// One patient record with its profile.
+    ShowPatient,
     /// Add a patient record.
     CreatePatient,
     /// Booking statistics.
@@ -256,6 +260,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/health", "meta", Access::Public, Endpoint::Health),
     route("GET", "/openapi.json", "meta", Access::Public, Endpoint::OpenApi),
     route("PUT", "/admin/clinics/{clinicId}", CATALOG_ADMIN, Access::Admin, Endpoint::PutClinic),
+    route("GET", "/admin/clinics/{clinicId}", CATALOG_ADMIN, Access::Admin, Endpoint::GetClinic),
     route("PUT", "/admin/clinics/{clinicId}/logo", CATALOG_ADMIN, Access::Admin, Endpoint::PutClinicLogo),
     route("POST", "/admin/clinics/{clinicId}/booking-types", CATALOG_ADMIN, Access::Admin, Endpoint::CreateBookingType),
     route("GET", "/admin/clinics/{clinicId}/booking-types", CATALOG_ADMIN, Access::Admin, Endpoint::ListBookingTypes),
@@ -482,6 +487,13 @@ pub const ROUTES: &[Route] = &[
         Endpoint::ReleasePartnerHold,
     ),
     route("GET", "/admin/clinics/{clinicId}/patients", DIARY_ADMIN, Access::Admin, Endpoint::SearchPatients),
+    route(
+        "GET",
+        "/admin/clinics/{clinicId}/patients/{patientReference}",
+        DIARY_ADMIN,
+        Access::Admin,
+        Endpoint::ShowPatient,
+    ),
     route("POST", "/admin/clinics/{clinicId}/patients", DIARY_ADMIN, Access::Admin, Endpoint::CreatePatient),
     route("GET", "/admin/clinics/{clinicId}/statistics", DIARY_ADMIN, Access::Admin, Endpoint::Statistics),
     route("GET", "/staff/partner-booking", PARTNER_ADMIN, Access::Public, Endpoint::PartnerBookingPage),
@@ -658,6 +670,7 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::Health => meta::health(state, request).await,
         Endpoint::OpenApi => meta::openapi(state, request).await,
         Endpoint::PutClinic => clinics::put_clinic(state, request).await,
+        Endpoint::GetClinic => clinics::get_clinic(state, request).await,
         Endpoint::PutClinicLogo => clinic_logo::put_logo(state, request).await,
         Endpoint::ClinicLogo => clinic_logo::get_logo(state, request).await,
         Endpoint::CreateBookingType => admin::create::<BookingType>(state, request).await,
@@ -723,6 +736,7 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::ConfirmPartnerHold => partners::booking::confirm(state, request).await,
         Endpoint::ReleasePartnerHold => partners::booking::release(state, request).await,
         Endpoint::SearchPatients => patients::search(state, request).await,
+        Endpoint::ShowPatient => patients::show(state, request).await,
         Endpoint::CreatePatient => patients::create(state, request).await,
         Endpoint::Statistics => statistics::report(state, request).await,
         Endpoint::PartnerBookingPage => partners::staff_page::page(state, request).await,

@@ -46,6 +46,8 @@ async fn the_demo_clocks_move_survives_a_restart_and_reset_forgets_it() {
     let ahead = clinic_shared::clock::Clock::now(second.server.clock.as_ref()).duration_since(jiff::Timestamp::now());
     assert!(ahead >= jiff::SignedDuration::from_hours(47), "the moved time was forgotten: {ahead:?} ahead");
     assert_eq!(clinic_shared::local::saved_clock_offset(&path), jiff::SignedDuration::from_hours(48));
+    let read = second.get("/_local/clock", None).await;
+    assert_eq!(read.body["advanced_hours"], 48, "{:?}", read.body);
     let TestApp { server, data_dir, .. } = second;
     drop(server);
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;

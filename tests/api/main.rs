@@ -1,6 +1,7 @@
 //! One integration binary: port conformance suites (embedded and moto), the local server's API,
 //! and the checks that keep the template, the server and the OpenAPI document in step.
 
+mod admin_reads;
 mod appointment_lifecycle;
 mod bad_input;
 mod booking_links;

@@ -78,16 +78,30 @@ pub async fn save_profile(
         }
         other => other?,
     }
-    let view = ClinicView {
+    Ok((view(clinic, version + 1), existing.is_none()))
+}
+
+fn view(clinic: Clinic, version: u64) -> ClinicView {
+    ClinicView {
         id: clinic.id.as_str().to_owned(),
         name: clinic.name,
         time_zone: clinic.time_zone.as_str().to_owned(),
         country: clinic.country,
         branding: clinic.branding,
         language: clinic.language,
-        version: version + 1,
+        version,
+    }
+}
+
+/// `GET /admin/clinics/{clinicId}`: the profile as it stands, with its version.
+#[tracing::instrument(skip_all)]
+pub async fn get_clinic(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic_id = path_param(request, "clinicId", ClinicId::parse)?;
+    authorize(request, &clinic_id, Permission::CatalogRead)?;
+    let Some(item) = state.store.get(&keys::clinic_profile(&clinic_id)).await? else {
+        return Err(Problem::not_found("this clinic has no profile yet: create it with PUT /admin/clinics/{clinicId}"));
     };
-    Ok((view, existing.is_none()))
+    json(StatusCode::OK, &view(item.record()?, item.version))
 }
 
 /// `PUT /admin/clinics/{clinicId}`

@@ -15,7 +15,7 @@ use crate::domain::patient::{
 };
 use crate::domain::validation::FieldError;
 use crate::features::audit_trail::{self, Change};
-use crate::features::catalog::admin::clinic_id;
+use crate::features::catalog::admin::{clinic_id, page_query};
 use crate::features::diary::appointments;
 use crate::features::diary::private_offer::records;
 use crate::http::Problem;
@@ -56,11 +56,24 @@ fn view(record: &PatientRecord) -> PatientView {
     }
 }
 
-/// Search results.
+/// Search results, or (without a search) one page of every record by reference.
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PatientList {
-    /// Matching records (at most 50), by name.
+    /// Matching records (at most 50) by name, or a page of records by reference.
     pub items: Vec<PatientView>,
+    /// Pass as `cursor` for the next page (listing without a search only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// One record with its profile, as staff see it (no `Debug`: patient data).
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PatientRecordView {
+    /// Name, birth date and contact.
+    #[serde(flatten)]
+    pub patient: PatientView,
+    /// Sex, postcode, registered provider, flags, postal address and GP.
+    pub profile: PatientProfile,
 }
 
 fn either(request: &Request, clinic: &ClinicId, staff: Permission) -> Result<Actor, Problem> {
@@ -101,7 +114,17 @@ async fn namesakes(
 pub async fn search(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = clinic_id(request)?;
     let actor = either(request, &clinic, Permission::DiaryRead)?;
-    let search = query_param(request, "search").unwrap_or("");
+    let Some(search) = query_param(request, "search") else {
+        // Staff may page through every record by reference; a partner's user may not browse.
+        if actor.partner.is_some() {
+            return Err(Problem::malformed("search", "is required: a reference, or a full name with date_of_birth"));
+        }
+        let query = page_query(request, Query::prefix(keys::clinic_partition(&clinic), keys::PATIENT_PREFIX))?;
+        let page = state.store.query(&query).await?;
+        let records = page.items.iter().map(Item::record).collect::<Result<Vec<PatientRecord>, _>>()?;
+        let next_cursor = page.next.map(|cursor| cursor.as_str().to_owned());
+        return json(StatusCode::OK, &PatientList { items: records.iter().map(view).collect(), next_cursor });
+    };
     if fold(search).is_empty() || search.chars().count() > 120 {
         return Err(Problem::malformed("search", "must hold 1 to 120 characters"));
     }
@@ -128,7 +151,22 @@ pub async fn search(state: &AppState, request: &Request) -> Result<Response<Body
         .collect();
     found.sort_by_key(|record| fold(&format!("{} {}", record.details.last_name, record.details.first_name)));
     found.truncate(MAX_RESULTS);
-    json(StatusCode::OK, &PatientList { items: found.iter().map(view).collect() })
+    json(StatusCode::OK, &PatientList { items: found.iter().map(view).collect(), next_cursor: None })
+}
+
+/// `GET /admin/clinics/{clinicId}/patients/{patientReference}`: one record with its profile.
+#[tracing::instrument(skip_all)]
+pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    authorize(request, &clinic, Permission::DiaryRead)?;
+    let reference = crate::http::request::path_param(request, "patientReference", |raw| {
+        PatientReference::parse("patientReference", raw)
+    })?;
+    let Some(item) = state.store.get(&keys::patient(&clinic, reference.as_str())).await? else {
+        return Err(Problem::not_found("no such patient record"));
+    };
+    let record: PatientRecord = item.record()?;
+    json(StatusCode::OK, &PatientRecordView { patient: view(&record), profile: record.profile.clone() })
 }
 
 /// A new patient record.

@@ -42,7 +42,7 @@ pub struct Gateway {
 pub fn router(gateway: Gateway) -> axum::Router {
     axum::Router::new()
         .route("/_local/outbox", axum::routing::get(outbox))
-        .route("/_local/clock", axum::routing::post(advance_clock))
+        .route("/_local/clock", axum::routing::get(read_clock).post(advance_clock))
         .route("/_local/referral-uploads/{*key}", axum::routing::put(referral_upload))
         .fallback(serve)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES))
@@ -286,6 +286,12 @@ async fn referral_upload(
             to_axum(Problem::unavailable().into_response())
         }
     }
+}
+
+/// `GET /_local/clock`: the server's time and how far `POST` has moved it.
+async fn read_clock(State(gateway): State<Gateway>) -> Response {
+    let offset_hours = gateway.clock.offset().map(|offset| offset.as_secs() / 3600);
+    axum::Json(json!({"now": gateway.clock.now().to_string(), "advanced_hours": offset_hours})).into_response()
 }
 
 async fn advance_clock(State(gateway): State<Gateway>, body: Bytes) -> Response {

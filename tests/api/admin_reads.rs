@@ -1,0 +1,66 @@
+//! What staff read from an API client: the clinic's profile, every patient record page by page
+//! (a partner's user still cannot browse), and one record with its profile.
+
+use clinic_shared::domain::access::Permission;
+use clinic_tests::TestApp;
+use serde_json::json;
+
+#[tokio::test]
+async fn staff_read_the_clinic_profile_and_page_through_patient_records() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let profile = app.get("/admin/clinics/demo", Some(&admin)).await;
+    assert_eq!(profile.status, 200, "{:?}", profile.body);
+    assert_eq!(profile.body["name"], "Riverside Family Practice");
+    assert!(profile.body["version"].as_u64().unwrap() >= 1);
+    let other = app.token("other", &["elsewhere"], &Permission::ALL);
+    assert_eq!(app.get("/admin/clinics/demo", Some(&other)).await.status, 403);
+
+    for (reference, first, mobile) in
+        [("MRN-P1", "Ada", "+447700900401"), ("MRN-P2", "Bea", "+447700900402"), ("MRN-P3", "Cy", "+447700900403")]
+    {
+        let body = json!({
+            "reference": reference,
+            "patient": {"first_name": first, "last_name": "Example", "date_of_birth": "1980-01-02", "mobile": mobile, "email": ""},
+            "profile": {"postcode": "SW1A 1AA", "flags": ["diabetic-review"]}
+        });
+        assert_eq!(app.json("POST", "/admin/clinics/demo/patients", Some(&admin), body).await.status, 201);
+    }
+    let first = app.get("/admin/clinics/demo/patients?limit=2", Some(&admin)).await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    let cursor = first.body["next_cursor"].as_str().expect("a second page").to_owned();
+    let second = app.get(&format!("/admin/clinics/demo/patients?limit=2&cursor={cursor}"), Some(&admin)).await;
+    let references: Vec<&str> = first.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second.body["items"].as_array().unwrap())
+        .map(|item| item["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(references, ["MRN-P1", "MRN-P2", "MRN-P3"], "every record once, by reference");
+    assert!(second.body["next_cursor"].is_null());
+    let bad = app.get("/admin/clinics/demo/patients?cursor=garbage", Some(&admin)).await;
+    assert_eq!((bad.status, bad.problem_fields()), (400, vec!["cursor".to_owned()]));
+
+    let partner_user = app
+        .server
+        .signing_key
+        .mint_for_partner(
+            "acme-user",
+            &["demo"],
+            &[Permission::PartnerBook],
+            "acme",
+            jiff::Timestamp::now().as_second(),
+            1,
+        )
+        .unwrap();
+    let browse = app.get("/admin/clinics/demo/patients", Some(&partner_user)).await;
+    assert_eq!((browse.status, browse.problem_fields()), (400, vec!["search".to_owned()]));
+
+    let record = app.get("/admin/clinics/demo/patients/MRN-P2", Some(&admin)).await;
+    assert_eq!(record.status, 200, "{:?}", record.body);
+    assert_eq!(record.body["first_name"], "Bea");
+    assert_eq!(record.body["profile"]["flags"], json!(["diabetic-review"]));
+    assert_eq!(app.get("/admin/clinics/demo/patients/MRN-NONE", Some(&admin)).await.status, 404);
+    assert_eq!(app.get("/admin/clinics/demo/patients/MRN-P2", Some(&partner_user)).await.status, 403);
+}
