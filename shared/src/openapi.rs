@@ -462,6 +462,15 @@ fn operation(endpoint: Endpoint) -> Operation {
             &[],
         ),
         Endpoint::ListOnlineServices => op("List online services", None, &[(200, Json("OnlineServiceList"))], &[]),
+        Endpoint::ReplaceOnlineService => op(
+            "Replace an online service (name, booking types, providers, rules): visitors see the change at once",
+            Json("OnlineServiceInput"),
+            &[(200, Json("OnlineService"))],
+            &[],
+        ),
+        Endpoint::DeleteOnlineService => {
+            op("Delete an online service: the portal stops offering it", None, &[(204, None)], &[])
+        }
         Endpoint::AttachPatient => op(
             "Attach a provisional portal booking to a patient record (audited)",
             Json("AttachPatientInput"),

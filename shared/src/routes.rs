@@ -175,6 +175,10 @@ pub enum Endpoint {
     CreateOnlineService,
     /// List online services.
     ListOnlineServices,
+    /// Replace an online service.
+    ReplaceOnlineService,
+    /// Delete an online service.
+    DeleteOnlineService,
     /// Attach a provisional booking to a patient record.
     AttachPatient,
     /// The portal: services a visitor may book.
@@ -513,6 +517,20 @@ pub const ROUTES: &[Route] = &[
         Endpoint::ListOnlineServices,
     ),
     route(
+        "PUT",
+        "/admin/clinics/{clinicId}/online-services/{serviceId}",
+        CATALOG_ADMIN,
+        Access::Admin,
+        Endpoint::ReplaceOnlineService,
+    ),
+    route(
+        "DELETE",
+        "/admin/clinics/{clinicId}/online-services/{serviceId}",
+        CATALOG_ADMIN,
+        Access::Admin,
+        Endpoint::DeleteOnlineService,
+    ),
+    route(
         "POST",
         "/admin/clinics/{clinicId}/appointments/{appointmentId}/attach-patient",
         DIARY_ADMIN,
@@ -743,6 +761,8 @@ pub async fn dispatch(state: &AppState, endpoint: Endpoint, request: Request) ->
         Endpoint::PartnerBookingScript => partners::staff_page::script(state, request).await,
         Endpoint::CreateOnlineService => online_services::admin::create(state, request).await,
         Endpoint::ListOnlineServices => online_services::admin::list(state, request).await,
+        Endpoint::ReplaceOnlineService => online_services::admin::replace(state, request).await,
+        Endpoint::DeleteOnlineService => online_services::admin::delete(state, request).await,
         Endpoint::AttachPatient => diary::appointments::attach_patient(state, request).await,
         Endpoint::PortalServices => online_services::portal::services(state, request).await,
         Endpoint::PortalAvailability => online_services::portal::availability(state, request).await,

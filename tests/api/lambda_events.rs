@@ -376,6 +376,8 @@ async fn every_http_event_runs_through_its_function() {
         ("booking-public/portal-booking.json", "booking-public", 201),
         ("catalog-admin/create-online-service.json", "catalog-admin", 201),
         ("catalog-admin/list-online-services.json", "catalog-admin", 200),
+        ("catalog-admin/replace-online-service.json", "catalog-admin", 404),
+        ("catalog-admin/delete-online-service.json", "catalog-admin", 404),
         ("diary-admin/list-diary-slots.json", "diary-admin", 200),
         ("diary-admin/attach-patient.json", "diary-admin", 200),
         ("diary-admin/attach-patient.json", "diary-admin", 409),

@@ -337,3 +337,33 @@ async fn a_visitor_not_identified_continues_only_with_services_that_set_no_rule(
         "{zoe:?}"
     );
 }
+
+#[tokio::test]
+async fn staff_replace_and_delete_a_service_and_visitors_see_it_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let setup = setup(&app, &admin).await;
+    let path = format!("/admin/clinics/demo/online-services/{}", setup.open);
+    // Renamed, and now only for registered patients: a stranger no longer sees it.
+    let body = json!({"name": "Open to patients", "name_fr": "Ouvert aux patients", "booking_type_ids": [setup.gp15], "rules": [{"kind": "existing_patients_only"}]});
+    let replaced = app.json("PUT", &path, Some(&admin), body.clone()).await;
+    assert_eq!(replaced.status, 200, "{:?}", replaced.body);
+    assert_eq!(replaced.body["id"], setup.open.as_str());
+    assert_eq!(names(&services(&app, &stranger()).await), ["New patients"]);
+    assert!(names(&services(&app, &zoe()).await).contains(&"Open to patients".to_owned()));
+    // A booking type that does not exist is named; nothing changes.
+    let mut dangling = body.clone();
+    dangling["booking_type_ids"] = json!([uuid::Uuid::new_v4().to_string()]);
+    let refused = app.json("PUT", &path, Some(&admin), dangling).await;
+    assert_eq!((refused.status, refused.problem_fields()), (422, vec!["booking_type_ids[0]".to_owned()]));
+    let nurse = app.token("nurse", &["demo"], &[clinic_shared::domain::access::Permission::CatalogRead]);
+    assert_eq!(app.json("PUT", &path, Some(&nurse), body.clone()).await.status, 403);
+
+    let deleted = app.call("DELETE", &path, Some(&admin), None).await;
+    assert_eq!(deleted.status, 204);
+    assert!(!names(&services(&app, &zoe()).await).contains(&"Open to patients".to_owned()));
+    assert_eq!(app.call("DELETE", &path, Some(&admin), None).await.status, 404);
+    assert_eq!(app.json("PUT", &path, Some(&admin), body).await.status, 404);
+    let bad = app.call("DELETE", "/admin/clinics/demo/online-services/not-an-id", Some(&admin), None).await;
+    assert_eq!((bad.status, bad.problem_fields()), (400, vec!["serviceId".to_owned()]));
+}
