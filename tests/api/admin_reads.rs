@@ -42,18 +42,7 @@ async fn staff_read_the_clinic_profile_and_page_through_patient_records() {
     let bad = app.get("/admin/clinics/demo/patients?cursor=garbage", Some(&admin)).await;
     assert_eq!((bad.status, bad.problem_fields()), (400, vec!["cursor".to_owned()]));
 
-    let partner_user = app
-        .server
-        .signing_key
-        .mint_for_partner(
-            "acme-user",
-            &["demo"],
-            &[Permission::PartnerBook],
-            "acme",
-            jiff::Timestamp::now().as_second(),
-            1,
-        )
-        .unwrap();
+    let partner_user = app.partner_user_token("acme-user", "acme");
     let browse = app.get("/admin/clinics/demo/patients", Some(&partner_user)).await;
     assert_eq!((browse.status, browse.problem_fields()), (400, vec!["search".to_owned()]));
 

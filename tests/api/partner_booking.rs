@@ -147,18 +147,7 @@ async fn permissions_and_activation_decide_who_books_what_for_whom() {
     assert_eq!(answer.status, 403, "partner bookers do not set up partners");
 
     // A partner's own user acts for that partner only.
-    let acme_user = app
-        .server
-        .signing_key
-        .mint_for_partner(
-            "acme-user",
-            &["demo"],
-            &[Permission::PartnerBook],
-            "acme",
-            jiff::Timestamp::now().as_second(),
-            1,
-        )
-        .unwrap();
+    let acme_user = app.partner_user_token("acme-user", "acme");
     assert_eq!(app.get(offer, Some(&acme_user)).await.status, 200);
     assert_eq!(app.get("/admin/clinics/demo/partner-booking?partner_id=globex", Some(&acme_user)).await.status, 403);
     let listed = app.get("/admin/clinics/demo/partners", Some(&acme_user)).await;

@@ -90,6 +90,15 @@ impl TestApp {
         self.server.signing_key.mint(subject, clinics, permissions, now, 1).expect("token")
     }
 
+    /// A token for a partner's own user of the demo clinic: it acts for `partner` only.
+    pub fn partner_user_token(&self, subject: &str, partner: &str) -> String {
+        let now = jiff::Timestamp::now().as_second();
+        self.server
+            .signing_key
+            .mint_for_partner(subject, &["demo"], &[Permission::PartnerBook], partner, now, 1)
+            .expect("token")
+    }
+
     /// A token for the demo clinic with every permission.
     pub fn demo_admin(&self) -> String {
         self.token("staff-demo", &["demo"], &Permission::ALL)

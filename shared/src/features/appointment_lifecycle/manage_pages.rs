@@ -90,6 +90,19 @@ fn phone_line(phone: Option<&str>, lang: Lang) -> Markup {
     }
 }
 
+/// The verification page in the clinic's frame, with an error or a notice.
+fn verify_page(
+    opened: &OpenedAppointment,
+    token: &str,
+    lang: Lang,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<&str>,
+) -> Result<Response<Body>, Problem> {
+    let body = verify_form(token, lang, error, notice);
+    page(lang, Some(&opened.clinic), status, texts(lang).manage_title, &switch_href(token, lang), body)
+}
+
 fn verify_form(token: &str, lang: Lang, error: Option<String>, notice: Option<&str>) -> Markup {
     let t = texts(lang);
     html! {
@@ -140,9 +153,7 @@ pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>,
     if opened.locked() {
         return locked_page(state, &opened, &token, lang).await;
     }
-    let t = texts(lang);
-    let body = verify_form(&token, lang, None, None);
-    page(lang, Some(&opened.clinic), StatusCode::OK, t.manage_title, &switch_href(&token, lang), body)
+    verify_page(&opened, &token, lang, StatusCode::OK, None, None)
 }
 
 #[derive(Default, Deserialize)]
@@ -563,14 +574,13 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
     }
     let opened = if form.action == "verify" {
         let Ok(date_of_birth) = form.date_of_birth.trim().parse::<Date>() else {
-            let body = verify_form(&token, lang, Some(t.bad_date.to_owned()), None);
-            return page(
+            return verify_page(
+                &opened,
+                &token,
                 lang,
-                Some(&opened.clinic),
                 StatusCode::UNPROCESSABLE_ENTITY,
-                t.manage_title,
-                &switch_href(&token, lang),
-                body,
+                Some(t.bad_date.to_owned()),
+                None,
             );
         };
         let Some((opened, outcome)) = manage_access::verify(state.store.as_ref(), &token, date_of_birth).await? else {
@@ -580,15 +590,7 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
             Verification::Verified => opened,
             Verification::Wrong { remaining } => {
                 let error = format!("{} {remaining}", t.wrong_answer);
-                let body = verify_form(&token, lang, Some(error), None);
-                return page(
-                    lang,
-                    Some(&opened.clinic),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    t.manage_title,
-                    &switch_href(&token, lang),
-                    body,
-                );
+                return verify_page(&opened, &token, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(error), None);
             }
             Verification::Locked => {
                 tracing::warn!(appointment_id = %opened.stored.appointment.id, "manage link locked after repeated wrong answers");
@@ -597,15 +599,7 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
         }
     } else {
         if !grant_holds(state, &opened, &form.grant).await? {
-            let body = verify_form(&token, lang, None, Some(t.verify_again));
-            return page(
-                lang,
-                Some(&opened.clinic),
-                StatusCode::UNAUTHORIZED,
-                t.manage_title,
-                &switch_href(&token, lang),
-                body,
-            );
+            return verify_page(&opened, &token, lang, StatusCode::UNAUTHORIZED, None, Some(t.verify_again));
         }
         opened
     };

@@ -322,7 +322,11 @@ pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>,
     let Some(public) = public_snapshot(state, &clinic).await? else {
         return portal.refused(Problem::not_found("online booking is not available"), &form);
     };
-    let Some(visit) = visits::open(state, &clinic, request).await? else {
+    let visit = match &portal.clinic {
+        Some(profile) => visits::open(state, profile, request).await?,
+        None => None,
+    };
+    let Some(visit) = visit else {
         return portal.page(StatusCode::OK, texts(lang).title, portal.identify_form(&form, &[], None));
     };
     let offer = Offer::load(state, &clinic, &public, &visit).await?;
@@ -445,7 +449,11 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
             let Some(public) = public_snapshot(state, &clinic).await? else {
                 return portal.refused(Problem::not_found("online booking is not available"), &form);
             };
-            match visits::open(state, &clinic, request).await? {
+            let visit = match &portal.clinic {
+                Some(profile) => visits::open(state, profile, request).await?,
+                None => None,
+            };
+            match visit {
                 Some(visit) => book(state, &clinic, &public, &visit, &form, lang).await,
                 None => {
                     let notice = texts(lang).visit_ended;

@@ -12,10 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::portal::Known;
 use crate::app::AppState;
 use crate::domain::booking_link::LinkToken;
-use crate::domain::clinic::ClinicId;
+use crate::domain::clinic::{Clinic, ClinicId};
 use crate::domain::patient::{PatientDetails, PatientRecord, Sex};
 use crate::features::booking_links::tokens;
-use crate::features::diary::appointments;
 use crate::http::Problem;
 use crate::store::{Condition, Item, Write, keys};
 
@@ -75,17 +74,21 @@ fn cookie_token(request: &Request) -> Option<LinkToken> {
 }
 
 /// The visit the request's cookie names at this clinic, if it is still open.
-pub(crate) async fn open(state: &AppState, clinic: &ClinicId, request: &Request) -> Result<Option<Visit>, Problem> {
+pub(crate) async fn open(state: &AppState, clinic: &Clinic, request: &Request) -> Result<Option<Visit>, Problem> {
     let Some(token) = cookie_token(request) else { return Ok(None) };
     let hash = token.hash().as_str().to_owned();
     let Some(item) = state.store.get(&keys::portal_visit(&hash)).await? else { return Ok(None) };
     let stored: StoredVisit = item.record()?;
-    if stored.clinic_id != *clinic {
+    if stored.clinic_id != clinic.id {
         return Ok(None);
     }
-    let clinic = appointments::clinic(state, clinic).await?;
-    let known =
-        Known { clinic, details: stored.details, record: stored.record, sex: stored.sex, postcode: stored.postcode };
+    let known = Known {
+        clinic: clinic.clone(),
+        details: stored.details,
+        record: stored.record,
+        sex: stored.sex,
+        postcode: stored.postcode,
+    };
     Ok(Some(Visit { known, hash }))
 }
 
