@@ -177,10 +177,12 @@ fn public_request(method: &str, template: &str, path: &str, query: &str, body: &
 
 /// Round trips of the public availability and booking routes, through their handlers.
 async fn public_booking_figures(state: &AppState) -> Vec<Figure> {
-    use clinic_shared::routes::{Endpoint, dispatch};
+    use clinic_shared::router::dispatch;
+    use clinic_shared::routes::by_operation;
+    let route = |id: &str| by_operation(id).expect("route");
     let catalog = dispatch(
         state,
-        Endpoint::PublicCatalog,
+        route("PublicCatalog"),
         public_request("GET", "/public/clinics/{clinicId}/catalog", "/public/clinics/demo/catalog", "", b""),
     )
     .await;
@@ -201,7 +203,7 @@ async fn public_booking_figures(state: &AppState) -> Vec<Figure> {
         measure(state, "availability, any provider, whole window (query public + 1 per provider)", |_| async {
             let response = dispatch(
                 state,
-                Endpoint::Availability,
+                route("Availability"),
                 public_request(
                     "GET",
                     "/public/clinics/{clinicId}/availability",
@@ -232,7 +234,7 @@ async fn public_booking_figures(state: &AppState) -> Vec<Figure> {
                     "patient": {"first_name": "Pat", "last_name": "Example", "date_of_birth": "1980-05-17", "mobile": "+447700900123", "email": "pat@example.com"}
                 });
                 let request = public_request("POST", "/public/clinics/{clinicId}/bookings", "/public/clinics/demo/bookings", "", body.to_string().as_bytes());
-                let response = dispatch(state, Endpoint::CreateBooking, request).await;
+                let response = dispatch(state, route("CreateBooking"), request).await;
                 assert_eq!(response.status(), 201, "{:?}", response.body());
             }
         })

@@ -13,7 +13,7 @@ pub type Error = lambda_runtime::Error;
 /// Serves the HTTP routes of `function` (a folder under `functions/`).
 pub async fn run_http(state: &AppState, function: &'static str) -> Result<(), Error> {
     lambda_http::run(lambda_http::service_fn(move |request| async move {
-        Ok::<_, std::convert::Infallible>(crate::routes::handle(state, function, request).await)
+        Ok::<_, std::convert::Infallible>(crate::router::handle(state, function, request).await)
     }))
     .await
 }

@@ -5,6 +5,7 @@
 //! - [`store`], [`messages`], [`scheduler`], [`events`] and [`clock`] are the ports, each with an
 //!   AWS adapter and an embedded adapter.
 //! - [`features`] holds one handler module per route family; [`http`] maps requests and errors.
+//! - [`routes`] is the route table; [`router`] serves a request from it; [`openapi`] describes it.
 //! - [`local`] runs every route on 127.0.0.1 with the embedded adapters.
 
 pub mod app;
@@ -18,6 +19,7 @@ pub mod lambda;
 pub mod local;
 pub mod messages;
 pub mod openapi;
+pub mod router;
 pub mod routes;
 pub mod scheduler;
 pub mod store;

@@ -53,3 +53,66 @@ async fn staff_read_the_clinic_profile_and_page_through_patient_records() {
     assert_eq!(app.get("/admin/clinics/demo/patients/MRN-NONE", Some(&admin)).await.status, 404);
     assert_eq!(app.get("/admin/clinics/demo/patients/MRN-P2", Some(&partner_user)).await.status, 403);
 }
+
+#[tokio::test]
+async fn the_diary_and_the_waitlist_name_the_booking_type_clinician_and_site_beside_their_ids() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let demo = app.demo_ids(&admin).await;
+    let tomorrow = clinic_shared::clock::Clock::now(app.server.clock.as_ref())
+        .to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap())
+        .date()
+        .tomorrow()
+        .unwrap();
+    let slots = app
+        .get(
+            &format!(
+                "/public/clinics/demo/availability?booking_type_id={}&provider_id={}&location_id=any&from={tomorrow}&to={}",
+                demo.gp15,
+                demo.amara,
+                tomorrow.checked_add(jiff::ToSpan::days(13)).unwrap()
+            ),
+            None,
+        )
+        .await;
+    let slot = slots.body["slots"][0].clone();
+    let booked = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/appointments",
+            Some(&admin),
+            json!({
+                "booking_type_id": demo.gp15, "provider_id": demo.amara, "location_id": slot["location_id"],
+                "starts_at": slot["starts_at"],
+                "patient": {"first_name": "Ada", "last_name": "Example", "date_of_birth": "1985-12-10", "mobile": "+447700900124"}
+            }),
+        )
+        .await;
+    assert_eq!(booked.status, 201, "{:?}", booked.body);
+    assert_eq!(booked.body["provider"], json!({"id": demo.amara, "name": "Dr Amara Okafor"}));
+    assert_eq!(booked.body["booking_type"]["name"], "GP consultation");
+    assert_eq!(booked.body["location"], json!({"id": demo.riverside, "name": "Riverside Surgery"}));
+    let day = booked.body["local_start"].as_str().unwrap()[..10].to_owned();
+    let diary = app.get(&format!("/admin/clinics/demo/appointments?date={day}"), Some(&admin)).await;
+    let entry =
+        diary.body["items"].as_array().unwrap().iter().find(|item| item["id"] == booked.body["id"]).unwrap().clone();
+    assert_eq!(entry["provider"]["name"], "Dr Amara Okafor");
+
+    let joined = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/waitlist",
+            Some(&admin),
+            json!({
+                "preferences": {"booking_type_id": demo.nurse20, "provider_id": demo.sam, "location_id": null,
+                    "from": tomorrow.to_string(), "to": tomorrow.checked_add(jiff::ToSpan::days(6)).unwrap().to_string(),
+                    "weekdays": [], "time_of_day": "any"},
+                "patient": {"first_name": "Bea", "last_name": "Example", "date_of_birth": "1990-01-01", "mobile": "+447700900125"}
+            }),
+        )
+        .await;
+    assert_eq!(joined.status, 201, "{:?}", joined.body);
+    assert_eq!(joined.body["booking_type"]["name"], "Practice nurse appointment");
+    assert_eq!(joined.body["provider"]["name"], "Sam Patel");
+    assert!(joined.body["location"].is_null(), "any site");
+}

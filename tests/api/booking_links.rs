@@ -666,3 +666,60 @@ async fn a_link_whose_rule_gives_no_phone_still_says_whom_to_phone() {
     assert_eq!(status, 410);
     assert!(body.contains("This link has expired") && body.contains("tel:02079460000"), "no clinic phone: {body}");
 }
+
+#[tokio::test]
+async fn a_resent_link_replaces_the_old_one_which_stops_working_and_a_used_link_cannot_be_resent() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let demo = app.demo_ids(&admin).await;
+    let rule = create_rule(&app, &admin, rule_body(&demo.gp15, &[&demo.amara], &[&demo.riverside], true)).await;
+    let (first, first_token) = send(&app, &admin, &rule, "MRN-3101", patient("+447700900131", "1985-02-03")).await;
+    let first_id = first["link"]["id"].as_str().unwrap().to_owned();
+    let resend = |id: &str| format!("/admin/clinics/demo/booking-links/{id}/resend");
+
+    // Twelve staff press "resend" at once: one new link, the others are told it changed.
+    let path = resend(&first_id);
+    let presses = futures_util::future::join_all((0..12).map(|_| app.call("POST", &path, Some(&admin), None))).await;
+    let resent: Vec<_> = presses.iter().filter(|answer| answer.status == 201).collect();
+    assert_eq!(resent.len(), 1, "{:?}", presses.iter().map(|a| a.status).collect::<Vec<_>>());
+    assert!(presses.iter().all(|answer| answer.status == 201 || answer.status == 409));
+    let second = &resent[0].body;
+    assert_eq!(second["link"]["replaces"], first_id.as_str());
+    assert_eq!(second["sms"]["status"], "sent");
+    let second_token = second["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    assert_ne!(second_token, first_token);
+
+    // The old link no longer books; the new one does, once; the patient got the new URL by SMS.
+    let (status, body) = page(&app, &format!("/links/{first_token}?step=times")).await;
+    assert_eq!(status, 410, "{body}");
+    let texts = outbox(&app).await;
+    assert!(texts.iter().any(|m| m["to"] == "+447700900131" && m["body"].as_str().unwrap().contains(&second_token)));
+    let (status, _, _) = book_first_time(&app, &second_token).await;
+    assert_eq!(status, 201);
+
+    // History: the old link expired by staff, the new one booked and names the one it replaced.
+    let links = history(&app, &admin, "MRN-3101").await;
+    let old = links.iter().find(|link| link["id"] == first_id.as_str()).unwrap();
+    assert_eq!(old["status"], "expired");
+    assert_eq!(statuses(old).last().map(String::as_str), Some("expired"));
+    let new = links.iter().find(|link| link["replaces"] == first_id.as_str()).unwrap();
+    assert_eq!(new["status"], "booked");
+    assert_eq!(old["replaced_by"], new["id"]);
+    assert_eq!(links.len(), 2, "one resend made one new link");
+    // Resending the replaced link again is refused: the newer link is the one to resend.
+    let again = app.call("POST", &resend(&first_id), Some(&admin), None).await;
+    assert_eq!(again.status, 409, "{:?}", again.body);
+
+    // A link that booked cannot be resent, nor can an unknown one; a bad id names the field.
+    let new_id = new["id"].as_str().unwrap();
+    let used = app.call("POST", &resend(new_id), Some(&admin), None).await;
+    assert_eq!(used.status, 409, "{:?}", used.body);
+    let unknown = app.call("POST", &resend(&uuid::Uuid::new_v4().to_string()), Some(&admin), None).await;
+    assert_eq!(unknown.status, 404);
+    let malformed = app.call("POST", &resend("not-an-id"), Some(&admin), None).await;
+    assert_eq!(malformed.problem_fields(), ["linkId"]);
+    // Another clinic's staff cannot resend it.
+    let other = app.token("staff-other", &["north"], &[clinic_shared::domain::access::Permission::DiaryWrite]);
+    let refused = app.call("POST", &resend(&first_id), Some(&other), None).await;
+    assert_eq!(refused.status, 403);
+}

@@ -31,7 +31,8 @@ use clinic_shared::features::patient_connect::{StoredProgram, load_enrollment};
 use clinic_shared::files::letters::letter_key;
 use clinic_shared::lambda::{handle_domain_event, handle_inbound_sms, handle_scheduled_payload};
 use clinic_shared::local::seed::seed_demo_clinic;
-use clinic_shared::routes::{ROUTES, handle};
+use clinic_shared::router::handle;
+use clinic_shared::routes::ROUTES;
 use clinic_shared::store::{Condition, Item, Write, keys};
 use clinic_tests::repo_root;
 use jiff::Timestamp;
@@ -432,6 +433,7 @@ async fn every_http_event_runs_through_its_function() {
         ("booking-links-admin/replace-broadcast-rule.json", "booking-links-admin", 200),
         ("booking-links-admin/send-booking-link.json", "booking-links-admin", 201),
         ("booking-links-admin/expire-booking-link.json", "booking-links-admin", 200),
+        ("booking-links-admin/resend-booking-link.json", "booking-links-admin", 201),
         ("booking-links-admin/delete-booking-link.json", "booking-links-admin", 200),
         ("booking-links-admin/provider-messages.json", "booking-links-admin", 200),
         ("booking-links-admin/patient-booking-links.json", "booking-links-admin", 200),

@@ -422,6 +422,32 @@ async fn statistics_match_a_generated_history_of_a_thousand_bookings() {
     assert_eq!(lines.next(), Some("channel,booked,cancelled,no_shows"));
     let total: i64 = lines.map(|line| line.split(',').nth(1).unwrap().parse::<i64>().unwrap()).sum();
     assert_eq!(total, 1000);
+    // Names stand beside ids, in JSON and in the CSV, so a manager can read them as they are.
+    let by_provider = app
+        .get(&format!("/admin/clinics/demo/statistics?{range}&group_by=provider_id,booking_type_id"), Some(&admin))
+        .await;
+    let amara = by_provider.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["provider_id"] == demo.amara.as_str())
+        .unwrap();
+    assert_eq!(amara["provider"], json!({"id": demo.amara, "name": "Dr Amara Okafor"}));
+    assert_eq!(amara["booking_type"]["name"], "GP consultation");
+    let csv = app
+        .client
+        .get(app.url(&format!("/admin/clinics/demo/statistics?{range}&group_by=partner_id,provider_id&format=csv")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("partner_id,partner_name,provider_id,provider_name,booked,cancelled,no_shows"));
+    assert!(csv.lines().any(|line| line.starts_with("acme,Partner acme,")), "{csv}");
+    assert!(csv.lines().any(|line| line.contains(&format!(",{},Dr Amara Okafor,", demo.amara))), "{csv}");
     // Bad requests name the field.
     let bad = app
         .get("/admin/clinics/demo/statistics?from=2026-12-01&to=2026-11-01&group_by=doctor&format=xml", Some(&admin))

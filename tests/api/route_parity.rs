@@ -102,7 +102,7 @@ fn the_kept_openapi_document_is_the_served_one_and_lists_every_route() {
 async fn the_local_server_serves_every_route_in_the_table() {
     let app = TestApp::spawn().await;
     let token = app.demo_admin();
-    for route in ROUTES {
+    for route in ROUTES.iter() {
         let path =
             route.path.replace("{clinicId}", "demo").replace("{bookingTypeId}", "0b7e6f8e-7a53-4d64-9a1b-5c4c8e0f4c11");
         let answer = app.call(route.method, &path, Some(&token), (route.method != "GET").then(|| b"{}".to_vec())).await;
@@ -112,4 +112,30 @@ async fn the_local_server_serves_every_route_in_the_table() {
     }
     let served: serde_json::Value = app.get("/openapi.json", None).await.body;
     assert_eq!(served, clinic_shared::openapi::document());
+}
+
+/// The contract check every API test's answers pass through can fail: an undocumented status, an
+/// undocumented media type and a body that breaks its schema are each caught.
+#[test]
+fn the_contract_check_refuses_what_the_document_does_not_say() {
+    use clinic_tests::contract::check;
+    let refused = |method: &'static str, path: &'static str, status: u16, kind: &'static str, body: &'static str| {
+        std::panic::catch_unwind(|| check(method, path, status, kind, body.as_bytes())).is_err()
+    };
+    let profile = r#"{"id":"demo","name":"Riverside","version":1}"#;
+    assert!(refused("GET", "/health", 418, "application/json", "{}"), "an undocumented status");
+    assert!(refused("GET", "/health", 200, "text/plain", "ok"), "an undocumented media type");
+    assert!(refused("GET", "/admin/clinics/demo", 200, "application/json", profile), "a body missing fields");
+    assert!(
+        refused("GET", "/admin/clinics/demo", 404, "application/problem+json", r#"{"status":"x"}"#),
+        "a bad problem"
+    );
+    assert!(!refused("GET", "/health", 200, "application/json", r#"{"status":"ok"}"#));
+    assert!(!refused(
+        "GET",
+        "/admin/clinics/demo",
+        404,
+        "application/problem+json",
+        r#"{"type":"about:blank","title":"Not found","status":404,"detail":"no such clinic"}"#
+    ));
 }

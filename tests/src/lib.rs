@@ -1,6 +1,7 @@
 //! The test harness: a moto server per test binary, fresh embedded or moto-backed adapters per
 //! test, and a local server on a free port with its own data directory.
 
+pub mod contract;
 pub mod moto;
 pub mod sim;
 
@@ -219,8 +220,8 @@ impl Answer {
 impl TestApp {
     /// Sends a request; `body` is sent as raw bytes with `Content-Type: application/json`.
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Vec<u8>>) -> Answer {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut request = self.client.request(method, self.url(path));
+        let verb = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(verb, self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -233,6 +234,7 @@ impl TestApp {
         let content_type = header("content-type").unwrap_or_default();
         let retry_after = header("retry-after");
         let bytes = response.bytes().await.expect("a body");
+        contract::check(method, path, status, &content_type, &bytes);
         let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
         Answer { status, content_type, body, retry_after }
     }

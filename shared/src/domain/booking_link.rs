@@ -484,6 +484,9 @@ pub enum LinkRefusal {
     /// It has not booked anything yet.
     #[error("the link has not booked an appointment")]
     NotBooked,
+    /// Staff already resent it: the newer link is the one to resend.
+    #[error("the link was already resent")]
+    Replaced,
 }
 
 /// A link as stored (no `Debug`: it holds patient details).
@@ -509,6 +512,12 @@ pub struct BookingLink {
     pub events: Vec<LinkEvent>,
     /// The provider's id of the SMS that carried it, when the send was accepted.
     pub sms_message_id: Option<String>,
+    /// The link this one was resent in place of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<BookingLinkId>,
+    /// The link staff resent in place of this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<BookingLinkId>,
 }
 
 impl BookingLink {
@@ -533,6 +542,8 @@ impl BookingLink {
             appointment_id: None,
             events: vec![LinkEvent { status: LinkStatus::Sent, at: now, by: by.to_owned() }],
             sms_message_id: None,
+            replaces: None,
+            replaced_by: None,
         }
     }
 
@@ -594,6 +605,22 @@ impl BookingLink {
         Ok(())
     }
 
+    /// Staff resend a link that has not booked anything: this one stops working now (whether it
+    /// was still usable or had lapsed), and a new one is sent in its place.
+    pub fn retire_for_resend(&mut self, by: &str, now: Timestamp, successor: BookingLinkId) -> Result<(), LinkRefusal> {
+        match self.status {
+            LinkStatus::Booked | LinkStatus::Rescheduled => Err(LinkRefusal::Used),
+            LinkStatus::Deleted => Err(LinkRefusal::Deleted),
+            _ if self.replaced_by.is_some() => Err(LinkRefusal::Replaced),
+            _ => {
+                self.replaced_by = Some(successor);
+                self.usable_until = self.usable_until.min(now);
+                self.record(LinkStatus::Expired, by, now);
+                Ok(())
+            }
+        }
+    }
+
     /// Staff delete a link that has not booked anything.
     pub fn delete(&mut self, by: &str, now: Timestamp) -> Result<(), LinkRefusal> {
         match self.status {
@@ -645,6 +672,29 @@ mod tests {
         let token = LinkToken::from_random_bytes([7; TOKEN_BYTES]);
         let reference = PatientReference::parse("r", "MRN-1").unwrap();
         BookingLink::sent(BookingLinkId::random(), &rule, reference, patient, token.hash(), "staff-1", now())
+    }
+
+    #[test]
+    fn a_link_is_resent_once_whether_unused_or_lapsed_but_never_once_used_or_deleted() {
+        let later = now() + jiff::SignedDuration::from_hours(1);
+        for lapse in [None, Some(jiff::SignedDuration::from_hours(200))] {
+            let mut unused = link();
+            let at = lapse.map_or(later, |gap| now() + gap);
+            let successor = BookingLinkId::random();
+            unused.retire_for_resend("staff-2", at, successor.clone()).unwrap();
+            assert_eq!(unused.replaced_by, Some(successor));
+            assert_eq!(unused.retire_for_resend("staff-2", at, BookingLinkId::random()), Err(LinkRefusal::Replaced));
+            assert_eq!(unused.status_at(at), LinkStatus::Expired);
+            assert_eq!(unused.bookable(at), Err(LinkRefusal::Expired));
+            assert!(unused.usable_until <= at);
+            assert_eq!(unused.events.last().map(|e| e.by.as_str()), Some("staff-2"));
+        }
+        let mut booked = link();
+        booked.mark_booked(AppointmentId::random(), later).unwrap();
+        assert_eq!(booked.retire_for_resend("staff-2", later, BookingLinkId::random()), Err(LinkRefusal::Used));
+        let mut deleted = link();
+        deleted.delete("staff-2", later).unwrap();
+        assert_eq!(deleted.retire_for_resend("staff-2", later, BookingLinkId::random()), Err(LinkRefusal::Deleted));
     }
 
     #[test]

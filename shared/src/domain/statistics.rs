@@ -111,6 +111,16 @@ impl GroupBy {
         }
     }
 
+    /// The CSV column that carries the name beside the id, if the grouping has one.
+    pub fn name_column(self) -> Option<&'static str> {
+        match self {
+            Self::Channel => None,
+            Self::Partner => Some("partner_name"),
+            Self::BookingType => Some("booking_type_name"),
+            Self::Provider => Some("provider_name"),
+        }
+    }
+
     /// Parses `channel,partner_id,…`; empty means every grouping.
     pub fn parse_list(value: &str) -> Result<Vec<GroupBy>, String> {
         let mut groups = Vec::new();
@@ -162,29 +172,48 @@ pub fn sum(items: impl IntoIterator<Item = (Dimensions, Counts)>, groups: &[Grou
 }
 
 /// The rows as CSV: one column per grouping, then the counts.
-pub fn csv(rows: &BTreeMap<Dimensions, Counts>, groups: &[GroupBy]) -> String {
-    let mut out: String = groups
-        .iter()
-        .map(|group| group.name())
-        .chain(["booked", "cancelled", "no_shows"])
-        .collect::<Vec<_>>()
-        .join(",");
+pub fn csv(
+    rows: &BTreeMap<Dimensions, Counts>,
+    groups: &[GroupBy],
+    name: &dyn Fn(GroupBy, &str) -> Option<String>,
+) -> String {
+    let mut header: Vec<String> = Vec::new();
+    for group in groups {
+        header.push(group.name().to_owned());
+        if let Some(column) = group.name_column() {
+            header.push(column.to_owned());
+        }
+    }
+    header.extend(["booked", "cancelled", "no_shows"].map(str::to_owned));
+    let mut out = header.join(",");
     out.push('\n');
     for (dimensions, counts) in rows {
-        let mut cells: Vec<String> = groups
-            .iter()
-            .map(|group| match group {
-                GroupBy::Channel => dimensions.channel.clone(),
-                GroupBy::Partner => dimensions.partner_id.clone(),
-                GroupBy::BookingType => dimensions.booking_type_id.clone(),
-                GroupBy::Provider => dimensions.provider_id.clone(),
-            })
-            .collect();
+        let mut cells: Vec<String> = Vec::new();
+        for group in groups {
+            let value = match group {
+                GroupBy::Channel => &dimensions.channel,
+                GroupBy::Partner => &dimensions.partner_id,
+                GroupBy::BookingType => &dimensions.booking_type_id,
+                GroupBy::Provider => &dimensions.provider_id,
+            };
+            cells.push(csv_cell(value));
+            if group.name_column().is_some() {
+                cells.push(csv_cell(&name(*group, value).unwrap_or_default()));
+            }
+        }
         cells.extend([counts.booked.to_string(), counts.cancelled.to_string(), counts.no_shows.to_string()]);
         out.push_str(&cells.join(","));
         out.push('\n');
     }
     out
+}
+
+/// One CSV cell: quoted when it holds a comma, quote or line break (RFC 4180), and prefixed with
+/// `'` when a spreadsheet would read it as a formula (a name beginning `=`, `+`, `-` or `@`).
+fn csv_cell(value: &str) -> String {
+    let value =
+        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
+    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
 }
 
 #[cfg(test)]
@@ -231,10 +260,21 @@ mod tests {
             rows[&Dimensions { channel: "partner".into(), partner_id: "acme".into(), ..Dimensions::default() }],
             Counts { booked: 3, cancelled: 1, no_shows: 1 }
         );
+        let names =
+            |group: GroupBy, id: &str| (group == GroupBy::Partner && id == "acme").then(|| "Acme, Ltd".to_owned());
         assert_eq!(
-            csv(&rows, &[GroupBy::Channel, GroupBy::Partner]),
-            "channel,partner_id,booked,cancelled,no_shows\npartner,acme,3,1,1\nstaff,,1,0,0\n"
+            csv(&rows, &[GroupBy::Channel, GroupBy::Partner], &names),
+            "channel,partner_id,partner_name,booked,cancelled,no_shows\npartner,acme,\"Acme, Ltd\",3,1,1\nstaff,,,1,0,0\n"
         );
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_and_never_read_as_formulas() {
+        assert_eq!(csv_cell("Dr \"Sam\" Patel"), "\"Dr \"\"Sam\"\" Patel\"");
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("+44"), "'+44");
+        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_cell("plain"), "plain");
     }
 
     proptest! {

@@ -1,4 +1,4 @@
-//! Health and the API description.
+//! Health. (The API description is served by the router from the route table.)
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -10,9 +10,4 @@ use crate::http::response::json;
 /// `GET /health`: the function is up (no dependency is called, so it stays cheap).
 pub async fn health(_state: &AppState, _request: &Request) -> Result<Response<Body>, Problem> {
     json(StatusCode::OK, &serde_json::json!({"status": "ok"}))
-}
-
-/// `GET /openapi.json`: the OpenAPI 3.1 document of every route.
-pub async fn openapi(_state: &AppState, _request: &Request) -> Result<Response<Body>, Problem> {
-    json(StatusCode::OK, &crate::openapi::document())
 }

@@ -14,6 +14,7 @@ use crate::domain::access::Permission;
 use crate::domain::statistics::{Counts, Dimensions, GroupBy, csv, sum};
 use crate::domain::validation::FieldError;
 use crate::features::catalog::admin::clinic_id;
+use crate::features::catalog::names::{CatalogNames, Named};
 use crate::http::Problem;
 use crate::http::auth::authorize;
 use crate::http::request::query_param;
@@ -32,12 +33,21 @@ pub struct StatisticsRow {
     /// Partner code (empty for bookings not made for a partner).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<String>,
+    /// The partner with its name (absent for bookings not made for a partner).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partner: Option<Named>,
     /// Booking type id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub booking_type_id: Option<String>,
+    /// The booking type with its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub booking_type: Option<Named>,
     /// Provider id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider_id: Option<String>,
+    /// The provider with their name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Named>,
     /// The counts.
     #[serde(flatten)]
     pub counts: Counts,
@@ -113,17 +123,30 @@ pub async fn report(state: &AppState, request: &Request) -> Result<Response<Body
         ))
     });
     let rows = sum(counted, &groups);
+    let names = CatalogNames::load(state.store.as_ref(), &clinic).await?;
+    let named = |group: GroupBy, id: &str| match group {
+        GroupBy::Channel => Named { id: id.to_owned(), name: None },
+        GroupBy::Partner => names.partner(id),
+        GroupBy::BookingType => names.booking_type(id),
+        GroupBy::Provider => names.provider(id),
+    };
     if format == "csv" {
-        return response::csv(&format!("statistics-{clinic}-{from}-{to}.csv"), csv(&rows, &groups));
+        let name = |group: GroupBy, id: &str| named(group, id).name;
+        return response::csv(&format!("statistics-{clinic}-{from}-{to}.csv"), csv(&rows, &groups, &name));
     }
     let grouped = |group: GroupBy, value: &str| groups.contains(&group).then(|| value.to_owned());
+    let with_name =
+        |group: GroupBy, value: &str| (groups.contains(&group) && !value.is_empty()).then(|| named(group, value));
     let rows = rows
         .into_iter()
         .map(|(dimensions, counts)| StatisticsRow {
             channel: grouped(GroupBy::Channel, &dimensions.channel),
             partner_id: grouped(GroupBy::Partner, &dimensions.partner_id),
+            partner: with_name(GroupBy::Partner, &dimensions.partner_id),
             booking_type_id: grouped(GroupBy::BookingType, &dimensions.booking_type_id),
+            booking_type: with_name(GroupBy::BookingType, &dimensions.booking_type_id),
             provider_id: grouped(GroupBy::Provider, &dimensions.provider_id),
+            provider: with_name(GroupBy::Provider, &dimensions.provider_id),
             counts,
         })
         .collect();

@@ -19,7 +19,8 @@ use crate::app::EmbeddedApp;
 use crate::clock::{Clock, ManualClock};
 use crate::http::Problem;
 use crate::messages::outbox::list_outbox;
-use crate::routes::{Access, ROUTES, Route, handle};
+use crate::router::handle;
+use crate::routes::{Access, ROUTES, Route};
 
 /// Most bytes of a request body the local gateway takes (API Gateway's payload limit is larger;
 /// JSON routes refuse more than 64 KiB themselves, the booking form more than its referral limit).

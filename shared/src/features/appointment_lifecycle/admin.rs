@@ -2,6 +2,7 @@
 //! message about one appointment with its status, the messages flagged for staff, and a
 //! patient's appointments (any channel, past and future).
 
+use crate::features::catalog::names::CatalogNames;
 use http::StatusCode;
 use jiff::Timestamp;
 use lambda_http::{Body, Request, Response};
@@ -232,6 +233,7 @@ pub async fn patient_appointments(state: &AppState, request: &Request) -> Result
         return Err(Problem::not_found("no such patient in this clinic"));
     }
     let query = Query::prefix(keys::patient_appointments_partition(&clinic_id, reference.as_str()), "");
+    let names = CatalogNames::load(state.store.as_ref(), &clinic_id).await?;
     let mut items = Vec::new();
     for entry in query_all(state.store.as_ref(), query).await? {
         let entry: PatientAppointmentEntry = entry.record()?;
@@ -240,8 +242,10 @@ pub async fn patient_appointments(state: &AppState, request: &Request) -> Result
             && stored.appointment.patient_reference.as_ref() == Some(&reference)
         {
             let messages = messages_of(state, &clinic_id, &id).await?;
-            items
-                .push(PatientAppointment { appointment: view(&stored.appointment, stored.version, &clinic), messages });
+            items.push(PatientAppointment {
+                appointment: view(&stored.appointment, stored.version, &clinic, &names),
+                messages,
+            });
         }
     }
     items.sort_by_key(|item| item.appointment.starts_at);

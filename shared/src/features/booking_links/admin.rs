@@ -14,10 +14,11 @@ use crate::domain::access::Permission;
 use crate::domain::audit::AuditRecord;
 use crate::domain::booking_link::{
     BookingLink, BookingLinkId, BroadcastRule, BroadcastRuleId, BroadcastRuleInput, LinkEvent, LinkRefusal, LinkStatus,
-    SmsValues, TokenPurpose,
+    LinkToken, SmsValues, TokenPurpose,
 };
 use crate::domain::booking_type::BookingType;
 use crate::domain::clinic::{Clinic, ClinicId};
+use crate::domain::contact::PhoneNumber;
 use crate::domain::location::Location;
 use crate::domain::patient::{PatientDetails, PatientInput, PatientReference};
 use crate::domain::provider::{Provider, ProviderId};
@@ -198,6 +199,10 @@ pub struct LinkView {
     pub appointment_id: Option<String>,
     /// The SMS provider's message id, when the SMS was accepted.
     pub sms_message_id: Option<String>,
+    /// The link this one was resent in place of.
+    pub replaces: Option<String>,
+    /// The link staff resent in place of this one.
+    pub replaced_by: Option<String>,
     /// Version, bumped by each change.
     pub version: u64,
 }
@@ -213,6 +218,8 @@ fn link_view(link: &BookingLink, version: u64, now: Timestamp) -> LinkView {
         events: link.events.clone(),
         appointment_id: link.appointment_id.as_ref().map(ToString::to_string),
         sms_message_id: link.sms_message_id.clone(),
+        replaces: link.replaces.as_ref().map(ToString::to_string),
+        replaced_by: link.replaced_by.as_ref().map(ToString::to_string),
         version,
     }
 }
@@ -324,30 +331,58 @@ pub async fn send(state: &AppState, request: &Request) -> Result<Response<Body>,
         .await?
         .ok_or_else(|| Problem::invalid(vec![FieldError::new("rule_id", "names no broadcast rule of this clinic")]))?
         .record()?;
-    let token = tokens::draw().map_err(|error| {
+    let token = draw_token()?;
+    let link = BookingLink::sent(BookingLinkId::random(), &rule, reference, patient, token.hash(), &actor.subject, now);
+    issue(state, &clinic, &actor.subject, &rule, (link, token), mobile, Vec::new(), "booking_link.sent").await
+}
+
+fn draw_token() -> Result<LinkToken, Problem> {
+    tokens::draw().map_err(|error| {
         tracing::error!(%error, "no link token");
         Problem::unavailable()
-    })?;
-    let link = BookingLink::sent(BookingLinkId::random(), &rule, reference, patient, token.hash(), &actor.subject, now);
+    })
+}
+
+/// Writes the link, its token's record, its audit record and `writes` in one transaction, then
+/// texts the URL; the answer shows the URL once.
+#[allow(clippy::too_many_arguments)]
+async fn issue(
+    state: &AppState,
+    clinic: &Clinic,
+    actor: &str,
+    rule: &BroadcastRule,
+    (link, token): (BookingLink, LinkToken),
+    mobile: PhoneNumber,
+    writes: Vec<Write>,
+    action: &str,
+) -> Result<Response<Body>, Problem> {
+    let clinic_id = &clinic.id;
+    let now = state.clock.now();
     let record = TokenRecord { clinic_id: clinic_id.clone(), link_id: link.id.clone(), purpose: TokenPurpose::Book };
-    state
-        .store
-        .transact(vec![
-            Write::put(link_item(&clinic_id, &link, 1)?, Condition::NotExists),
-            tokens::record_write(&token.hash(), &record)?,
-            audit_trail::record(
-                &clinic_id,
-                Change {
-                    actor: &actor.subject,
-                    action: "booking_link.sent",
-                    entity: format!("booking_link/{}", link.id),
-                    before_version: None,
-                    after_version: Some(1),
-                },
-                now,
-            )?,
-        ])
-        .await?;
+    let mut all = vec![
+        Write::put(link_item(clinic_id, &link, 1)?, Condition::NotExists),
+        tokens::record_write(&token.hash(), &record)?,
+        audit_trail::record(
+            clinic_id,
+            Change {
+                actor,
+                action,
+                entity: format!("booking_link/{}", link.id),
+                before_version: None,
+                after_version: Some(1),
+            },
+            now,
+        )?,
+    ];
+    all.extend(writes);
+    match state.store.transact(all).await {
+        Err(StoreError::ConditionFailed { .. }) => {
+            return Err(Problem::conflict(
+                "the link changed while this request ran (the patient may have booked); reload",
+            ));
+        }
+        other => other?,
+    }
     let url = link_url(state, token.as_str());
     let body =
         rule.sms_template.render(&SmsValues { first_name: &link.patient.first_name, clinic: &clinic.name, link: &url });
@@ -355,7 +390,7 @@ pub async fn send(state: &AppState, request: &Request) -> Result<Response<Body>,
         Ok(sent) => {
             let mut recorded = link.clone();
             recorded.sms_message_id = Some(sent.message_id.clone());
-            let write = Write::put(link_item(&clinic_id, &recorded, 2)?, Condition::VersionIs(1));
+            let write = Write::put(link_item(clinic_id, &recorded, 2)?, Condition::VersionIs(1));
             let (link, version) = match state.store.write(write).await {
                 Ok(()) => (recorded, 2),
                 Err(error) => {
@@ -370,9 +405,62 @@ pub async fn send(state: &AppState, request: &Request) -> Result<Response<Body>,
             (SmsOutcome { status: "failed".into(), message_id: None, error: Some(error.to_string()) }, link, 1)
         }
     };
-    tracing::info!(link_id = %link.id, rule_id = %rule.id, sms = %sms.status, "booking link sent");
-    let offer = offer_of(state.store.as_ref(), &clinic_id, &rule).await?;
+    tracing::info!(link_id = %link.id, rule_id = %rule.id, sms = %sms.status, action, "booking link sent");
+    let offer = offer_of(state.store.as_ref(), clinic_id, rule).await?;
     json(StatusCode::CREATED, &LinkSent { link: link_view(&link, version, now), url, offer, sms })
+}
+
+/// `POST /admin/clinics/{clinicId}/booking-links/{linkId}/resend`: the patient lost the text or
+/// the link lapsed. The old link stops working and a new one, under the same rule, for the same
+/// patient, is texted in its place, in one transaction (the raw token is still never stored).
+#[tracing::instrument(skip_all)]
+pub async fn resend(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic_id = clinic_id(request)?;
+    let id = path_param(request, "linkId", |raw| BookingLinkId::parse("linkId", raw))?;
+    let actor = authorize(request, &clinic_id, Permission::DiaryWrite)?;
+    let clinic = clinic(state.store.as_ref(), &clinic_id).await?;
+    let (mut old, version) = load_link(state.store.as_ref(), &clinic_id, &id)
+        .await?
+        .ok_or_else(|| Problem::not_found("no such booking link in this clinic"))?;
+    let now = state.clock.now();
+    let new_id = BookingLinkId::random();
+    old.retire_for_resend(&actor.subject, now, new_id.clone()).map_err(refusal_problem)?;
+    let mobile =
+        old.patient.mobile.clone().ok_or_else(|| Problem::conflict("the link's patient has no mobile to text"))?;
+    let rule: BroadcastRule = state
+        .store
+        .get(&keys::broadcast_rule(&clinic_id, old.rule_id.as_str()))
+        .await?
+        .ok_or_else(|| {
+            Problem::conflict("the link's broadcast rule no longer exists; send a new link under another rule")
+        })?
+        .record()?;
+    let token = draw_token()?;
+    let mut link = BookingLink::sent(
+        new_id,
+        &rule,
+        old.patient_reference.clone(),
+        old.patient.clone(),
+        token.hash(),
+        &actor.subject,
+        now,
+    );
+    link.replaces = Some(old.id.clone());
+    let retire = vec![
+        Write::put(link_item(&clinic_id, &old, version + 1)?, Condition::VersionIs(version)),
+        audit_trail::record(
+            &clinic_id,
+            Change {
+                actor: &actor.subject,
+                action: "booking_link.expired",
+                entity: format!("booking_link/{}", old.id),
+                before_version: Some(version),
+                after_version: Some(version + 1),
+            },
+            now,
+        )?,
+    ];
+    issue(state, &clinic, &actor.subject, &rule, (link, token), mobile, retire, "booking_link.resent").await
 }
 
 fn refusal_problem(refusal: LinkRefusal) -> Problem {
@@ -381,6 +469,7 @@ fn refusal_problem(refusal: LinkRefusal) -> Problem {
         LinkRefusal::Expired => "the link has already expired",
         LinkRefusal::Deleted => "the link was deleted",
         LinkRefusal::NotBooked => "the link has not booked an appointment",
+        LinkRefusal::Replaced => "the link was already resent; resend the newer link instead",
     })
 }
 

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod entries;
 pub mod error;
+pub mod names;
 pub mod public;
 pub mod publication;
 pub mod settings;
@@ -37,6 +38,8 @@ pub trait CatalogEntry: Serialize + DeserializeOwned + Clone + PartialEq + Send 
 
     /// The id as text.
     fn entry_id(&self) -> &str;
+    /// The name staff know it by.
+    fn display_name(&self) -> &str;
     /// Checks an id from a path.
     fn parse_id(field: &str, raw: &str) -> Result<String, FieldError>;
     /// Validates a new entry.
@@ -63,6 +66,9 @@ impl CatalogEntry for BookingType {
 
     fn entry_id(&self) -> &str {
         self.id.as_str()
+    }
+    fn display_name(&self) -> &str {
+        &self.long_name
     }
     fn parse_id(field: &str, raw: &str) -> Result<String, FieldError> {
         BookingTypeId::parse(field, raw).map(|id| id.as_str().to_owned())
@@ -93,6 +99,9 @@ impl CatalogEntry for Location {
     fn entry_id(&self) -> &str {
         self.id.as_str()
     }
+    fn display_name(&self) -> &str {
+        &self.full_name
+    }
     fn parse_id(field: &str, raw: &str) -> Result<String, FieldError> {
         LocationId::parse(field, raw).map(|id| id.as_str().to_owned())
     }
@@ -120,6 +129,9 @@ impl CatalogEntry for Provider {
 
     fn entry_id(&self) -> &str {
         self.id.as_str()
+    }
+    fn display_name(&self) -> &str {
+        &self.name
     }
     fn parse_id(field: &str, raw: &str) -> Result<String, FieldError> {
         ProviderId::parse(field, raw).map(|id| id.as_str().to_owned())

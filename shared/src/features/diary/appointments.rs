@@ -1,6 +1,7 @@
 //! Staff's diary: appointments per day, provider and location, marked with how they were
 //! booked; staff book, move, edit and cancel with the same claims as patients.
 
+use crate::features::catalog::names::{CatalogNames, Named};
 use http::StatusCode;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -33,10 +34,16 @@ pub struct AppointmentView {
     pub id: String,
     /// Booking type id.
     pub booking_type_id: String,
+    /// The booking type, with its name.
+    pub booking_type: Named,
     /// Provider id.
     pub provider_id: String,
+    /// The provider, with their name.
+    pub provider: Named,
     /// Location id.
     pub location_id: String,
+    /// The location, with its name.
+    pub location: Named,
     /// Start (UTC).
     #[schema(value_type = String, format = DateTime)]
     pub starts_at: Timestamp,
@@ -92,13 +99,16 @@ pub struct DiaryDay {
 }
 
 /// An appointment as staff see it.
-pub(crate) fn view(appointment: &Appointment, version: u64, clinic: &Clinic) -> AppointmentView {
+pub(crate) fn view(appointment: &Appointment, version: u64, clinic: &Clinic, names: &CatalogNames) -> AppointmentView {
     let zone = clinic.time_zone.zone();
     AppointmentView {
         id: appointment.id.to_string(),
         booking_type_id: appointment.booking_type_id.to_string(),
+        booking_type: names.booking_type(appointment.booking_type_id.as_str()),
         provider_id: appointment.provider_id.to_string(),
+        provider: names.provider(appointment.provider_id.as_str()),
         location_id: appointment.location_id.to_string(),
+        location: names.location(appointment.location_id.as_str()),
         starts_at: appointment.starts_at,
         local_start: appointment.starts_at.to_zoned(zone).strftime("%Y-%m-%dT%H:%M").to_string(),
         duration_minutes: appointment.duration_minutes,
@@ -129,7 +139,8 @@ pub(crate) async fn stored_view(
     status: StatusCode,
 ) -> Result<Response<Body>, Problem> {
     let stored = booking::load(state.store.as_ref(), &clinic.id, id).await?.ok_or_else(Problem::internal)?;
-    json(status, &view(&stored.appointment, stored.version, clinic))
+    let names = CatalogNames::load(state.store.as_ref(), &clinic.id).await?;
+    json(status, &view(&stored.appointment, stored.version, clinic, &names))
 }
 
 /// The clinic's profile; 404 when there is none.
@@ -192,7 +203,8 @@ pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>,
         }
     }
     items.sort_by_key(|stored| stored.appointment.starts_at);
-    let views = items.iter().map(|stored| view(&stored.appointment, stored.version, &clinic)).collect();
+    let names = CatalogNames::load(state.store.as_ref(), &clinic.id).await?;
+    let views = items.iter().map(|stored| view(&stored.appointment, stored.version, &clinic, &names)).collect();
     json(
         StatusCode::OK,
         &DiaryDay { date: day.to_string(), time_zone: clinic.time_zone.as_str().to_owned(), items: views },
@@ -463,5 +475,6 @@ pub async fn attach_patient(state: &AppState, request: &Request) -> Result<Respo
     booking::rewrite(state, &clinic_id, &current, &next, &actor.subject, "appointment.patient_attached")
         .await
         .map_err(booking_problem)?;
-    json(StatusCode::OK, &view(&next, current.version + 1, &clinic))
+    let names = CatalogNames::load(state.store.as_ref(), &clinic.id).await?;
+    json(StatusCode::OK, &view(&next, current.version + 1, &clinic, &names))
 }

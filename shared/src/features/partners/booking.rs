@@ -3,6 +3,7 @@
 //! claims lapse with it, and a held slot is offered to no one else), and the confirmation for a
 //! patient record, which turns the hold's claims into the appointment's in one transaction.
 
+use crate::features::catalog::names::CatalogNames;
 use std::collections::BTreeSet;
 
 use http::StatusCode;
@@ -387,7 +388,8 @@ pub async fn confirm(state: &AppState, request: &Request) -> Result<Response<Bod
         }
     }
     tracing::info!(appointment_id = %appointment.id, partner_id = %hold.partner_id, "partner booking confirmed");
-    let view: AppointmentView = appointments::view(&appointment, 1, &clinic);
+    let names = CatalogNames::load(state.store.as_ref(), &clinic_id).await?;
+    let view: AppointmentView = appointments::view(&appointment, 1, &clinic, &names);
     json(StatusCode::CREATED, &view)
 }
 

@@ -1,5 +1,6 @@
 //! Staff's waitlist: see every entry with its offers, add a patient, change what suits, remove.
 
+use crate::features::catalog::names::{CatalogNames, Named};
 use http::StatusCode;
 use jiff::Timestamp;
 use lambda_http::{Body, Request, Response};
@@ -30,8 +31,12 @@ pub struct OfferView {
     pub starts_at: Timestamp,
     /// Clinician.
     pub provider_id: String,
+    /// The clinician, with their name.
+    pub provider: Named,
     /// Site.
     pub location_id: String,
+    /// The site, with its name.
+    pub location: Named,
     /// Until when it may be taken.
     #[schema(value_type = String, format = DateTime)]
     pub open_until: Timestamp,
@@ -48,6 +53,12 @@ pub struct EntryView {
     pub id: String,
     /// What suits.
     pub preferences: WaitlistPreferences,
+    /// The booking type wanted, with its name.
+    pub booking_type: Named,
+    /// The clinician wanted, with their name (`null`: any).
+    pub provider: Option<Named>,
+    /// The site wanted, with its name (`null`: any).
+    pub location: Option<Named>,
     /// Patient's name.
     pub patient_name: String,
     /// Patient's birth date.
@@ -76,7 +87,7 @@ pub struct WaitlistView {
     pub items: Vec<EntryView>,
 }
 
-fn view(entry: &WaitlistEntry, all: &[StoredOffer]) -> EntryView {
+fn view(entry: &WaitlistEntry, all: &[StoredOffer], names: &CatalogNames) -> EntryView {
     let mut offers: Vec<OfferView> = all
         .iter()
         .filter(|stored| stored.offer.entry_id == entry.id)
@@ -84,7 +95,9 @@ fn view(entry: &WaitlistEntry, all: &[StoredOffer]) -> EntryView {
             id: stored.offer.id.to_string(),
             starts_at: stored.offer.starts_at,
             provider_id: stored.offer.provider_id.to_string(),
+            provider: names.provider(stored.offer.provider_id.as_str()),
             location_id: stored.offer.location_id.to_string(),
+            location: names.location(stored.offer.location_id.as_str()),
             open_until: stored.offer.open_until,
             status: stored.offer.status.clone(),
             delivery: stored.offer.delivery.clone(),
@@ -94,6 +107,9 @@ fn view(entry: &WaitlistEntry, all: &[StoredOffer]) -> EntryView {
     EntryView {
         id: entry.id.to_string(),
         preferences: entry.preferences.clone(),
+        booking_type: names.booking_type(entry.preferences.booking_type_id.as_str()),
+        provider: entry.preferences.provider_id.as_ref().map(|id| names.provider(id.as_str())),
+        location: entry.preferences.location_id.as_ref().map(|id| names.location(id.as_str())),
         patient_name: format!("{} {}", entry.patient.first_name, entry.patient.last_name),
         patient_date_of_birth: entry.patient.date_of_birth.to_string(),
         patient_mobile: entry.patient.mobile.as_ref().map(|mobile| mobile.as_str().to_owned()),
@@ -112,7 +128,8 @@ pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>,
     let clinic = clinic_id(request)?;
     authorize(request, &clinic, Permission::DiaryRead)?;
     let all_offers = offers(state, &clinic).await?;
-    let items = entries(state, &clinic).await?.iter().map(|stored| view(&stored.entry, &all_offers)).collect();
+    let names = CatalogNames::load(state.store.as_ref(), &clinic).await?;
+    let items = entries(state, &clinic).await?.iter().map(|stored| view(&stored.entry, &all_offers, &names)).collect();
     json(StatusCode::OK, &WaitlistView { items })
 }
 
@@ -183,7 +200,8 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     check_catalogue(state, &clinic_id, &input.preferences).await?;
     let entry =
         super::pages::add(state, &clinic_id, input.preferences, patient, lang, EntrySource::Staff, None).await?;
-    json(StatusCode::CREATED, &view(&entry, &[]))
+    let names = CatalogNames::load(state.store.as_ref(), &clinic_id).await?;
+    json(StatusCode::CREATED, &view(&entry, &[], &names))
 }
 
 fn entry_id(request: &Request) -> Result<WaitlistEntryId, Problem> {
@@ -217,7 +235,8 @@ pub async fn change(state: &AppState, request: &Request) -> Result<Response<Body
     if let Err(error) = state.scheduler.schedule_once(now, &scan_job(&clinic_id, now)).await {
         tracing::error!(%error, "waitlist scan not scheduled; the sweeper will scan");
     }
-    json(StatusCode::OK, &view(&entry, &offers(state, &clinic_id).await?))
+    let names = CatalogNames::load(state.store.as_ref(), &clinic_id).await?;
+    json(StatusCode::OK, &view(&entry, &offers(state, &clinic_id).await?, &names))
 }
 
 /// `DELETE /admin/clinics/{clinicId}/waitlist/{entryId}`: off the list (an open offer is
