@@ -48,9 +48,39 @@ fn media(content: Content, schemas: &mut Map<String, Value>) -> Option<Map<Strin
     Some(pairs.into_iter().map(|(kind, value)| (kind.to_owned(), value)).collect())
 }
 
+const UUID: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
+/// The schema of a JSON route's query parameter: a name means the same thing on every route
+/// (`from` is always a day, `limit` always a page size), and "`any`" in its description means
+/// the parameter also takes `any`. Pages take their parameters as plain text: a bad value shows
+/// the page's own message, never an error.
+fn query_schema(route: &Route, name: &str, description: &str) -> Value {
+    if route.is_page() {
+        return json!({"type": "string"});
+    }
+    const GROUP: &str = "(channel|partner_id|booking_type_id|provider_id)";
+    match name {
+        "limit" => json!({"type": "integer", "minimum": 1, "maximum": 100}),
+        "from" | "to" | "date" | "date_of_birth" => {
+            json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})
+        }
+        "booking_type_id" | "provider_id" | "location_id" if description.contains("`any`") => {
+            json!({"anyOf": [{"type": "string", "pattern": UUID}, {"const": "any"}]})
+        }
+        "booking_type_id" | "provider_id" | "location_id" => {
+            json!({"type": "string", "format": "uuid", "pattern": UUID})
+        }
+        "partner_id" => json!({"type": "string", "pattern": "^[a-z0-9-]{1,64}$"}),
+        "asap" => json!({"type": "boolean"}),
+        "format" => json!({"type": "string", "enum": ["json", "csv"]}),
+        "status" => json!({"type": "string", "enum": ["to_post", "all"]}),
+        "group_by" => json!({"type": "string", "pattern": format!("^{GROUP}(,{GROUP})*$")}),
+        _ => json!({"type": "string"}),
+    }
+}
+
 /// The schema of a path parameter, by its name.
 fn path_parameter(name: &str) -> Value {
-    const UUID: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
     let (schema, description) = match name {
         "clinicId" => (json!({"type": "string", "pattern": "^[a-z0-9-]{1,64}$"}), "The clinic's code"),
         "partnerId" => (json!({"type": "string", "pattern": "^[a-z0-9-]{1,64}$"}), "The partner's code"),
@@ -82,7 +112,8 @@ fn operation(route: &Route, schemas: &mut Map<String, Value>) -> Value {
         .map(path_parameter)
         .collect();
     parameters.extend(route.query.iter().map(|(name, description)| {
-        json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}})
+        let schema = query_schema(route, name, description);
+        json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
     }));
     let mut responses = Map::new();
     for (status, content) in &route.answers {

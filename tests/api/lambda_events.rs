@@ -712,7 +712,7 @@ async fn deliver_queued(state: &AppState) {
 async fn the_sweeper_payload_schedules_again_a_message_whose_schedule_was_lost() {
     use clinic_shared::clock::Clock;
     use clinic_shared::domain::availability::OfferedSlot;
-    use clinic_shared::features::diary::private_offer::records;
+    use clinic_shared::store::records;
     use clinic_shared::store::{Query, query_all};
     let dir = tempfile::tempdir().unwrap();
     let clock = clinic_tests::frozen_clock();

@@ -43,18 +43,11 @@ async fn on_moto_confirmations_and_reminders_are_schedules_and_reach_sns_and_ses
     let partition = clinic_shared::store::keys::clinic_partition(&clinic);
     let prefix = clinic_shared::store::keys::BOOKING_TYPE_PREFIX;
     let store = state.store.as_ref();
-    let booking_type =
-        &clinic_shared::features::diary::private_offer::records::<BookingType>(store, &partition, prefix)
-            .await
-            .unwrap()[0];
+    let booking_type = &clinic_shared::store::records::<BookingType>(store, &partition, prefix).await.unwrap()[0];
     let providers = clinic_shared::store::keys::PROVIDER_PREFIX;
-    let provider = &clinic_shared::features::diary::private_offer::records::<Provider>(store, &partition, providers)
-        .await
-        .unwrap()[0];
+    let provider = &clinic_shared::store::records::<Provider>(store, &partition, providers).await.unwrap()[0];
     let locations = clinic_shared::store::keys::LOCATION_PREFIX;
-    let location = &clinic_shared::features::diary::private_offer::records::<Location>(store, &partition, locations)
-        .await
-        .unwrap()[0];
+    let location = &clinic_shared::store::records::<Location>(store, &partition, locations).await.unwrap()[0];
     let marker = moto::unique("lifecycle");
     let email = format!("{marker}@example.com");
     let patient = PatientDetails {

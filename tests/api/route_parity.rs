@@ -139,3 +139,25 @@ fn the_contract_check_refuses_what_the_document_does_not_say() {
         r#"{"type":"about:blank","title":"Not found","status":404,"detail":"no such clinic"}"#
     ));
 }
+
+#[tokio::test]
+async fn a_known_path_asked_with_another_method_is_a_405_naming_the_methods() {
+    let app = TestApp::spawn().await;
+    for (method, path, allowed) in [
+        ("TRACE", "/health", "GET"),
+        ("DELETE", "/admin/clinics/demo/booking-types", "POST, GET"),
+        ("PUT", "/book/demo", "GET, POST"),
+    ] {
+        let response = app
+            .client
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{method} {path}");
+        assert_eq!(response.headers()["allow"], allowed, "{method} {path}");
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+    }
+    let unknown = app.client.get(app.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+}

@@ -478,13 +478,10 @@ async fn a_waitlist_offer_whose_send_fails_for_a_while_is_retried_with_backoff_a
     let dir = tempfile::tempdir().unwrap();
     let state = demo_state(&store, &clock, messages.clone(), scheduler.clone(), dir.path()).await;
     let clinic = ClinicId::parse("demo").unwrap();
-    let types: Vec<BookingType> = clinic_shared::features::diary::private_offer::records(
-        store.as_ref(),
-        &keys::clinic_partition(&clinic),
-        keys::BOOKING_TYPE_PREFIX,
-    )
-    .await
-    .unwrap();
+    let types: Vec<BookingType> =
+        clinic_shared::store::records(store.as_ref(), &keys::clinic_partition(&clinic), keys::BOOKING_TYPE_PREFIX)
+            .await
+            .unwrap();
     let gp = types.iter().find(|booking_type| booking_type.short_name == "GP15").expect("the demo GP type");
     let today = start.to_zoned(TimeZone::get("Europe/London").unwrap()).date();
     for mobile in [flaky, refused] {

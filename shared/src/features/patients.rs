@@ -15,13 +15,13 @@ use crate::domain::patient::{
 };
 use crate::domain::validation::FieldError;
 use crate::features::audit_trail::{self, Change};
-use crate::features::catalog::admin::{clinic_id, page_query};
 use crate::features::diary::appointments;
-use crate::features::diary::private_offer::records;
 use crate::http::Problem;
 use crate::http::auth::authorize;
+use crate::http::request::{clinic_id, page_query};
 use crate::http::request::{json_body, query_param};
 use crate::http::response::json;
+use crate::store::records;
 use crate::store::{Condition, Item, Key, Query, StoreError, Write, keys, query_all};
 use sha2::Digest;
 

@@ -1,12 +1,14 @@
-//! Reading requests: the route key, path and query parameters, and JSON bodies parsed into typed
-//! inputs with the failing field named.
+//! Reading requests: the route key, the clinic and other path and query parameters, paging, and
+//! JSON and form bodies parsed into typed inputs with the failing field named.
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
 use super::problem::{MAX_BODY_BYTES, Problem};
+use crate::domain::clinic::ClinicId;
 use crate::domain::validation::FieldError;
+use crate::store::{Cursor, Query};
 
 /// The API Gateway route key (`GET /health`), as API Gateway and the local server set it.
 pub fn route_key(request: &Request) -> Option<&str> {
@@ -104,6 +106,40 @@ fn field_of(path: &str, message: &str) -> String {
         }
     }
     "body".to_owned()
+}
+
+/// The clinic named in the path.
+pub fn clinic_id(request: &Request) -> Result<ClinicId, Problem> {
+    path_param(request, "clinicId", ClinicId::parse)
+}
+
+/// Reads `limit` (1 to 100, default 50) and `cursor` into a query.
+pub fn page_query(request: &Request, query: Query) -> Result<Query, Problem> {
+    let limit = match query_param(request, "limit") {
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|limit| (1..=100).contains(limit))
+            .ok_or_else(|| Problem::malformed("limit", "must be a whole number from 1 to 100"))?,
+        None => 50,
+    };
+    Ok(query.limit(limit).after(query_param(request, "cursor").map(Cursor::from_client)))
+}
+
+/// Most bytes a link or manage form may carry.
+const MAX_FORM_BYTES: usize = 4 * 1024;
+
+/// Reads a URL-encoded form; a malformed or oversized one is a 400 or 413 problem.
+pub fn read_form<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
+    let bytes: &[u8] = match request.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    };
+    if bytes.len() > MAX_FORM_BYTES {
+        return Err(Problem::too_large());
+    }
+    serde_urlencoded::from_bytes(bytes).map_err(|_| Problem::malformed("body", "is not this page's form"))
 }
 
 #[cfg(test)]

@@ -207,7 +207,18 @@ async fn serve(
             .flatten()
     });
     let Some((route, parameters)) = matched else {
-        return to_axum(Problem::not_found(format!("no route for {method} {path}")).into_response());
+        // As a server should: a known path asked with another method is a 405 naming the methods.
+        let allowed: Vec<&str> =
+            ROUTES.iter().filter(|route| match_path(route.path, path).is_some()).map(|route| route.method).collect();
+        if allowed.is_empty() {
+            return to_axum(Problem::not_found(format!("no route for {method} {path}")).into_response());
+        }
+        let mut response =
+            to_axum(Problem::method_not_allowed(format!("{path} answers {}", allowed.join(", "))).into_response());
+        if let Ok(value) = allowed.join(", ").parse() {
+            response.headers_mut().insert(http::header::ALLOW, value);
+        }
+        return response;
     };
     let claims = match route.access {
         Access::Public => None,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SendError;
 use crate::clock::Clock;
-use crate::store::{Condition, Item, Key, Query, Store, Write, query_all};
+use crate::store::{Condition, Item, Key, Store, Write};
 
 /// One letter for the provider (no `Debug`: it holds an address).
 #[derive(Clone, Serialize, Deserialize)]
@@ -56,12 +56,6 @@ pub struct QueuedLetter {
     pub letter: EpostLetter,
     /// When it was handed over.
     pub queued_at: jiff::Timestamp,
-}
-
-/// Every queued letter, oldest first.
-pub async fn list_queue(store: &dyn Store) -> Result<Vec<QueuedLetter>, crate::store::StoreError> {
-    let items = query_all(store, Query::prefix(EPOST_QUEUE_PARTITION, "")).await?;
-    items.iter().map(Item::record).collect()
 }
 
 #[async_trait]

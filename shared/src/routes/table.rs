@@ -344,7 +344,8 @@ pub(super) fn routes() -> Vec<Route> {
             .errors([409, 410]),
         route("DELETE", "/admin/clinics/{clinicId}/partner-holds/{holdId}", PARTNER_ADMIN, Access::Admin, "ReleasePartnerHold", handler!(partners::booking::release))
             .summary("Release a hold at once")
-            .answers([(204, Content::None)]),
+            .answers([(204, Content::None)])
+            .errors([410]),
         route("GET", "/admin/clinics/{clinicId}/patients", DIARY_ADMIN, Access::Admin, "SearchPatients", handler!(patients::search))
             .summary("Find patient records by name or reference, or (staff, without `search`) page through every record by reference")
             .answers([(200, json::<PatientList>())])

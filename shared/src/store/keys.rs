@@ -115,11 +115,6 @@ pub fn public_clinic(clinic: &ClinicId) -> Key {
     Key::new(public_partition(clinic), PUBLIC_CLINIC_SK)
 }
 
-/// One published booking type.
-pub fn published_booking_type(clinic: &ClinicId, id: &BookingTypeId) -> Key {
-    Key::new(public_partition(clinic), format!("{BOOKING_TYPE_PREFIX}{}", id.as_str()))
-}
-
 /// One audit record.
 pub fn audit(clinic: &ClinicId, at: Timestamp, id: &str) -> Key {
     Key::new(format!("AUDIT#{clinic}"), format!("{}#{id}", sortable_time(at)))

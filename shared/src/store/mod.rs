@@ -345,6 +345,15 @@ pub async fn query_all(store: &dyn Store, query: Query) -> Result<Vec<Item>, Sto
     }
 }
 
+/// Every record of one kind in a partition.
+pub async fn records<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    partition: &str,
+    prefix: &str,
+) -> Result<Vec<T>, StoreError> {
+    query_all(store, Query::prefix(partition, prefix)).await?.iter().map(|item| item.record()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,7 @@ use crate::domain::location::Location;
 use crate::domain::manage_access::Verification;
 use crate::domain::validation::FieldError;
 use crate::features::booking_links::pages::{
-    self, describe, details, information, invalid_link, page, page_days, slot_buttons, texts,
+    describe, details, information, invalid_link, page, page_days, slot_buttons, texts,
 };
 use crate::features::booking_links::tokens::{self, link_item};
 use crate::features::diary::booking::{self, BookingError, StoredAppointment};
@@ -563,7 +563,7 @@ impl Managed<'_> {
 pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     check_public(state, request).await?;
     let token = token(request)?;
-    let form: ManageForm = pages::read_form(request)?;
+    let form: ManageForm = crate::http::request::read_form(request)?;
     let lang = Lang::of(request, form.lang.as_deref());
     let t = texts(lang);
     let Some(opened) = manage_access::open(state.store.as_ref(), &token).await? else {
@@ -632,7 +632,7 @@ pub async fn submit(state: &AppState, request: &Request) -> Result<Response<Body
         ("confirm_cancel", _) => managed.cancel().await,
         ("waitlist", _) => managed.earlier(None).await,
         ("join_waitlist", _) => {
-            let posted: EarlierForm = pages::read_form(request)?;
+            let posted: EarlierForm = crate::http::request::read_form(request)?;
             managed.earlier(Some(&posted)).await
         }
         _ => managed.overview(form.day.parse::<Date>().ok(), None, StatusCode::OK).await,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::offer::{self, LinkBooking};
 use super::pages::{
-    self, describe, details, information, invalid_link, page, page_days, refusal, slot_buttons, texts, welcome,
+    describe, details, information, invalid_link, page, page_days, refusal, slot_buttons, texts, welcome,
 };
 use super::tokens::{self, OpenedLink, link_item};
 use crate::app::AppState;
@@ -226,7 +226,7 @@ struct ConfirmForm {
 pub async fn confirm(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     check_public(state, request).await?;
     let token = token(request)?;
-    let form: ConfirmForm = pages::read_form(request)?;
+    let form: ConfirmForm = crate::http::request::read_form(request)?;
     let lang = Lang::of(request, form.lang.as_deref());
     let Some(opened) = tokens::open(state.store.as_ref(), &token, TokenPurpose::Book).await? else {
         return invalid_link(lang, &switch_href(&token, lang, &[]));

@@ -7,9 +7,8 @@ use http::StatusCode;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use maud::{Markup, PreEscaped, html};
-use serde::de::DeserializeOwned;
 
 use super::tokens::OpenedLink;
 use crate::domain::appointment::Appointment;
@@ -179,22 +178,6 @@ pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
 
 /// Days of slots one page shows.
 pub const DAYS_SHOWN: i64 = 7;
-
-/// Most bytes a link or manage form may carry.
-const MAX_FORM_BYTES: usize = 4 * 1024;
-
-/// Reads a URL-encoded form; a malformed or oversized one is a 400 or 413 problem.
-pub fn read_form<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
-    let bytes: &[u8] = match request.body() {
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => &[],
-    };
-    if bytes.len() > MAX_FORM_BYTES {
-        return Err(Problem::too_large());
-    }
-    serde_urlencoded::from_bytes(bytes).map_err(|_| Problem::malformed("body", "is not this page's form"))
-}
 
 /// A page of the link or manage flow: in the clinic's frame (name, logo, colours, phone,
 /// address, hours) when the clinic is known, else plain (an unknown token names no clinic).

@@ -17,9 +17,9 @@ use crate::domain::jobs::{JobRecord, JobStatus, JobTask, ScheduledJob, check_run
 use crate::features::audit_trail::{self, Change};
 use crate::http::Problem;
 use crate::http::auth::authorize;
-use crate::http::request::{json_body, path_param, query_param};
+use crate::http::request::{clinic_id, json_body, page_query, path_param};
 use crate::http::response::json;
-use crate::store::{Condition, Cursor, Item, Query, Write, keys};
+use crate::store::{Condition, Item, Query, Write, keys};
 
 /// A page of entries.
 #[derive(Debug, Serialize, Deserialize)]
@@ -70,26 +70,8 @@ pub struct ScheduledChange {
     pub status: JobStatus,
 }
 
-/// The clinic named in the path.
-pub fn clinic_id(request: &Request) -> Result<ClinicId, Problem> {
-    path_param(request, "clinicId", ClinicId::parse)
-}
-
 fn entry_id<T: CatalogEntry>(request: &Request) -> Result<String, Problem> {
     path_param(request, T::PATH_PARAMETER, |raw| T::parse_id(T::PATH_PARAMETER, raw))
-}
-
-/// Reads `limit` (1 to 100, default 50) and `cursor` into a query.
-pub fn page_query(request: &Request, query: Query) -> Result<Query, Problem> {
-    let limit = match query_param(request, "limit") {
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|limit| (1..=100).contains(limit))
-            .ok_or_else(|| Problem::malformed("limit", "must be a whole number from 1 to 100"))?,
-        None => 50,
-    };
-    Ok(query.limit(limit).after(query_param(request, "cursor").map(Cursor::from_client)))
 }
 
 /// `POST /admin/clinics/{clinicId}/{kind}`

@@ -4,7 +4,6 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
-use super::admin::clinic_id;
 use super::publication::{clear_dataset, gate, online_state, publish_dataset};
 use crate::app::AppState;
 use crate::domain::access::Permission;
@@ -15,6 +14,7 @@ use crate::features::announce;
 use crate::features::audit_trail::{self, Change};
 use crate::http::Problem;
 use crate::http::auth::authorize;
+use crate::http::request::clinic_id;
 use crate::http::request::json_body;
 use crate::http::response::json;
 use crate::store::{Condition, Item, StoreError, Write, keys};

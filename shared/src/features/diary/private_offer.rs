@@ -17,7 +17,7 @@ use crate::domain::diary::{DiaryBlock, DiaryTemplate};
 use crate::domain::location::{Location, LocationId};
 use crate::domain::provider::{Provider, ProviderId};
 use crate::features::catalog::publication::online_state;
-use crate::store::{Query, Store, StoreError, keys, query_all};
+use crate::store::{StoreError, keys, records};
 
 /// The part of the clinic's diary one booking type may be booked in.
 pub struct PrivateDiary {
@@ -32,15 +32,6 @@ pub struct PrivateDiary {
     templates: Vec<DiaryTemplate>,
     blocks: Vec<DiaryBlock>,
     window: Window,
-}
-
-/// Every record of one kind in a partition.
-pub async fn records<T: serde::de::DeserializeOwned>(
-    store: &dyn Store,
-    partition: &str,
-    prefix: &str,
-) -> Result<Vec<T>, StoreError> {
-    query_all(store, Query::prefix(partition, prefix)).await?.iter().map(|item| item.record()).collect()
 }
 
 /// Which channel's rules a diary answers under.
@@ -111,16 +102,6 @@ impl PrivateDiary {
     /// The first and last local day a slot may be on.
     pub fn days(&self) -> (Date, Date) {
         self.window.days(&self.zone)
-    }
-
-    /// The providers whose templates offer this booking type.
-    pub fn offering_providers(&self) -> BTreeSet<ProviderId> {
-        self.templates
-            .iter()
-            .filter(|template| template.booking_type_ids.contains(&self.booking_type.id))
-            .map(|template| template.provider_id.clone())
-            .filter(|provider| self.providers.contains_key(provider))
-            .collect()
     }
 
     fn query(&self, from: Date, to: Date) -> SlotQuery {

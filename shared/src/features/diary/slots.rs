@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use super::appointments::clinic;
 use super::booking;
-use super::private_offer::records;
 use crate::app::AppState;
 use crate::domain::access::Permission;
 use crate::domain::appointment::{AppointmentStatus, Channel};
@@ -18,13 +17,14 @@ use crate::domain::booking_type::{BookingType, BookingTypeId};
 use crate::domain::diary::{DiaryTemplate, date};
 use crate::domain::location::{Location, LocationId};
 use crate::domain::provider::{Provider, ProviderId};
-use crate::features::catalog::admin::clinic_id;
 use crate::features::catalog::publication::online_state;
 use crate::http::Problem;
 use crate::http::auth::authorize;
+use crate::http::request::clinic_id;
 use crate::http::request::query_param;
 use crate::http::response::json;
 use crate::store::keys;
+use crate::store::records;
 
 /// A slot's online state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -11,12 +11,12 @@ use crate::domain::eligibility::AccessRule;
 use crate::domain::online_service::{OnlineService, OnlineServiceInput, ServiceId};
 use crate::domain::validation::FieldError;
 use crate::features::audit_trail::{self, Change};
-use crate::features::catalog::admin::clinic_id;
-use crate::features::diary::private_offer::records;
 use crate::http::Problem;
 use crate::http::auth::authorize;
+use crate::http::request::clinic_id;
 use crate::http::request::{json_body, path_param};
 use crate::http::response::json;
+use crate::store::records;
 use crate::store::{Condition, Item, StoreError, Write, keys};
 
 /// The online services of a clinic.

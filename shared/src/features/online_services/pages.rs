@@ -20,7 +20,6 @@ use crate::domain::clinic::{Clinic, ClinicId};
 use crate::domain::online_service::OnlineService;
 use crate::domain::patient::{PatientInput, Sex};
 use crate::domain::validation::FieldError;
-use crate::features::booking_links::pages::read_form;
 use crate::features::catalog::public::PublicSnapshot;
 use crate::features::rate_limit::check_public;
 use crate::features::self_booking::offer::{self, Availability, BookingRequest, Selection};
@@ -29,6 +28,7 @@ use crate::features::self_booking::pages::{Pages, Steps, Walked, booked_page, pu
 use crate::http::Problem;
 use crate::http::html::{ClinicFrame, Lang, clinic_page, html_response};
 use crate::http::request::path_param;
+use crate::http::request::read_form;
 
 /// What the portal's forms post: the identification, or the choice to book, or "not me".
 #[derive(Default, Deserialize)]

@@ -20,7 +20,7 @@ use crate::features::catalog::public::PublicSnapshot;
 use crate::features::catalog::publication::online_state;
 use crate::features::diary::appointments;
 use crate::features::diary::booking::{self, BookingError};
-use crate::features::diary::private_offer::{PrivateDiary, Rules, records};
+use crate::features::diary::private_offer::{PrivateDiary, Rules};
 use crate::features::rate_limit::check_public;
 use crate::features::self_booking::api::AvailabilityView;
 use crate::features::self_booking::offer::{SlotView, slot_view};
@@ -28,6 +28,7 @@ use crate::http::Problem;
 use crate::http::request::{json_body, path_param};
 use crate::http::response::json;
 use crate::store::keys;
+use crate::store::records;
 
 /// Who is asking: the details they would book with (no `Debug`: patient data).
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -24,15 +24,16 @@ use crate::domain::patient::{PatientRecord, PatientReference};
 use crate::domain::provider::{Provider, ProviderId};
 use crate::domain::validation::{Checker, FieldError};
 use crate::features::audit_trail::{self, Change};
-use crate::features::catalog::admin::clinic_id;
 use crate::features::diary::appointments::{self, AppointmentView};
 use crate::features::diary::booking::{self, BookingError, hold_claims};
-use crate::features::diary::private_offer::{PrivateDiary, Rules, records};
+use crate::features::diary::private_offer::{PrivateDiary, Rules};
 use crate::features::self_booking::offer::{SlotView, slot_view};
 use crate::http::Problem;
 use crate::http::auth::{authorize, forbidden};
+use crate::http::request::clinic_id;
 use crate::http::request::{json_body, path_param, query_param};
 use crate::http::response::json;
+use crate::store::records;
 use crate::store::{Condition, Item, StoreError, Write, keys};
 
 /// Most days one slots request may span.

@@ -15,9 +15,9 @@ use crate::domain::message_template::{MessageTemplate, MessageTemplateInput, Tem
 use crate::domain::patient_connect::{ActionKind, CompletingBookings, ConnectProgram};
 use crate::domain::validation::FieldError;
 use crate::features::audit_trail;
-use crate::features::catalog::admin::clinic_id;
 use crate::http::Problem;
 use crate::http::auth::authorize;
+use crate::http::request::clinic_id;
 use crate::http::request::{json_body, path_param};
 use crate::http::response::json;
 use crate::store::{Condition, Item, Query, StoreError, Write, keys, query_all};

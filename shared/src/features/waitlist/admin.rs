@@ -13,10 +13,10 @@ use crate::domain::patient::{PatientDetails, PatientInput};
 use crate::domain::waitlist::{
     EntrySource, EntryStatus, OfferDelivery, OfferStatus, WaitlistEntry, WaitlistEntryId, WaitlistPreferences,
 };
-use crate::features::catalog::admin::clinic_id;
 use crate::features::diary::appointments;
 use crate::http::Problem;
 use crate::http::auth::authorize;
+use crate::http::request::clinic_id;
 use crate::http::request::{json_body, path_param};
 use crate::http::response::json;
 use crate::store::keys;

@@ -20,13 +20,13 @@ use crate::domain::waitlist::{
     EntrySource, EntryStatus, OfferStatus, TimeOfDay, WaitlistEntry, WaitlistEntryId, WaitlistOffer,
     WaitlistPreferences,
 };
-use crate::features::booking_links::pages::read_form;
 use crate::features::catalog::public::{SnapshotError, snapshot};
 use crate::features::diary::booking::{self, BookingError};
 use crate::features::rate_limit::check_public;
 use crate::http::Problem;
 use crate::http::html::{ClinicFrame, Lang, clinic_page, html_response, long_time};
 use crate::http::request::path_param;
+use crate::http::request::read_form;
 use crate::store::keys;
 
 struct Texts {
