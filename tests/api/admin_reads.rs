@@ -15,6 +15,13 @@ async fn staff_read_the_clinic_profile_and_page_through_patient_records() {
     assert!(profile.body["version"].as_u64().unwrap() >= 1);
     let other = app.token("other", &["elsewhere"], &Permission::ALL);
     assert_eq!(app.get("/admin/clinics/demo", Some(&other)).await.status, 403);
+    // An empty cursor (a client that always sends the parameter) reads the first page; a cursor
+    // the API did not issue is refused naming the field.
+    let first = app.get("/admin/clinics/demo/booking-types?cursor=&limit=2", Some(&admin)).await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    assert_eq!(first.body["items"].as_array().map(Vec::len), Some(2));
+    let forged = app.get("/admin/clinics/demo/booking-types?cursor=not-ours", Some(&admin)).await;
+    assert_eq!(forged.problem_fields(), ["cursor"]);
 
     for (reference, first, mobile) in
         [("MRN-P1", "Ada", "+447700900401"), ("MRN-P2", "Bea", "+447700900402"), ("MRN-P3", "Cy", "+447700900403")]

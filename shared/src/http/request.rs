@@ -123,7 +123,9 @@ pub fn page_query(request: &Request, query: Query) -> Result<Query, Problem> {
             .ok_or_else(|| Problem::malformed("limit", "must be a whole number from 1 to 100"))?,
         None => 50,
     };
-    Ok(query.limit(limit).after(query_param(request, "cursor").map(Cursor::from_client)))
+    Ok(query
+        .limit(limit)
+        .after(query_param(request, "cursor").filter(|cursor| !cursor.is_empty()).map(Cursor::from_client)))
 }
 
 /// Most bytes a link or manage form may carry.

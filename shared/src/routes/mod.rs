@@ -68,14 +68,23 @@ pub enum Content {
     Image,
 }
 
+/// Adds `schema` under `name`; two different types under one name would make the document lie
+/// about one of them, so that fails the tests (they run with debug assertions).
+fn insert_schema(schemas: &mut Map<String, Value>, name: String, schema: Value) {
+    if let Some(existing) = schemas.get(&name) {
+        debug_assert!(existing == &schema, "two different types are both named {name} in the OpenAPI document");
+    }
+    schemas.insert(name, schema);
+}
+
 fn register<T: ToSchema>(schemas: &mut Map<String, Value>) -> String {
     let mut nested = Vec::new();
     T::schemas(&mut nested);
     for (name, schema) in nested {
-        schemas.insert(name, serde_json::to_value(schema).unwrap_or(Value::Null));
+        insert_schema(schemas, name, serde_json::to_value(schema).unwrap_or(Value::Null));
     }
     let name = T::name().into_owned();
-    schemas.insert(name.clone(), serde_json::to_value(T::schema()).unwrap_or(Value::Null));
+    insert_schema(schemas, name.clone(), serde_json::to_value(T::schema()).unwrap_or(Value::Null));
     name
 }
 
@@ -90,7 +99,7 @@ fn register_page<T: ToSchema>(schemas: &mut Map<String, Value>) -> String {
             "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` to read the next page"}
         }
     });
-    schemas.insert(name.clone(), page);
+    insert_schema(schemas, name.clone(), page);
     name
 }
 
