@@ -84,7 +84,7 @@ async fn main() {
             let (state, clinic, id) = (&state, &clinic, ids[round as usize].clone());
             async move {
                 let change = BookingTypeChange { enabled_online: Some(false), ..Default::default() };
-                entries::apply::<BookingType>(state, clinic, id.as_str(), &change, "bench", Vec::new())
+                entries::apply::<BookingType>(state, clinic, id.as_str(), &change, "bench", Vec::new(), None)
                     .await
                     .expect("apply");
             }

@@ -115,6 +115,15 @@ fn operation(route: &Route, schemas: &mut Map<String, Value>) -> Value {
         let schema = query_schema(route, name, description);
         json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
     }));
+    if route.if_match {
+        parameters.push(json!({
+            "name": "If-Match",
+            "in": "header",
+            "required": false,
+            "description": "The record's `version` (or the `ETag` of the answer that read it), as `\"3\"`: the change is made only if nobody has changed the record since (412 otherwise)",
+            "schema": {"type": "string", "pattern": "^(\\*|(W/)?\"[0-9]+\")$"}
+        }));
+    }
     let mut responses = Map::new();
     for (status, content) in &route.answers {
         let response =

@@ -123,3 +123,99 @@ async fn the_diary_and_the_waitlist_name_the_booking_type_clinician_and_site_bes
     assert_eq!(joined.body["provider"]["name"], "Sam Patel");
     assert!(joined.body["location"].is_null(), "any site");
 }
+
+#[tokio::test]
+async fn a_write_that_names_a_stale_version_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let demo = app.demo_ids(&admin).await;
+    let path = format!("/admin/clinics/demo/locations/{}", demo.hillview);
+    let listed = app.get("/admin/clinics/demo/locations", Some(&admin)).await;
+    let hillview =
+        listed.body["items"].as_array().unwrap().iter().find(|l| l["id"] == demo.hillview.as_str()).unwrap().clone();
+    let version = hillview["version"].as_u64().unwrap();
+    let tag = |v: u64| format!("\"{v}\"");
+
+    // Two staff read the same version; the first change lands, the second is refused with 412.
+    let first = app
+        .call_if_match(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(json!({"booking_phone": "+441632960111"}).to_string().into_bytes()),
+            Some(&tag(version)),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    assert_eq!(first.body["version"].as_u64(), Some(version + 1));
+    assert_eq!(first.etag, Some(tag(version + 1)));
+    let second = app
+        .call_if_match(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(json!({"booking_phone": "+441632960222"}).to_string().into_bytes()),
+            Some(&tag(version)),
+        )
+        .await;
+    assert_eq!(second.status, 412, "{:?}", second.body);
+    assert_eq!(second.content_type, "application/problem+json");
+    let now = app.get("/admin/clinics/demo/locations", Some(&admin)).await;
+    let now = now.body["items"].as_array().unwrap().iter().find(|l| l["id"] == demo.hillview.as_str()).unwrap().clone();
+    assert_eq!(now["booking_phone"], "+441632960111", "the refused write changed nothing");
+    // With the new version it lands; without If-Match the write is unconditional; a bad tag names the header.
+    let third = app
+        .call_if_match(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(json!({"booking_phone": "+441632960222"}).to_string().into_bytes()),
+            Some(&tag(version + 1)),
+        )
+        .await;
+    assert_eq!(third.status, 200, "{:?}", third.body);
+    let bad = app.call_if_match("PATCH", &path, Some(&admin), Some(b"{}".to_vec()), Some("version-1")).await;
+    assert_eq!(bad.problem_fields(), ["If-Match"]);
+
+    // The clinic profile and a partner follow the same rule.
+    let profile = app.get("/admin/clinics/demo", Some(&admin)).await;
+    let etag = profile.etag.clone().unwrap();
+    assert_eq!(etag, tag(profile.body["version"].as_u64().unwrap()));
+    let input = json!({"name": "Riverside Family Practice", "time_zone": "Europe/London"});
+    let stale = app
+        .call_if_match(
+            "PUT",
+            "/admin/clinics/demo",
+            Some(&admin),
+            Some(input.to_string().into_bytes()),
+            Some("\"999\""),
+        )
+        .await;
+    assert_eq!(stale.status, 412, "{:?}", stale.body);
+    let created = app
+        .json("POST", "/admin/clinics/demo/partners", Some(&admin), json!({"id": "acme", "name": "Acme", "contact": {"email": "desk@example.com"}, "activated_booking_type_ids": [demo.gp15]}))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let replace = json!({"name": "Acme Health", "contact": {"email": "desk@example.com"}, "activated_booking_type_ids": [demo.gp15]});
+    let stale = app
+        .call_if_match(
+            "PUT",
+            "/admin/clinics/demo/partners/acme",
+            Some(&admin),
+            Some(replace.to_string().into_bytes()),
+            Some("\"7\""),
+        )
+        .await;
+    assert_eq!(stale.status, 412, "{:?}", stale.body);
+    let fresh = app
+        .call_if_match(
+            "PUT",
+            "/admin/clinics/demo/partners/acme",
+            Some(&admin),
+            Some(replace.to_string().into_bytes()),
+            Some("\"1\""),
+        )
+        .await;
+    assert_eq!(fresh.status, 200, "{:?}", fresh.body);
+    assert_eq!(fresh.etag.as_deref(), Some("\"2\""));
+}

@@ -54,7 +54,7 @@ pub async fn book(app: &TestApp, body: &Value, key: Option<&str>) -> Answer {
     let status = response.status().as_u16();
     let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let body = response.json().await.unwrap_or(Value::Null);
-    Answer { status, content_type, body, retry_after: None }
+    Answer { status, content_type, body, retry_after: None, etag: None }
 }
 
 pub async fn slots(app: &TestApp, query: &str) -> Vec<Value> {

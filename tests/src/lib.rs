@@ -204,6 +204,8 @@ pub struct Answer {
     pub body: serde_json::Value,
     /// `Retry-After`, when sent.
     pub retry_after: Option<String>,
+    /// `ETag`, when sent.
+    pub etag: Option<String>,
 }
 
 impl Answer {
@@ -220,10 +222,25 @@ impl Answer {
 impl TestApp {
     /// Sends a request; `body` is sent as raw bytes with `Content-Type: application/json`.
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Vec<u8>>) -> Answer {
+        self.call_if_match(method, path, token, body, None).await
+    }
+
+    /// Sends a request with `If-Match: {if_match}` when given.
+    pub async fn call_if_match(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+        if_match: Option<&str>,
+    ) -> Answer {
         let verb = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.client.request(verb, self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
+        }
+        if let Some(if_match) = if_match {
+            request = request.header("if-match", if_match);
         }
         if let Some(body) = body {
             request = request.header("content-type", "application/json").body(body);
@@ -233,10 +250,11 @@ impl TestApp {
         let header = |name: &str| response.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_owned);
         let content_type = header("content-type").unwrap_or_default();
         let retry_after = header("retry-after");
+        let etag = header("etag");
         let bytes = response.bytes().await.expect("a body");
         contract::check(method, path, status, &content_type, &bytes);
         let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-        Answer { status, content_type, body, retry_after }
+        Answer { status, content_type, body, retry_after, etag }
     }
 
     /// Sends JSON.

@@ -249,6 +249,12 @@ impl DiaryTemplate {
             return Vec::new();
         };
         let session_end = session_end.timestamp();
+        // A session starting in a spring-forward gap starts where the clock resumes (`compatible`),
+        // so no slot may begin before that instant, as none may end after the session's end.
+        let Ok(session_start) = zone.to_ambiguous_zoned(day.to_datetime(self.start_time)).compatible() else {
+            return Vec::new();
+        };
+        let session_start = session_start.timestamp();
         let length = SignedDuration::from_mins(i64::from(duration_minutes));
         let step = i64::from(self.slot_minutes);
         let mut starts = Vec::new();
@@ -258,6 +264,7 @@ impl DiaryTemplate {
             let ambiguous = zone.to_ambiguous_zoned(civil);
             if !matches!(ambiguous.offset(), jiff::tz::AmbiguousOffset::Gap { .. })
                 && let Ok(zoned) = ambiguous.compatible()
+                && zoned.timestamp() >= session_start
                 && zoned.timestamp() + length <= session_end
             {
                 starts.push(zoned.timestamp());

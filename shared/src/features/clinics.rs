@@ -11,8 +11,8 @@ use crate::features::audit_trail::{self, Change};
 use crate::features::catalog::publication::{gate, online_state};
 use crate::http::Problem;
 use crate::http::auth::authorize;
-use crate::http::request::{json_body, path_param};
-use crate::http::response::json;
+use crate::http::request::{if_match, json_body, path_param};
+use crate::http::response::json_versioned;
 use crate::store::{Condition, Item, StoreError, Write, keys};
 
 /// The clinic as the admin API returns it.
@@ -40,6 +40,7 @@ pub async fn save_profile(
     clinic_id: &ClinicId,
     input: &ClinicProfileInput,
     actor: &str,
+    expected_version: Option<u64>,
 ) -> Result<(ClinicView, bool), Problem> {
     let key = keys::clinic_profile(clinic_id);
     let existing = state.store.get(&key).await?;
@@ -47,6 +48,13 @@ pub async fn save_profile(
         Some(item) => (Some(item.record::<Clinic>()?), item.version),
         None => (None, 0),
     };
+    if let Some(expected) = expected_version
+        && expected != version
+    {
+        return Err(Problem::precondition_failed(format!(
+            "the profile is at version {version}, not {expected}: read it again, then change it"
+        )));
+    }
     let now = state.clock.now();
     let clinic = Clinic::from_input(clinic_id.clone(), input, current.as_ref(), now).map_err(Problem::invalid)?;
     let condition = if existing.is_some() { Condition::VersionIs(version) } else { Condition::NotExists };
@@ -101,7 +109,7 @@ pub async fn get_clinic(state: &AppState, request: &Request) -> Result<Response<
     let Some(item) = state.store.get(&keys::clinic_profile(&clinic_id)).await? else {
         return Err(Problem::not_found("this clinic has no profile yet: create it with PUT /admin/clinics/{clinicId}"));
     };
-    json(StatusCode::OK, &view(item.record()?, item.version))
+    json_versioned(StatusCode::OK, &view(item.record()?, item.version), item.version)
 }
 
 /// `PUT /admin/clinics/{clinicId}`
@@ -110,6 +118,7 @@ pub async fn put_clinic(state: &AppState, request: &Request) -> Result<Response<
     let clinic_id = path_param(request, "clinicId", ClinicId::parse)?;
     let actor = authorize(request, &clinic_id, Permission::ClinicWrite)?;
     let input: ClinicProfileInput = json_body(request)?;
-    let (view, created) = save_profile(state, &clinic_id, &input, &actor.subject).await?;
-    json(if created { StatusCode::CREATED } else { StatusCode::OK }, &view)
+    let (view, created) = save_profile(state, &clinic_id, &input, &actor.subject, if_match(request)?).await?;
+    let version = view.version;
+    json_versioned(if created { StatusCode::CREATED } else { StatusCode::OK }, &view, version)
 }

@@ -79,6 +79,7 @@ async fn run_recorded_job(state: &AppState, job: &ScheduledJob) -> Result<Outcom
                 change,
                 SCHEDULER_ACTOR,
                 done,
+                None,
             )
             .await;
             match result {

@@ -144,6 +144,34 @@ pub fn read_form<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
     serde_urlencoded::from_bytes(bytes).map_err(|_| Problem::malformed("body", "is not this page's form"))
 }
 
+/// The version an `If-Match` header names (`"7"` or `W/"7"`, as `ETag` sent it); `None` without
+/// the header or for `*`. Anything else is a 400 naming the header.
+pub fn if_match(request: &Request) -> Result<Option<u64>, Problem> {
+    let Some(raw) = request.headers().get(http::header::IF_MATCH) else { return Ok(None) };
+    let text = raw.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.trim_start_matches("W/")
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .and_then(|version| version.parse::<u64>().ok())
+        .map(Some)
+        .ok_or_else(|| Problem::malformed("If-Match", "must be an ETag this API sent, like \"3\""))
+}
+
+/// Refuses (412) a write whose `If-Match` names another version than `current`: someone changed
+/// the record since the client read it. The write itself is conditional on `current`, so a change
+/// between this check and the write is a 409, never a lost update.
+pub fn check_if_match(request: &Request, current: u64) -> Result<(), Problem> {
+    match if_match(request)? {
+        Some(expected) if expected != current => Err(Problem::precondition_failed(format!(
+            "the record is at version {current}, not {expected}: read it again, then change it"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +193,25 @@ mod tests {
     fn field(result: Result<Input, Problem>) -> (u16, String) {
         let problem = result.unwrap_err();
         (problem.status, problem.errors[0].field.clone())
+    }
+
+    #[test]
+    fn if_match_reads_the_etags_this_api_sends() {
+        let with = |value: &str| {
+            let mut request = Request::default();
+            request.headers_mut().insert(http::header::IF_MATCH, value.parse().unwrap());
+            request
+        };
+        assert_eq!(if_match(&Request::default()).unwrap(), None);
+        assert_eq!(if_match(&with("\"7\"")).unwrap(), Some(7));
+        assert_eq!(if_match(&with("W/\"7\"")).unwrap(), Some(7));
+        assert_eq!(if_match(&with("*")).unwrap(), None);
+        for bad in ["7", "\"seven\"", "\"-1\""] {
+            assert_eq!(if_match(&with(bad)).unwrap_err().errors[0].field, "If-Match", "{bad}");
+        }
+        assert!(check_if_match(&with("\"7\""), 7).is_ok());
+        assert_eq!(check_if_match(&with("\"6\""), 7).unwrap_err().status, 412);
+        assert!(check_if_match(&Request::default(), 7).is_ok());
     }
 
     #[test]

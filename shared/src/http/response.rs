@@ -42,6 +42,15 @@ pub fn pdf(filename: &str, bytes: Vec<u8>) -> Result<Response<Body>, Problem> {
         .map_err(|_| Problem::internal())
 }
 
+/// A JSON response carrying the record's `ETag` (its version), for `If-Match` on the next write.
+pub fn json_versioned<T: Serialize>(status: StatusCode, value: &T, version: u64) -> Result<Response<Body>, Problem> {
+    let mut response = json(status, value)?;
+    if let Ok(etag) = format!("\"{version}\"").parse() {
+        response.headers_mut().insert(http::header::ETAG, etag);
+    }
+    Ok(response)
+}
+
 /// Turns a handler's outcome into the response sent.
 pub fn respond(outcome: Result<Response<Body>, Problem>) -> Response<Body> {
     outcome.unwrap_or_else(Problem::into_response)

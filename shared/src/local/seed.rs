@@ -39,7 +39,7 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
         opening_hours_fr: Some("Du lundi au vendredi, de 8 h à 18 h 30\nLe samedi, de 9 h à 12 h".into()),
         language: None,
     };
-    save_profile(state, &clinic, &profile, SEED_ACTOR).await.map_err(|problem| seed_error(problem.detail))?;
+    save_profile(state, &clinic, &profile, SEED_ACTOR, None).await.map_err(|problem| seed_error(problem.detail))?;
     let mut booking_types = Vec::new();
     for (short_name, long_name, long_name_fr, duration_minutes, enabled_online) in [
         ("GP15", "GP consultation", "Consultation de médecine générale", 15, true),

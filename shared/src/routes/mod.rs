@@ -88,9 +88,30 @@ fn register<T: ToSchema>(schemas: &mut Map<String, Value>) -> String {
     name
 }
 
+fn register_versioned<T: ToSchema>(schemas: &mut Map<String, Value>) -> String {
+    let entry = register::<T>(schemas);
+    let name = format!("Versioned{entry}");
+    let versioned = serde_json::json!({
+        "allOf": [
+            {"$ref": format!("#/components/schemas/{entry}")},
+            {
+                "type": "object",
+                "required": ["version"],
+                "properties": {"version": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Send as `If-Match: \"<version>\"` to change it only if nobody else has (412 otherwise); also sent as `ETag`"
+                }}
+            }
+        ]
+    });
+    insert_schema(schemas, name.clone(), versioned);
+    name
+}
+
 fn register_page<T: ToSchema>(schemas: &mut Map<String, Value>) -> String {
-    let item = register::<T>(schemas);
-    let name = format!("{item}Page");
+    let item = register_versioned::<T>(schemas);
+    let name = format!("{}Page", item.trim_start_matches("Versioned"));
     let page = serde_json::json!({
         "type": "object",
         "required": ["items"],
@@ -115,7 +136,12 @@ pub fn json<T: ToSchema>() -> Content {
     Content::Json(Schema::of::<T>())
 }
 
-/// A page of `T`s: `{items, next_cursor}`.
+/// A `T` with its `version`.
+pub fn versioned<T: ToSchema>() -> Content {
+    Content::Json(Schema(register_versioned::<T>))
+}
+
+/// A page of versioned `T`s: `{items, next_cursor}`.
 pub fn page<T: ToSchema>() -> Content {
     Content::Json(Schema(register_page::<T>))
 }
@@ -147,6 +173,9 @@ pub struct Route {
     pub errors: Vec<u16>,
     /// Query parameters and what they mean.
     pub query: &'static [(&'static str, &'static str)],
+    /// Whether a write takes `If-Match` (the `version` or `ETag` read) and answers 412 when the
+    /// record has changed since.
+    pub if_match: bool,
 }
 
 impl Route {
@@ -180,6 +209,11 @@ impl Route {
         self
     }
 
+    fn conditional(mut self) -> Self {
+        self.if_match = true;
+        self
+    }
+
     /// Whether the route serves a fixed document (no clinic data, no rate limit).
     pub fn is_static(&self) -> bool {
         self.path == "/health" || self.path == "/openapi.json" || self.path.starts_with("/staff/")
@@ -210,6 +244,9 @@ impl Route {
         }
         if self.access == Access::Admin && self.method != "GET" {
             problems.push((409, "Conflict with the current state, or a concurrent change (read again and retry)"));
+        }
+        if self.if_match {
+            problems.push((412, "The record changed since it was read (`If-Match`): read it again"));
         }
         for status in &self.errors {
             if !problems.iter().any(|(known, _)| known == status) {
@@ -251,6 +288,7 @@ fn route(
         answers: Vec::new(),
         errors: Vec::new(),
         query: &[],
+        if_match: false,
     }
 }
 

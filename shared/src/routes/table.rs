@@ -1,7 +1,7 @@
 //! Every route, one row each: method, path, function, access, operation id, handler, and what
 //! it takes and answers.
 
-use super::{Access, Content, Route, Serve, json, page, route};
+use super::{Access, Content, Route, Serve, json, page, route, versioned};
 use crate::domain::appointment_message::LifecycleSettingsInput;
 use crate::domain::booking_link::BroadcastRuleInput;
 use crate::domain::booking_type::{BookingType, NewBookingTypeInput};
@@ -67,7 +67,8 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}", CATALOG_ADMIN, Access::Admin, "PutClinic", handler!(clinics::put_clinic))
             .summary("Create or update the clinic's profile")
             .takes(json::<ClinicProfileInput>())
-            .answers([(200, json::<ClinicView>()), (201, json::<ClinicView>())]),
+            .answers([(200, json::<ClinicView>()), (201, json::<ClinicView>())])
+            .conditional(),
         route("GET", "/admin/clinics/{clinicId}", CATALOG_ADMIN, Access::Admin, "GetClinic", handler!(clinics::get_clinic))
             .summary("The clinic's profile, with its version")
             .answers([(200, json::<ClinicView>())]),
@@ -86,7 +87,8 @@ pub(super) fn routes() -> Vec<Route> {
         route("PATCH", "/admin/clinics/{clinicId}/booking-types/{bookingTypeId}", CATALOG_ADMIN, Access::Admin, "UpdateBookingType", handler!(admin::update_booking_type))
             .summary("Change a booking type now, or at `effective_at`")
             .takes(json::<UpdateBookingTypeInput>())
-            .answers([(200, json::<BookingType>()), (202, json::<ScheduledChange>())]),
+            .answers([(200, versioned::<BookingType>()), (202, json::<ScheduledChange>())])
+            .conditional(),
         route("GET", "/admin/clinics/{clinicId}/booking-types/{bookingTypeId}/history", CATALOG_ADMIN, Access::Admin, "BookingTypeHistory", handler!(admin::booking_type_history))
             .summary("A booking type's audit history")
             .answers([(200, json::<HistoryPage>())])
@@ -102,7 +104,8 @@ pub(super) fn routes() -> Vec<Route> {
         route("PATCH", "/admin/clinics/{clinicId}/locations/{locationId}", CATALOG_ADMIN, Access::Admin, "UpdateLocation", handler!(admin::update::<Location>))
             .summary("Change a location (enabling or disabling re-publishes at once)")
             .takes(json::<LocationInput>())
-            .answers([(200, json::<Location>())]),
+            .answers([(200, versioned::<Location>())])
+            .conditional(),
         route("POST", "/admin/clinics/{clinicId}/providers", CATALOG_ADMIN, Access::Admin, "CreateProvider", handler!(admin::create::<Provider>))
             .summary("Create a provider")
             .takes(json::<ProviderInput>())
@@ -114,7 +117,8 @@ pub(super) fn routes() -> Vec<Route> {
         route("PATCH", "/admin/clinics/{clinicId}/providers/{providerId}", CATALOG_ADMIN, Access::Admin, "UpdateProvider", handler!(admin::update::<Provider>))
             .summary("Change a provider (enabling or disabling re-publishes at once)")
             .takes(json::<ProviderInput>())
-            .answers([(200, json::<Provider>())]),
+            .answers([(200, versioned::<Provider>())])
+            .conditional(),
         route("GET", "/admin/clinics/{clinicId}/online-settings", CATALOG_ADMIN, Access::Admin, "GetOnlineSettings", handler!(catalog::settings::get))
             .summary("Online settings and the public booking URL")
             .answers([(200, json::<OnlineSettingsView>())]),
@@ -166,7 +170,8 @@ pub(super) fn routes() -> Vec<Route> {
             .summary("Move, edit or cancel an appointment")
             .takes(json::<AppointmentChange>())
             .answers([(200, json::<AppointmentView>())])
-            .errors([409]),
+            .errors([409])
+            .conditional(),
         route("GET", "/admin/clinics/{clinicId}/appointments/{appointmentId}/messages", DIARY_ADMIN, Access::Admin, "AppointmentMessages", handler!(appointment_lifecycle::admin::appointment_messages))
             .summary("Every message about one appointment (confirmation, changes, reminders): channel, template, status and when")
             .answers([(200, json::<MessageList>())]),
@@ -257,7 +262,8 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/broadcast-rules/{ruleId}", LINKS_ADMIN, Access::Admin, "ReplaceBroadcastRule", handler!(booking_links::admin::replace_rule))
             .summary("Replace a broadcast rule")
             .takes(json::<BroadcastRuleInput>())
-            .answers([(200, json::<BroadcastRuleView>())]),
+            .answers([(200, json::<BroadcastRuleView>())])
+            .conditional(),
         route("POST", "/admin/clinics/{clinicId}/booking-links", LINKS_ADMIN, Access::Admin, "SendBookingLink", handler!(booking_links::admin::send))
             .summary("Create a single-use booking link and text it to the patient; the answer shows the URL once")
             .takes(json::<SendLinkInput>())
@@ -316,7 +322,8 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/partners/{partnerId}", PARTNER_ADMIN, Access::Admin, "ReplacePartner", handler!(partners::admin::replace))
             .summary("Replace a partner's name, contact and activated services")
             .takes(json::<PartnerInput>())
-            .answers([(200, json::<PartnerView>())]),
+            .answers([(200, json::<PartnerView>())])
+            .conditional(),
         route("GET", "/admin/clinics/{clinicId}/partner-booking", PARTNER_ADMIN, Access::Admin, "PartnerOffer", handler!(partners::booking::offer))
             .summary("Qualifications, providers and activated services that may be booked for a partner")
             .answers([(200, json::<PartnerOffer>())])
@@ -389,7 +396,8 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/online-services/{serviceId}", CATALOG_ADMIN, Access::Admin, "ReplaceOnlineService", handler!(online_services::admin::replace))
             .summary("Replace an online service (name, booking types, providers, rules): visitors see the change at once")
             .takes(json::<OnlineServiceInput>())
-            .answers([(200, json::<OnlineService>())]),
+            .answers([(200, json::<OnlineService>())])
+            .conditional(),
         route("DELETE", "/admin/clinics/{clinicId}/online-services/{serviceId}", CATALOG_ADMIN, Access::Admin, "DeleteOnlineService", handler!(online_services::admin::delete))
             .summary("Delete an online service: the portal stops offering it")
             .answers([(204, Content::None)]),
@@ -442,7 +450,8 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/connect-templates/{templateId}", CONNECT_ADMIN, Access::Admin, "ReplaceConnectTemplate", handler!(patient_connect::programs::replace_template))
             .summary("Replace a template (its kind stays as created)")
             .takes(json::<crate::domain::message_template::MessageTemplateInput>())
-            .answers([(200, json::<patient_connect::programs::MessageTemplateView>())]),
+            .answers([(200, json::<patient_connect::programs::MessageTemplateView>())])
+            .conditional(),
         route("POST", "/admin/clinics/{clinicId}/connect-programs", CONNECT_ADMIN, Access::Admin, "CreateConnectProgram", handler!(patient_connect::programs::create_program))
             .summary("Create a Patient Connect program (its type is fixed from now on)")
             .takes(json::<crate::domain::patient_connect::ConnectProgram>())
@@ -453,7 +462,8 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/connect-programs/{programId}", CONNECT_ADMIN, Access::Admin, "ReplaceConnectProgram", handler!(patient_connect::programs::replace_program))
             .summary("Replace a program: name, cycles, frequency, actions, completing bookings, enabled (not its type)")
             .takes(json::<crate::domain::patient_connect::ConnectProgram>())
-            .answers([(200, json::<patient_connect::programs::ProgramView>())]),
+            .answers([(200, json::<patient_connect::programs::ProgramView>())])
+            .conditional(),
         route("GET", "/admin/clinics/{clinicId}/connect-programs/{programId}/enrollments", CONNECT_ADMIN, Access::Admin, "ProgramEnrollments", handler!(patient_connect::enrollments::for_program))
             .summary("A program's enrollments, newest first, with each action's outcome and what is due next")
             .answers([(200, json::<patient_connect::enrollments::EnrollmentList>())]),

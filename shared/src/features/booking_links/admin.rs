@@ -2,6 +2,8 @@
 //! it, a patient's link history (with the appointment each link booked and that appointment's
 //! own history), and a provider's staff inbox.
 
+use crate::http::request::check_if_match;
+use crate::http::response::json_versioned;
 use http::StatusCode;
 use jiff::Timestamp;
 use lambda_http::{Body, Request, Response};
@@ -140,8 +142,9 @@ pub async fn replace_rule(state: &AppState, request: &Request) -> Result<Respons
         .get(&keys::broadcast_rule(&clinic_id, rule.id.as_str()))
         .await?
         .ok_or_else(|| Problem::not_found("no such broadcast rule in this clinic"))?;
+    check_if_match(request, current.version)?;
     let version = save_rule(state, &clinic_id, &rule, &actor.subject, Some(current.version)).await?;
-    json(StatusCode::OK, &BroadcastRuleView { rule, version })
+    json_versioned(StatusCode::OK, &BroadcastRuleView { rule, version }, version)
 }
 
 /// `GET /admin/clinics/{clinicId}/broadcast-rules[?search=]`: rules by title.

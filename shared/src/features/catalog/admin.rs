@@ -6,7 +6,7 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
 use super::CatalogEntry;
-use super::entries::{self, Applied};
+use super::entries::{self, Applied, Versioned};
 use super::error::CatalogError;
 use crate::app::AppState;
 use crate::domain::access::Permission;
@@ -17,8 +17,8 @@ use crate::domain::jobs::{JobRecord, JobStatus, JobTask, ScheduledJob, check_run
 use crate::features::audit_trail::{self, Change};
 use crate::http::Problem;
 use crate::http::auth::authorize;
-use crate::http::request::{clinic_id, json_body, page_query, path_param};
-use crate::http::response::json;
+use crate::http::request::{clinic_id, if_match, json_body, page_query, path_param};
+use crate::http::response::{json, json_versioned};
 use crate::store::{Condition, Item, Query, Write, keys};
 
 /// A page of entries.
@@ -91,7 +91,11 @@ pub async fn list<T: CatalogEntry>(state: &AppState, request: &Request) -> Resul
     authorize(request, &clinic, Permission::CatalogRead)?;
     let query = page_query(request, Query::prefix(keys::clinic_partition(&clinic), T::PREFIX))?;
     let page = state.store.query(&query).await?;
-    let items = page.items.iter().map(Item::record).collect::<Result<Vec<T>, _>>()?;
+    let items = page
+        .items
+        .iter()
+        .map(|item| Ok(Versioned { entry: item.record::<T>()?, version: item.version }))
+        .collect::<Result<Vec<_>, crate::store::StoreError>>()?;
     json(StatusCode::OK, &EntryPage { items, next_cursor: page.next.map(|cursor| cursor.as_str().to_owned()) })
 }
 
@@ -102,8 +106,11 @@ pub async fn update<T: CatalogEntry>(state: &AppState, request: &Request) -> Res
     let id = entry_id::<T>(request)?;
     let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
     let change: T::Change = json_body(request)?;
-    match entries::apply::<T>(state, &clinic, &id, &change, &actor.subject, Vec::new()).await? {
-        Applied::Changed(entry) | Applied::Unchanged(entry) => json(StatusCode::OK, &entry),
+    let expected = if_match(request)?;
+    match entries::apply::<T>(state, &clinic, &id, &change, &actor.subject, Vec::new(), expected).await? {
+        Applied::Changed(entry, version) | Applied::Unchanged(entry, version) => {
+            json_versioned(StatusCode::OK, &Versioned { entry, version }, version)
+        }
     }
 }
 
@@ -123,9 +130,16 @@ pub async fn update_booking_type(state: &AppState, request: &Request) -> Result<
     })
     .map_err(CatalogError::Invalid)?;
     match input.effective_at {
-        None => match entries::apply::<BookingType>(state, &clinic, &id, &change, &actor.subject, Vec::new()).await? {
-            Applied::Changed(booking_type) | Applied::Unchanged(booking_type) => json(StatusCode::OK, &booking_type),
-        },
+        None => {
+            let expected = if_match(request)?;
+            match entries::apply::<BookingType>(state, &clinic, &id, &change, &actor.subject, Vec::new(), expected)
+                .await?
+            {
+                Applied::Changed(entry, version) | Applied::Unchanged(entry, version) => {
+                    json_versioned(StatusCode::OK, &Versioned { entry, version }, version)
+                }
+            }
+        }
         Some(at) => {
             let id = BookingTypeId::generated(id);
             let scheduled = schedule_change(state, &clinic, &id, change, at, &actor.subject).await?;

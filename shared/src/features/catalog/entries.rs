@@ -12,10 +12,12 @@ use crate::features::announce;
 use crate::features::audit_trail::{self, Change};
 use crate::store::{Condition, Item, Store, StoreError, Write, keys};
 
-/// An entry with its stored version.
-#[derive(Debug, Clone, PartialEq)]
+/// An entry with its stored version (as staff read it: the entry's fields and `version`, which
+/// `If-Match` names on the next change).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Versioned<T> {
     /// The entry.
+    #[serde(flatten)]
     pub entry: T,
     /// Its version.
     pub version: u64,
@@ -77,10 +79,10 @@ pub async fn create<T: CatalogEntry>(
 /// The result of applying a change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied<T> {
-    /// The entry changed.
-    Changed(T),
-    /// The change altered nothing; nothing was written but `extra`.
-    Unchanged(T),
+    /// The entry changed; its new version.
+    Changed(T, u64),
+    /// The change altered nothing; nothing was written but `extra`. Its version.
+    Unchanged(T, u64),
 }
 
 /// Applies a change now, in one transaction with `extra` writes (the runner's job record).
@@ -91,14 +93,20 @@ pub async fn apply<T: CatalogEntry>(
     change: &T::Change,
     actor: &str,
     extra: Vec<Write>,
+    expected_version: Option<u64>,
 ) -> Result<Applied<T>, CatalogError> {
     let current = load::<T>(state.store.as_ref(), clinic, id).await?.ok_or(CatalogError::EntryNotFound(T::KIND))?;
+    if let Some(expected) = expected_version
+        && expected != current.version
+    {
+        return Err(CatalogError::Stale { current: current.version, expected });
+    }
     let now = state.clock.now();
     let Some(next) = current.entry.change(change, now).map_err(CatalogError::Invalid)? else {
         if !extra.is_empty() {
             state.store.transact(extra).await?;
         }
-        return Ok(Applied::Unchanged(current.entry));
+        return Ok(Applied::Unchanged(current.entry, current.version));
     };
     let online = online_state(state.store.as_ref(), clinic).await?;
     let version = current.version + 1;
@@ -131,5 +139,5 @@ pub async fn apply<T: CatalogEntry>(
         is_online: next.online(),
     };
     announce(state, clinic, fact, now).await;
-    Ok(Applied::Changed(next))
+    Ok(Applied::Changed(next, version))
 }

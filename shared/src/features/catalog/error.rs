@@ -21,6 +21,14 @@ pub enum CatalogError {
     /// Someone else changed it first.
     #[error("concurrent change")]
     Conflict,
+    /// `If-Match` named another version than the entry has.
+    #[error("stale version")]
+    Stale {
+        /// The entry's version now.
+        current: u64,
+        /// The version the client read.
+        expected: u64,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
@@ -49,6 +57,9 @@ impl From<CatalogError> for Problem {
             CatalogError::Conflict => {
                 Problem::conflict("the record changed while this request ran; reload and try again")
             }
+            CatalogError::Stale { current, expected } => Problem::precondition_failed(format!(
+                "the record is at version {current}, not {expected}: read it again, then change it"
+            )),
             CatalogError::Store(error) => error.into(),
             CatalogError::Schedule(ScheduleError::Invalid(cause)) => {
                 tracing::error!(%cause, "schedule refused");

@@ -2,6 +2,8 @@
 //! booked; staff book, move, edit and cancel with the same claims as patients.
 
 use crate::features::catalog::names::{CatalogNames, Named};
+use crate::http::request::check_if_match;
+use crate::http::response::json_versioned;
 use http::StatusCode;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -358,6 +360,7 @@ pub async fn update(state: &AppState, request: &Request) -> Result<Response<Body
     let current: StoredAppointment = booking::load(state.store.as_ref(), &clinic_id, &id)
         .await?
         .ok_or_else(|| Problem::not_found("no such appointment in this clinic"))?;
+    check_if_match(request, current.version)?;
     let mut checker = Checker::default();
     let mut next = current.appointment.clone();
     if let Some(at) = change.starts_at
@@ -476,5 +479,5 @@ pub async fn attach_patient(state: &AppState, request: &Request) -> Result<Respo
         .await
         .map_err(booking_problem)?;
     let names = CatalogNames::load(state.store.as_ref(), &clinic.id).await?;
-    json(StatusCode::OK, &view(&next, current.version + 1, &clinic, &names))
+    json_versioned(StatusCode::OK, &view(&next, current.version + 1, &clinic, &names), current.version + 1)
 }

@@ -1,5 +1,7 @@
 //! Admin routes for online services.
 
+use crate::http::request::check_if_match;
+use crate::http::response::json_versioned;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
@@ -125,6 +127,7 @@ pub async fn replace(state: &AppState, request: &Request) -> Result<Response<Bod
     let key = keys::online_service(&clinic, id.as_str());
     let Some(current) = state.store.get(&key).await? else { return Err(Problem::not_found("no such online service")) };
     let version = current.version;
+    check_if_match(request, version)?;
     let (mut writes, fields) = reference_checks(&clinic, &service);
     writes.push(Write::put(Item::from_record(key, &service)?.with_version(version + 1), Condition::VersionIs(version)));
     writes.push(audit(
@@ -138,7 +141,7 @@ pub async fn replace(state: &AppState, request: &Request) -> Result<Response<Bod
     )?);
     commit(state, writes, &fields).await?;
     tracing::info!(service_id = %id, "online service replaced");
-    json(StatusCode::OK, &service)
+    json_versioned(StatusCode::OK, &service, version + 1)
 }
 
 /// `DELETE /admin/clinics/{clinicId}/online-services/{serviceId}`: the portal stops offering it

@@ -1,5 +1,7 @@
 //! Partners and their traffic channel: which services may be booked on each one's behalf.
 
+use crate::http::request::check_if_match;
+use crate::http::response::json_versioned;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
@@ -107,8 +109,9 @@ pub async fn replace(state: &AppState, request: &Request) -> Result<Response<Bod
         .get(&keys::partner(&clinic, id.as_str()))
         .await?
         .ok_or_else(|| Problem::not_found("no such partner in this clinic"))?;
+    check_if_match(request, current.version)?;
     let version = save(state, request, &partner, Some(current.version), &actor.subject).await?;
-    json(StatusCode::OK, &PartnerView { partner, version })
+    json_versioned(StatusCode::OK, &PartnerView { partner, version }, version)
 }
 
 /// `GET /admin/clinics/{clinicId}/partners`: staff with catalog access see every partner; a

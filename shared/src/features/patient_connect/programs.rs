@@ -1,6 +1,8 @@
 //! Patient Connect set-up: templates (with merge fields checked when saved) and programs (type
 //! fixed at creation, actions checked against the templates they name).
 
+use crate::http::request::check_if_match;
+use crate::http::response::json_versioned;
 use std::collections::HashMap;
 
 use http::StatusCode;
@@ -111,6 +113,7 @@ pub async fn replace_template(state: &AppState, request: &Request) -> Result<Res
         .get(&keys::connect_template(&clinic, &id))
         .await?
         .ok_or_else(|| Problem::not_found("no such template in this clinic"))?;
+    check_if_match(request, current.version)?;
     let existing: MessageTemplate = current.record()?;
     if existing.kind != template.kind {
         return Err(Problem::invalid(vec![FieldError::new(
@@ -119,7 +122,7 @@ pub async fn replace_template(state: &AppState, request: &Request) -> Result<Res
         )]));
     }
     let version = save_template(state, &clinic, &template, Some(current.version), &actor.subject).await?;
-    json(StatusCode::OK, &MessageTemplateView { template, version })
+    json_versioned(StatusCode::OK, &MessageTemplateView { template, version }, version)
 }
 
 /// `GET /admin/clinics/{clinicId}/connect-templates`
@@ -241,6 +244,7 @@ pub async fn replace_program(state: &AppState, request: &Request) -> Result<Resp
         .get(&keys::connect_program(&clinic, &id))
         .await?
         .ok_or_else(|| Problem::not_found("no such program in this clinic"))?;
+    check_if_match(request, current.version)?;
     let existing: StoredProgram = current.record()?;
     if existing.program.program_type != program.program_type {
         return Err(Problem::invalid(vec![FieldError::new(
@@ -252,7 +256,7 @@ pub async fn replace_program(state: &AppState, request: &Request) -> Result<Resp
     check_references(state, &clinic, &program).await?;
     let stored = StoredProgram { program, updated_at: state.clock.now(), ..existing };
     let version = save_program(state, &clinic, &stored, Some(current.version), &actor.subject).await?;
-    json(StatusCode::OK, &ProgramView { program: stored, version })
+    json_versioned(StatusCode::OK, &ProgramView { program: stored, version }, version)
 }
 
 /// `GET /admin/clinics/{clinicId}/connect-programs`
