@@ -219,3 +219,66 @@ async fn a_write_that_names_a_stale_version_is_refused_and_changes_nothing() {
     assert_eq!(fresh.status, 200, "{:?}", fresh.body);
     assert_eq!(fresh.etag.as_deref(), Some("\"2\""));
 }
+
+#[tokio::test]
+async fn staff_correct_a_patient_record_and_the_name_index_follows_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let patient = |last: &str| json!({"first_name": "Nia", "last_name": last, "date_of_birth": "1979-03-02", "mobile": "+447700900481", "email": "nia@example.com"});
+    let created = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/patients",
+            Some(&admin),
+            json!({"reference": "MRN-E1", "patient": patient("Jones")}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let shown = app.get("/admin/clinics/demo/patients/MRN-E1", Some(&admin)).await;
+    assert_eq!(shown.etag.as_deref(), Some("\"1\""));
+    let path = "/admin/clinics/demo/patients/MRN-E1";
+    let change = json!({"patient": patient("Jones-Price"), "profile": {"postcode": "SE1 9AA"}});
+    let changed =
+        app.call_if_match("PUT", path, Some(&admin), Some(change.to_string().into_bytes()), Some("\"1\"")).await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    assert_eq!((changed.body["last_name"].as_str(), changed.body["version"].as_u64()), (Some("Jones-Price"), Some(2)));
+    assert_eq!(changed.body["profile"]["postcode"], "SE1 9AA");
+    // A colleague still holding version 1 cannot overwrite it.
+    let stale =
+        app.call_if_match("PUT", path, Some(&admin), Some(change.to_string().into_bytes()), Some("\"1\"")).await;
+    assert_eq!(stale.status, 412);
+
+    // The duplicate check and the partner's exact search follow the new name, not the old one.
+    let old_name =
+        app.json("POST", "/admin/clinics/demo/patients", Some(&admin), json!({"patient": patient("Jones")})).await;
+    assert_eq!(old_name.status, 201, "the old name is free again: {:?}", old_name.body);
+    let new_name = app
+        .json("POST", "/admin/clinics/demo/patients", Some(&admin), json!({"patient": patient("Jones-Price")}))
+        .await;
+    assert_eq!(new_name.status, 409, "{:?}", new_name.body);
+    let partner = app.partner_user_token("desk", "acme");
+    let found =
+        app.get("/admin/clinics/demo/patients?search=Nia%20Jones-Price&date_of_birth=1979-03-02", Some(&partner)).await;
+    assert_eq!(found.status, 200, "{:?}", found.body);
+    let references: Vec<&str> =
+        found.body["items"].as_array().unwrap().iter().map(|p| p["reference"].as_str().unwrap()).collect();
+    assert_eq!(references, ["MRN-E1"]);
+    let by_reference = app.get("/admin/clinics/demo/patients?search=MRN-E1", Some(&partner)).await;
+    assert_eq!(by_reference.body["items"].as_array().unwrap().len(), 1);
+    let browsing = app.get("/admin/clinics/demo/patients?search=Nia", Some(&partner)).await;
+    assert!(browsing.body["items"].as_array().unwrap().is_empty(), "a partner cannot browse by part of a name");
+
+    // Bad input names the field and changes nothing; an unknown record is a 404.
+    let bad = app
+        .json(
+            "PUT",
+            path,
+            Some(&admin),
+            json!({"patient": {"first_name": "", "last_name": "X", "date_of_birth": "2999-01-01"}}),
+        )
+        .await;
+    assert!(bad.problem_fields().contains(&"patient.first_name".to_owned()), "{:?}", bad.body);
+    assert_eq!(app.get(path, Some(&admin)).await.body["last_name"], "Jones-Price");
+    let unknown = app.json("PUT", "/admin/clinics/demo/patients/MRN-NONE", Some(&admin), change).await;
+    assert_eq!(unknown.status, 404);
+}

@@ -397,6 +397,7 @@ async fn every_http_event_runs_through_its_function() {
         ("catalog-admin/put-appointment-settings.json", "catalog-admin", 200),
         ("diary-admin/search-patients.json", "diary-admin", 200),
         ("diary-admin/show-patient.json", "diary-admin", 200),
+        ("diary-admin/replace-patient.json", "diary-admin", 200),
         ("diary-admin/create-patient.json", "diary-admin", 201),
         ("diary-admin/statistics.json", "diary-admin", 200),
         ("partner-booking-admin/partner-booking-page.json", "partner-booking-admin", 200),

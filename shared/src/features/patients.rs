@@ -74,6 +74,8 @@ pub struct PatientRecordView {
     pub patient: PatientView,
     /// Sex, postcode, registered provider, flags, postal address and GP.
     pub profile: PatientProfile,
+    /// The record's version (send as `If-Match` to change it).
+    pub version: u64,
 }
 
 fn either(request: &Request, clinic: &ClinicId, staff: Permission) -> Result<Actor, Problem> {
@@ -134,21 +136,39 @@ pub async fn search(state: &AppState, request: &Request) -> Result<Response<Body
                 .map_err(|_| Problem::malformed("date_of_birth", "must be a date, YYYY-MM-DD"))
         })
         .transpose()?;
-    let limited = actor.partner.is_some();
-    let mut found: Vec<PatientRecord> = all(state, &clinic)
-        .await?
-        .into_iter()
-        .filter(|record| match (limited, born) {
-            (false, None) => record.matches(search),
-            (false, Some(born)) => record.matches(search) && record.details.date_of_birth == born,
-            (true, None) => record.reference.as_str() == search.trim(),
-            (true, Some(born)) => {
-                record.reference.as_str() == search.trim()
-                    || (record.details.date_of_birth == born
-                        && fold(&format!("{} {}", record.details.first_name, record.details.last_name)) == fold(search))
+    let mut found: Vec<PatientRecord> = if actor.partner.is_some() {
+        // A partner's user finds by exact reference, or by full name with the birth date: one
+        // read, or one query of the name index; never the clinic's whole list.
+        let mut found = Vec::new();
+        if let Ok(reference) = PatientReference::parse("search", search.trim())
+            && let Some(item) = state.store.get(&keys::patient(&clinic, reference.as_str())).await?
+        {
+            found.push(item.record::<PatientRecord>()?);
+        }
+        if let Some(born) = born
+            && let Some((first, last)) = search.trim().split_once(char::is_whitespace)
+        {
+            let details = PatientDetails {
+                first_name: first.trim().to_owned(),
+                last_name: last.trim().to_owned(),
+                date_of_birth: born,
+                mobile: None,
+                email: None,
+            };
+            for record in namesakes(state, &clinic, &details).await? {
+                if record.same_person(&details) && !found.iter().any(|known| known.reference == record.reference) {
+                    found.push(record);
+                }
             }
-        })
-        .collect();
+        }
+        found
+    } else {
+        all(state, &clinic)
+            .await?
+            .into_iter()
+            .filter(|record| record.matches(search) && born.is_none_or(|born| record.details.date_of_birth == born))
+            .collect()
+    };
     found.sort_by_key(|record| fold(&format!("{} {}", record.details.last_name, record.details.first_name)));
     found.truncate(MAX_RESULTS);
     json(StatusCode::OK, &PatientList { items: found.iter().map(view).collect(), next_cursor: None })
@@ -166,7 +186,8 @@ pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>,
         return Err(Problem::not_found("no such patient record"));
     };
     let record: PatientRecord = item.record()?;
-    json(StatusCode::OK, &PatientRecordView { patient: view(&record), profile: record.profile.clone() })
+    let view = PatientRecordView { patient: view(&record), profile: record.profile.clone(), version: item.version };
+    crate::http::response::json_versioned(StatusCode::OK, &view, item.version)
 }
 
 /// A new patient record.
@@ -232,13 +253,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
             Item::from_record(keys::patient(&clinic_id, record.reference.as_str()), &record)?,
             Condition::NotExists,
         ),
-        Write::put(
-            Item::from_record(
-                Key::new(name_partition(&clinic_id, &record.details), record.reference.as_str()),
-                &serde_json::json!({}),
-            )?,
-            Condition::Always,
-        ),
+        Write::put(Item::from_record(name_index_key(&clinic_id, &record), &serde_json::json!({}))?, Condition::Always),
         audit_trail::record(
             &clinic_id,
             Change {
@@ -259,6 +274,79 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     }
     tracing::info!(patient_reference = %record.reference.as_str(), "patient record created");
     json(StatusCode::CREATED, &view(&record))
+}
+
+fn name_index_key(clinic: &ClinicId, record: &PatientRecord) -> Key {
+    Key::new(name_partition(clinic, &record.details), record.reference.as_str())
+}
+
+/// A patient's record as staff correct it (no `Debug`: patient data).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatientChangeInput {
+    /// The patient's name, birth date and contact, as they are now.
+    pub patient: PatientInput,
+    /// Sex, postcode, registered provider, flags, postal address and GP, as they are now.
+    #[serde(default)]
+    pub profile: PatientProfileInput,
+}
+
+/// `PUT /admin/clinics/{clinicId}/patients/{patientReference}`: staff correct a record (a new
+/// mobile, a married name, a moved address). Its reference stays; the name index moves with the
+/// name in the same transaction; `If-Match` guards against overwriting a colleague's change.
+/// Appointments already booked keep the details they were booked with.
+#[tracing::instrument(skip_all)]
+pub async fn replace(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic_id = clinic_id(request)?;
+    let actor = authorize(request, &clinic_id, Permission::DiaryWrite)?;
+    let reference = crate::http::request::path_param(request, "patientReference", |raw| {
+        PatientReference::parse("patientReference", raw)
+    })?;
+    let input: PatientChangeInput = json_body(request)?;
+    let clinic = appointments::clinic(state, &clinic_id).await?;
+    let today = state.clock.now().to_zoned(clinic.time_zone.zone()).date();
+    let mut errors = Vec::new();
+    let details = PatientDetails::parse(&input.patient, today, clinic.country, "patient.")
+        .map_err(|found| errors.extend(found))
+        .ok();
+    let profile = PatientProfile::parse(&input.profile, "profile.").map_err(|found| errors.extend(found)).ok();
+    let (Some(details), Some(profile)) = (details, profile) else { return Err(Problem::invalid(errors)) };
+    let key = keys::patient(&clinic_id, reference.as_str());
+    let Some(item) = state.store.get(&key).await? else { return Err(Problem::not_found("no such patient record")) };
+    crate::http::request::check_if_match(request, item.version)?;
+    let before: PatientRecord = item.record()?;
+    let after = PatientRecord { reference: before.reference.clone(), details, profile };
+    let version = item.version + 1;
+    let mut writes =
+        vec![Write::put(Item::from_record(key, &after)?.with_version(version), Condition::VersionIs(item.version))];
+    let (old_index, new_index) = (name_index_key(&clinic_id, &before), name_index_key(&clinic_id, &after));
+    if old_index != new_index {
+        writes.push(Write::Delete { key: old_index, condition: Condition::Always });
+        writes.push(Write::put(Item::from_record(new_index, &serde_json::json!({}))?, Condition::Always));
+    }
+    writes.push(audit_trail::record(
+        &clinic_id,
+        Change {
+            actor: &actor.subject,
+            action: "patient.changed",
+            entity: format!("patient/{}", reference.as_str()),
+            before_version: Some(item.version),
+            after_version: Some(version),
+        },
+        state.clock.now(),
+    )?);
+    match state.store.transact(writes).await {
+        Err(StoreError::ConditionFailed { .. }) => {
+            return Err(Problem::conflict("the record changed while this request ran; read it again"));
+        }
+        other => other?,
+    }
+    tracing::info!(patient_reference = %reference.as_str(), version, "patient record changed");
+    crate::http::response::json_versioned(
+        StatusCode::OK,
+        &PatientRecordView { patient: view(&after), profile: after.profile.clone(), version },
+        version,
+    )
 }
 
 /// The clinic's patient record these details identify, by the portal's rule (seed 001): the same

@@ -30,7 +30,7 @@ use crate::features::online_services::admin::OnlineServiceList;
 use crate::features::online_services::portal::{PortalBooked, PortalRequest, PortalServices, Visitor};
 use crate::features::partners::admin::{PartnerList, PartnerView};
 use crate::features::partners::booking::{ConfirmHoldInput, HoldInput, PartnerOffer, PartnerSlots};
-use crate::features::patients::{NewPatientInput, PatientList, PatientView};
+use crate::features::patients::{NewPatientInput, PatientChangeInput, PatientList, PatientRecordView, PatientView};
 use crate::features::self_booking::api::{AvailabilityView, BookingConfirmation, BookingInput, ReferralUploadView};
 use crate::features::statistics::StatisticsReport;
 use crate::features::{
@@ -364,7 +364,12 @@ pub(super) fn routes() -> Vec<Route> {
                 ]),
         route("GET", "/admin/clinics/{clinicId}/patients/{patientReference}", DIARY_ADMIN, Access::Admin, "ShowPatient", handler!(patients::show))
             .summary("One patient record with its profile")
-            .answers([(200, json::<patients::PatientRecordView>())]),
+            .answers([(200, json::<PatientRecordView>())]),
+        route("PUT", "/admin/clinics/{clinicId}/patients/{patientReference}", DIARY_ADMIN, Access::Admin, "ReplacePatient", handler!(patients::replace))
+            .summary("Correct a patient record (name, birth date, contact, profile); its reference stays, booked appointments keep their details")
+            .takes(json::<PatientChangeInput>())
+            .answers([(200, json::<PatientRecordView>())])
+            .conditional(),
         route("POST", "/admin/clinics/{clinicId}/patients", DIARY_ADMIN, Access::Admin, "CreatePatient", handler!(patients::create))
             .summary("Add a patient record (409 for a likely duplicate unless `confirm_duplicate`)")
             .takes(json::<NewPatientInput>())
