@@ -449,21 +449,33 @@ pub async fn resend(state: &AppState, request: &Request) -> Result<Response<Body
         now,
     );
     link.replaces = Some(old.id.clone());
-    let retire = vec![
-        Write::put(link_item(&clinic_id, &old, version + 1)?, Condition::VersionIs(version)),
+    let retire = link_change_writes(&clinic_id, &old, version, &actor.subject, "booking_link.expired", now)?;
+    issue(state, &clinic, &actor.subject, &rule, (link, token), mobile, retire, "booking_link.resent").await
+}
+
+/// A changed link, conditional on the version it was read at, with its audit record.
+fn link_change_writes(
+    clinic_id: &ClinicId,
+    link: &BookingLink,
+    version: u64,
+    actor: &str,
+    action: &str,
+    now: Timestamp,
+) -> Result<Vec<Write>, Problem> {
+    Ok(vec![
+        Write::put(link_item(clinic_id, link, version + 1)?, Condition::VersionIs(version)),
         audit_trail::record(
-            &clinic_id,
+            clinic_id,
             Change {
-                actor: &actor.subject,
-                action: "booking_link.expired",
-                entity: format!("booking_link/{}", old.id),
+                actor,
+                action,
+                entity: format!("booking_link/{}", link.id),
                 before_version: Some(version),
                 after_version: Some(version + 1),
             },
             now,
         )?,
-    ];
-    issue(state, &clinic, &actor.subject, &rule, (link, token), mobile, retire, "booking_link.resent").await
+    ])
 }
 
 fn refusal_problem(refusal: LinkRefusal) -> Problem {
@@ -490,20 +502,7 @@ async fn change_link(
         .ok_or_else(|| Problem::not_found("no such booking link in this clinic"))?;
     let now = state.clock.now();
     change(&mut link, &actor.subject, now).map_err(refusal_problem)?;
-    let writes = vec![
-        Write::put(link_item(&clinic_id, &link, version + 1)?, Condition::VersionIs(version)),
-        audit_trail::record(
-            &clinic_id,
-            Change {
-                actor: &actor.subject,
-                action,
-                entity: format!("booking_link/{}", link.id),
-                before_version: Some(version),
-                after_version: Some(version + 1),
-            },
-            now,
-        )?,
-    ];
+    let writes = link_change_writes(&clinic_id, &link, version, &actor.subject, action, now)?;
     match state.store.transact(writes).await {
         Err(StoreError::ConditionFailed { .. }) => {
             return Err(Problem::conflict(
