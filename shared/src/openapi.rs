@@ -71,7 +71,7 @@ fn query_schema(route: &Route, name: &str, description: &str) -> Value {
             json!({"type": "string", "format": "uuid", "pattern": UUID})
         }
         "partner_id" => json!({"type": "string", "pattern": "^[a-z0-9-]{1,64}$"}),
-        "asap" => json!({"type": "boolean"}),
+        "asap" | "archived" => json!({"type": "boolean"}),
         "format" => json!({"type": "string", "enum": ["json", "csv"]}),
         "status" => json!({"type": "string", "enum": ["to_post", "all"]}),
         "group_by" => json!({"type": "string", "pattern": format!("^{GROUP}(,{GROUP})*$")}),

@@ -723,3 +723,42 @@ async fn a_resent_link_replaces_the_old_one_which_stops_working_and_a_used_link_
     let refused = app.call("POST", &resend(&first_id), Some(&other), None).await;
     assert_eq!(refused.status, 403);
 }
+
+#[tokio::test]
+async fn an_archived_rule_sends_no_new_link_but_links_already_sent_still_book() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let demo = app.demo_ids(&admin).await;
+    let rule = create_rule(&app, &admin, rule_body(&demo.gp15, &[&demo.amara], &[&demo.riverside], true)).await;
+    let (_, sent_token) = send(&app, &admin, &rule, "MRN-3201", patient("+447700900141", "1982-04-05")).await;
+    let path = format!("/admin/clinics/demo/broadcast-rules/{rule}");
+
+    let stale = app.call_if_match("DELETE", &path, Some(&admin), None, Some("\"9\"")).await;
+    assert_eq!(stale.status, 412);
+    let archived = app.call("DELETE", &path, Some(&admin), None).await;
+    assert_eq!(archived.status, 200, "{:?}", archived.body);
+    assert!(archived.body["archived_at"].is_string());
+    assert_eq!(app.call("DELETE", &path, Some(&admin), None).await.status, 409, "archived once");
+
+    // It leaves the list, shows with ?archived=true, cannot change, and sends nothing new.
+    let listed = app.get("/admin/clinics/demo/broadcast-rules", Some(&admin)).await;
+    assert!(listed.body["items"].as_array().unwrap().iter().all(|r| r["id"] != rule.as_str()));
+    let shelved = app.get("/admin/clinics/demo/broadcast-rules?archived=true", Some(&admin)).await;
+    assert!(shelved.body["items"].as_array().unwrap().iter().any(|r| r["id"] == rule.as_str()));
+    let body = rule_body(&demo.gp15, &[&demo.amara], &[&demo.riverside], false);
+    assert_eq!(replace_rule(&app, &admin, &rule, body).await, 409);
+    let refused = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/booking-links",
+            Some(&admin),
+            json!({"rule_id": rule, "patient_reference": "MRN-3202", "patient": patient("+447700900142", "1983-04-05")}),
+        )
+        .await;
+    assert_eq!(refused.problem_fields(), ["rule_id"]);
+    // The link sent before still books, and its history still names the rule.
+    let (status, _, _) = book_first_time(&app, &sent_token).await;
+    assert_eq!(status, 201);
+    let links = history(&app, &admin, "MRN-3201").await;
+    assert_eq!(links[0]["rule_id"], rule.as_str());
+}

@@ -438,6 +438,7 @@ async fn every_http_event_runs_through_its_function() {
         ("booking-links-admin/delete-booking-link.json", "booking-links-admin", 200),
         ("booking-links-admin/provider-messages.json", "booking-links-admin", 200),
         ("booking-links-admin/patient-booking-links.json", "booking-links-admin", 200),
+        ("booking-links-admin/archive-broadcast-rule.json", "booking-links-admin", 200),
         ("patient-connect-admin/create-connect-template.json", "patient-connect-admin", 201),
         ("patient-connect-admin/list-connect-templates.json", "patient-connect-admin", 200),
         ("patient-connect-admin/replace-connect-template.json", "patient-connect-admin", 200),

@@ -271,6 +271,11 @@ pub struct BroadcastRule {
     pub welcome: WelcomePage,
     /// The confirmation page's extra information.
     pub confirmation: ConfirmationInfo,
+    /// When staff archived it: no new link is sent under it; links already sent still work and
+    /// their history still names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub archived_at: Option<Timestamp>,
 }
 
 /// A broadcast rule as an admin sends it.
@@ -430,6 +435,7 @@ impl BroadcastRule {
             sms_template,
             welcome: WelcomePage { logo_url, body_html, body_html_fr },
             confirmation: ConfirmationInfo { phone, cancellation_policy_url, website_url, text, text_fr },
+            archived_at: None,
         })
     }
 

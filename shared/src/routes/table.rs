@@ -258,10 +258,17 @@ pub(super) fn routes() -> Vec<Route> {
         route("GET", "/admin/clinics/{clinicId}/broadcast-rules", LINKS_ADMIN, Access::Admin, "ListBroadcastRules", handler!(booking_links::admin::list_rules))
             .summary("List broadcast rules by title")
             .answers([(200, json::<BroadcastRuleList>())])
-            .query(&[("search", "Only rules whose title contains this text (any case)")]),
+            .query(&[
+                ("search", "Only rules whose title contains this text (any case)"),
+                ("archived", "`true` for the archived rules instead (default `false`)"),
+            ]),
         route("PUT", "/admin/clinics/{clinicId}/broadcast-rules/{ruleId}", LINKS_ADMIN, Access::Admin, "ReplaceBroadcastRule", handler!(booking_links::admin::replace_rule))
             .summary("Replace a broadcast rule")
             .takes(json::<BroadcastRuleInput>())
+            .answers([(200, json::<BroadcastRuleView>())])
+            .conditional(),
+        route("DELETE", "/admin/clinics/{clinicId}/broadcast-rules/{ruleId}", LINKS_ADMIN, Access::Admin, "ArchiveBroadcastRule", handler!(booking_links::admin::archive_rule))
+            .summary("Archive a broadcast rule: no new link is sent under it; links already sent still work and their history still names it")
             .answers([(200, json::<BroadcastRuleView>())])
             .conditional(),
         route("POST", "/admin/clinics/{clinicId}/booking-links", LINKS_ADMIN, Access::Admin, "SendBookingLink", handler!(booking_links::admin::send))

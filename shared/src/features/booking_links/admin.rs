@@ -143,11 +143,38 @@ pub async fn replace_rule(state: &AppState, request: &Request) -> Result<Respons
         .await?
         .ok_or_else(|| Problem::not_found("no such broadcast rule in this clinic"))?;
     check_if_match(request, current.version)?;
+    if current.record::<BroadcastRule>()?.archived_at.is_some() {
+        return Err(Problem::conflict("the rule is archived; create a new rule instead"));
+    }
     let version = save_rule(state, &clinic_id, &rule, &actor.subject, Some(current.version)).await?;
     json_versioned(StatusCode::OK, &BroadcastRuleView { rule, version }, version)
 }
 
-/// `GET /admin/clinics/{clinicId}/broadcast-rules[?search=]`: rules by title.
+/// `DELETE /admin/clinics/{clinicId}/broadcast-rules/{ruleId}`: archives the rule. Links already
+/// sent under it keep working and their history keeps naming it, so it is never erased; it leaves
+/// the list (`?archived=true` shows it) and no new link can be sent under it.
+#[tracing::instrument(skip_all)]
+pub async fn archive_rule(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic_id = clinic_id(request)?;
+    let id = path_param(request, "ruleId", |raw| BroadcastRuleId::parse("ruleId", raw))?;
+    let actor = authorize(request, &clinic_id, Permission::CatalogWrite)?;
+    let current = state
+        .store
+        .get(&keys::broadcast_rule(&clinic_id, id.as_str()))
+        .await?
+        .ok_or_else(|| Problem::not_found("no such broadcast rule in this clinic"))?;
+    check_if_match(request, current.version)?;
+    let mut rule: BroadcastRule = current.record()?;
+    if rule.archived_at.is_some() {
+        return Err(Problem::conflict("the rule is already archived"));
+    }
+    rule.archived_at = Some(state.clock.now());
+    let version = save_rule(state, &clinic_id, &rule, &actor.subject, Some(current.version)).await?;
+    tracing::info!(rule_id = %rule.id, "broadcast rule archived");
+    json_versioned(StatusCode::OK, &BroadcastRuleView { rule, version }, version)
+}
+
+/// `GET /admin/clinics/{clinicId}/broadcast-rules[?search=][&archived=true]`: rules by title.
 #[tracing::instrument(skip_all)]
 pub async fn list_rules(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic_id = clinic_id(request)?;
@@ -162,7 +189,12 @@ pub async fn list_rules(state: &AppState, request: &Request) -> Result<Response<
         .iter()
         .map(|item| Ok(BroadcastRuleView { rule: item.record()?, version: item.version }))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    items.retain(|view| view.rule.matches(search));
+    let archived = match query_param(request, "archived") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(Problem::malformed("archived", "must be true or false")),
+    };
+    items.retain(|view| view.rule.matches(search) && view.rule.archived_at.is_some() == archived);
     items.sort_by_key(|view| view.rule.title.to_lowercase());
     json(StatusCode::OK, &BroadcastRuleList { items })
 }
@@ -334,6 +366,9 @@ pub async fn send(state: &AppState, request: &Request) -> Result<Response<Body>,
         .await?
         .ok_or_else(|| Problem::invalid(vec![FieldError::new("rule_id", "names no broadcast rule of this clinic")]))?
         .record()?;
+    if rule.archived_at.is_some() {
+        return Err(Problem::invalid(vec![FieldError::new("rule_id", "names an archived broadcast rule")]));
+    }
     let token = draw_token()?;
     let link = BookingLink::sent(BookingLinkId::random(), &rule, reference, patient, token.hash(), &actor.subject, now);
     issue(state, &clinic, &actor.subject, &rule, (link, token), mobile, Vec::new(), "booking_link.sent").await
@@ -438,6 +473,9 @@ pub async fn resend(state: &AppState, request: &Request) -> Result<Response<Body
             Problem::conflict("the link's broadcast rule no longer exists; send a new link under another rule")
         })?
         .record()?;
+    if rule.archived_at.is_some() {
+        return Err(Problem::conflict("the link's broadcast rule is archived; send a new link under another rule"));
+    }
     let token = draw_token()?;
     let mut link = BookingLink::sent(
         new_id,
