@@ -206,6 +206,35 @@ async fn a_recall_program_runs_in_order_pauses_for_staff_and_a_booking_completes
     assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
     let by_program = app.get(&format!("{CONNECT}/connect-programs/{program_id}/enrollments"), Some(&token)).await;
     assert_eq!(by_program.body["items"][0]["enrollment"]["id"], json!(id));
+
+    // A program's enrollments come a page at a time, newest first, each once.
+    for (reference, first, mobile) in [("MRN-7011", "Bea", "+447700900131"), ("MRN-7012", "Cyd", "+447700900132")] {
+        patient(&app, &token, reference, first, mobile, None).await;
+        app.server.clock.advance(SignedDuration::from_secs(1));
+        let enroll = json!({"program_id": program_id, "patient_reference": reference, "reference_date": reference_date_later(&app)});
+        assert_eq!(post(&app, &token, "/connect-enrollments", enroll).await.status, 201);
+    }
+    let mut seen = Vec::new();
+    let mut path = format!("{CONNECT}/connect-programs/{program_id}/enrollments?limit=2");
+    loop {
+        let page = app.get(&path, Some(&token)).await;
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        let items = page.body["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|item| item["enrollment"]["patient_reference"].as_str().unwrap().to_owned()));
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => {
+                path = format!("{CONNECT}/connect-programs/{program_id}/enrollments?limit=2&cursor={cursor}")
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["MRN-7012", "MRN-7011", "MRN-7001"]);
+}
+
+fn reference_date_later(app: &TestApp) -> String {
+    use clinic_shared::clock::Clock;
+    (app.server.clock.now() + SignedDuration::from_hours(24 * 60)).to_zoned(jiff::tz::TimeZone::UTC).date().to_string()
 }
 
 #[tokio::test]

@@ -478,7 +478,8 @@ pub(super) fn routes() -> Vec<Route> {
             .conditional(),
         route("GET", "/admin/clinics/{clinicId}/connect-programs/{programId}/enrollments", CONNECT_ADMIN, Access::Admin, "ProgramEnrollments", handler!(patient_connect::enrollments::for_program))
             .summary("A program's enrollments, newest first, with each action's outcome and what is due next")
-            .answers([(200, json::<patient_connect::enrollments::EnrollmentList>())]),
+            .answers([(200, json::<patient_connect::enrollments::EnrollmentList>())])
+            .query(PAGING),
         route("POST", "/admin/clinics/{clinicId}/connect-enrollments", CONNECT_ADMIN, Access::Admin, "CreateEnrollment", handler!(patient_connect::enrollments::enroll))
             .summary("Enroll a patient in an enabled program with its reference date; the first action is scheduled")
             .takes(json::<patient_connect::enrollments::EnrollInput>())

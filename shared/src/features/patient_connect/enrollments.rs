@@ -30,7 +30,7 @@ use crate::features::audit_trail::{self, Change};
 use crate::features::diary::appointments;
 use crate::http::Problem;
 use crate::http::auth::authorize;
-use crate::http::request::clinic_id;
+use crate::http::request::{clinic_id, page_query};
 use crate::http::request::{json_body, path_param};
 use crate::http::response::json;
 use crate::store::{Condition, Item, Query, StoreError, Write, keys, query_all};
@@ -160,8 +160,11 @@ pub struct EnrollmentView {
 /// A list of enrollments.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EnrollmentList {
-    /// Newest first (at most 200).
+    /// Newest first (at most 200, or one page of a program's).
     pub items: Vec<EnrollmentView>,
+    /// Pass as `cursor` for the next page (a program's enrollments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// The follow-up list.
@@ -333,7 +336,7 @@ pub async fn for_patient(state: &AppState, request: &Request) -> Result<Response
     let reference = path_param(request, "patientReference", |raw| PatientReference::parse("patientReference", raw))?;
     authorize(request, &clinic, Permission::DiaryRead)?;
     let enrollments = patient_enrollments(state, &clinic, reference.as_str()).await?;
-    json(StatusCode::OK, &EnrollmentList { items: views(state, &clinic, enrollments).await? })
+    json(StatusCode::OK, &EnrollmentList { items: views(state, &clinic, enrollments).await?, next_cursor: None })
 }
 
 /// `GET /admin/clinics/{clinicId}/connect-programs/{programId}/enrollments`
@@ -345,18 +348,21 @@ pub async fn for_program(state: &AppState, request: &Request) -> Result<Response
     if load_program(state, &clinic, &program).await?.is_none() {
         return Err(Problem::not_found("no such program in this clinic"));
     }
-    let query = Query::prefix(keys::program_enrollments_partition(&clinic, &program), "").descending();
-    let ids: Vec<String> = query_all(state.store.as_ref(), query)
-        .await?
+    // One page of the program's index, newest first: the cost follows the page, not the program.
+    let query =
+        page_query(request, Query::prefix(keys::program_enrollments_partition(&clinic, &program), "").descending())?;
+    let page = state.store.query(&query).await?;
+    let ids: Vec<String> = page
+        .items
         .iter()
         .filter_map(|item| item.data.get("enrollment_id").and_then(|id| id.as_str()).map(str::to_owned))
-        .take(MAX_LISTED)
         .collect();
     let mut enrollments = Vec::new();
     for id in ids {
         enrollments.extend(load_enrollment(state, &clinic, &id).await?.map(|(enrollment, _)| enrollment));
     }
-    json(StatusCode::OK, &EnrollmentList { items: views(state, &clinic, enrollments).await? })
+    let next_cursor = page.next.map(|cursor| cursor.as_str().to_owned());
+    json(StatusCode::OK, &EnrollmentList { items: views(state, &clinic, enrollments).await?, next_cursor })
 }
 
 /// `GET /admin/clinics/{clinicId}/connect-follow-ups`
