@@ -177,6 +177,27 @@ async fn a_write_that_names_a_stale_version_is_refused_and_changes_nothing() {
     let bad = app.call_if_match("PATCH", &path, Some(&admin), Some(b"{}".to_vec()), Some("version-1")).await;
     assert_eq!(bad.problem_fields(), ["If-Match"]);
 
+    // The clinic's settings too: a stale version changes nothing, the current one lands.
+    for path in ["/admin/clinics/demo/online-settings", "/admin/clinics/demo/appointment-settings"] {
+        let read = app.get(path, Some(&admin)).await;
+        let version = read.body["version"].as_u64().unwrap();
+        let body = if path.ends_with("online-settings") {
+            json!({"enable_asap": true})
+        } else {
+            json!({"online_reschedule": false})
+        };
+        let stale = app
+            .call_if_match("PUT", path, Some(&admin), Some(body.to_string().into_bytes()), Some(&tag(version + 5)))
+            .await;
+        assert_eq!(stale.status, 412, "{path}: {:?}", stale.body);
+        assert_eq!(app.get(path, Some(&admin)).await.body["version"].as_u64(), Some(version), "{path}");
+        let fresh = app
+            .call_if_match("PUT", path, Some(&admin), Some(body.to_string().into_bytes()), Some(&tag(version)))
+            .await;
+        assert_eq!(fresh.status, 200, "{path}: {:?}", fresh.body);
+        assert_eq!(fresh.etag, Some(tag(version + 1)), "{path}");
+    }
+
     // The clinic profile and a partner follow the same rule.
     let profile = app.get("/admin/clinics/demo", Some(&admin)).await;
     let etag = profile.etag.clone().unwrap();

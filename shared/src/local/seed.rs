@@ -155,7 +155,7 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
         horizon_days: Some(60),
         ..Default::default()
     };
-    change_settings(state, &clinic, &settings, SEED_ACTOR).await.map_err(|problem| seed_error(problem.detail))?;
+    change_settings(state, &clinic, &settings, SEED_ACTOR, None).await.map_err(|problem| seed_error(problem.detail))?;
     tracing::info!(clinic_id = DEMO_CLINIC, "demo clinic seeded");
     Ok(())
 }

@@ -125,7 +125,8 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/online-settings", CATALOG_ADMIN, Access::Admin, "PutOnlineSettings", handler!(catalog::settings::put))
             .summary("Change online settings; switching online booking off removes every public datum at once")
             .takes(json::<OnlineSettingsInput>())
-            .answers([(200, json::<OnlineSettingsView>())]),
+            .answers([(200, json::<OnlineSettingsView>())])
+            .conditional(),
         route("GET", "/admin/clinics/{clinicId}/activity", CATALOG_ADMIN, Access::Admin, "ClinicActivity", handler!(activity::list))
             .summary("Daily activity counters")
             .answers([(200, json::<ActivityReport>())])
@@ -201,7 +202,8 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/appointment-settings", CATALOG_ADMIN, Access::Admin, "PutAppointmentSettings", handler!(appointment_lifecycle::admin::put_settings))
             .summary("Change the appointment settings (absent fields stay as they are)")
             .takes(json::<LifecycleSettingsInput>())
-            .answers([(200, json::<LifecycleSettingsView>())]),
+            .answers([(200, json::<LifecycleSettingsView>())])
+            .conditional(),
         route("GET", "/public/clinics/{clinicId}/catalog", "catalog-public", Access::Public, "PublicCatalog", handler!(catalog::public::catalog))
             .summary("What a clinic offers online")
             .answers([(200, json::<PublicCatalog>())]),

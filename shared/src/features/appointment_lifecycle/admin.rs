@@ -3,6 +3,8 @@
 //! patient's appointments (any channel, past and future).
 
 use crate::features::catalog::names::CatalogNames;
+use crate::http::request::check_if_match;
+use crate::http::response::json_versioned;
 use http::StatusCode;
 use jiff::Timestamp;
 use lambda_http::{Body, Request, Response};
@@ -57,6 +59,7 @@ pub async fn put_settings(state: &AppState, request: &Request) -> Result<Respons
     let input: LifecycleSettingsInput = json_body(request)?;
     clinic(state, &clinic_id).await?;
     let (current, version) = load_settings(state.store.as_ref(), &clinic_id).await?;
+    check_if_match(request, version)?;
     let next = current.apply(&input).map_err(Problem::invalid)?;
     check_templates(state, &clinic_id, &next).await?;
     let condition = if version == 0 { Condition::NotExists } else { Condition::VersionIs(version) };
@@ -84,7 +87,7 @@ pub async fn put_settings(state: &AppState, request: &Request) -> Result<Respons
         }
         other => other?,
     }
-    json(StatusCode::OK, &LifecycleSettingsView { settings: next, version: version + 1 })
+    json_versioned(StatusCode::OK, &LifecycleSettingsView { settings: next, version: version + 1 }, version + 1)
 }
 
 /// Every reminder's template must exist in the clinic and be of the reminder's channel.

@@ -1,5 +1,7 @@
 //! The online settings and the clinic-wide online-booking switch.
 
+use crate::http::request::if_match;
+use crate::http::response::json_versioned;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
@@ -62,11 +64,20 @@ pub async fn change_settings(
     clinic_id: &ClinicId,
     input: &OnlineSettingsInput,
     actor: &str,
+    expected_version: Option<u64>,
 ) -> Result<OnlineSettingsView, Problem> {
     let profile =
         state.store.get(&keys::clinic_profile(clinic_id)).await?.ok_or_else(|| Problem::not_found("no such clinic"))?;
     let clinic: Clinic = profile.record()?;
     let current = online_state(state.store.as_ref(), clinic_id).await?;
+    if let Some(expected) = expected_version
+        && expected != current.version
+    {
+        return Err(Problem::precondition_failed(format!(
+            "the settings are at version {}, not {expected}: read them again, then change them",
+            current.version
+        )));
+    }
     let next = current.settings.apply(input).map_err(Problem::invalid)?;
     let (was, is) = (current.online(), next.online_booking_enabled);
     if is && !was {
@@ -120,5 +131,7 @@ pub async fn put(state: &AppState, request: &Request) -> Result<Response<Body>, 
     let clinic = clinic_id(request)?;
     let actor = authorize(request, &clinic, Permission::ClinicWrite)?;
     let input: OnlineSettingsInput = json_body(request)?;
-    json(StatusCode::OK, &change_settings(state, &clinic, &input, &actor.subject).await?)
+    let view = change_settings(state, &clinic, &input, &actor.subject, if_match(request)?).await?;
+    let version = view.version;
+    json_versioned(StatusCode::OK, &view, version)
 }
