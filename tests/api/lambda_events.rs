@@ -370,6 +370,8 @@ async fn every_http_event_runs_through_its_function() {
         ("partner-booking-admin/confirm-partner-hold.json", "partner-booking-admin", 201),
         ("partner-booking-admin/confirm-partner-hold.json", "partner-booking-admin", 410),
         ("partner-booking-admin/release-partner-hold.json", "partner-booking-admin", 204),
+        ("partner-booking-admin/archive-partner.json", "partner-booking-admin", 200),
+        ("partner-booking-admin/partner-offer.json", "partner-booking-admin", 422),
         ("booking-public/portal-page.json", "booking-public", 200),
         ("booking-public/submit-portal-page.json", "booking-public", 303),
         ("booking-public/portal-services.json", "booking-public", 200),

@@ -454,3 +454,30 @@ async fn statistics_match_a_generated_history_of_a_thousand_bookings() {
         .await;
     assert_eq!(bad.problem_fields(), ["group_by", "format", "from"]);
 }
+
+#[tokio::test]
+async fn an_archived_partner_books_nothing_more_but_keeps_its_history() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let demo = app.demo_ids(&admin).await;
+    create_partner(&app, &admin, "acme", &[&demo.gp15]).await;
+    let stale =
+        app.call_if_match("DELETE", "/admin/clinics/demo/partners/acme", Some(&admin), None, Some("\"5\"")).await;
+    assert_eq!(stale.status, 412);
+    let archived = app.call("DELETE", "/admin/clinics/demo/partners/acme", Some(&admin), None).await;
+    assert_eq!(archived.status, 200, "{:?}", archived.body);
+    assert!(archived.body["archived_at"].is_string());
+    assert_eq!(app.call("DELETE", "/admin/clinics/demo/partners/acme", Some(&admin), None).await.status, 409);
+
+    let listed = app.get("/admin/clinics/demo/partners", Some(&admin)).await;
+    assert!(listed.body["items"].as_array().unwrap().is_empty(), "{:?}", listed.body);
+    let shelved = app.get("/admin/clinics/demo/partners?archived=true", Some(&admin)).await;
+    assert_eq!(shelved.body["items"][0]["id"], "acme");
+    let offer = app.get("/admin/clinics/demo/partner-booking?partner_id=acme", Some(&admin)).await;
+    assert_eq!(offer.problem_fields(), ["partner_id"]);
+    let replace =
+        json!({"name": "Acme", "contact": {"email": "desk@example.com"}, "activated_booking_type_ids": [demo.gp15]});
+    assert_eq!(app.json("PUT", "/admin/clinics/demo/partners/acme", Some(&admin), replace).await.status, 409);
+    let other = app.token("other", &["north"], &Permission::ALL);
+    assert_eq!(app.call("DELETE", "/admin/clinics/demo/partners/acme", Some(&other), None).await.status, 403);
+}

@@ -64,6 +64,11 @@ pub struct Partner {
     /// The booking types that may be booked on its behalf in this clinic.
     #[schema(value_type = Vec<String>)]
     pub activated_booking_type_ids: Vec<BookingTypeId>,
+    /// When staff archived it: nothing more is booked for it; its bookings and statistics keep
+    /// naming it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub archived_at: Option<jiff::Timestamp>,
 }
 
 /// A partner as an admin sends it.
@@ -129,6 +134,7 @@ impl Partner {
             name,
             contact: PartnerContact { name: contact_name, phone, email },
             activated_booking_type_ids: activated,
+            archived_at: None,
         })
     }
 

@@ -327,10 +327,15 @@ pub(super) fn routes() -> Vec<Route> {
             .answers([(201, json::<PartnerView>())]),
         route("GET", "/admin/clinics/{clinicId}/partners", PARTNER_ADMIN, Access::Admin, "ListPartners", handler!(partners::admin::list))
             .summary("List partners (a partner's user sees its own)")
-            .answers([(200, json::<PartnerList>())]),
+            .answers([(200, json::<PartnerList>())])
+            .query(&[("archived", "`true` for the archived partners instead (default `false`)")]),
         route("PUT", "/admin/clinics/{clinicId}/partners/{partnerId}", PARTNER_ADMIN, Access::Admin, "ReplacePartner", handler!(partners::admin::replace))
             .summary("Replace a partner's name, contact and activated services")
             .takes(json::<PartnerInput>())
+            .answers([(200, json::<PartnerView>())])
+            .conditional(),
+        route("DELETE", "/admin/clinics/{clinicId}/partners/{partnerId}", PARTNER_ADMIN, Access::Admin, "ArchivePartner", handler!(partners::admin::archive))
+            .summary("Archive a partner: nothing more is booked for it; its bookings and statistics keep naming it")
             .answers([(200, json::<PartnerView>())])
             .conditional(),
         route("GET", "/admin/clinics/{clinicId}/partner-booking", PARTNER_ADMIN, Access::Admin, "PartnerOffer", handler!(partners::booking::offer))

@@ -14,7 +14,7 @@ use crate::features::audit_trail;
 use crate::http::Problem;
 use crate::http::auth::authorize;
 use crate::http::request::clinic_id;
-use crate::http::request::{json_body, path_param};
+use crate::http::request::{json_body, path_param, query_param};
 use crate::http::response::json;
 use crate::store::{Condition, Item, Query, StoreError, Write, keys, query_all};
 
@@ -84,6 +84,30 @@ async fn save(
     }
 }
 
+/// `DELETE /admin/clinics/{clinicId}/partners/{partnerId}`: archives the partner. Bookings made
+/// for it and the statistics keep naming it; nothing more can be booked for it, and it leaves the
+/// list (`?archived=true` shows it).
+#[tracing::instrument(skip_all)]
+pub async fn archive(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let id = path_param(request, "partnerId", |raw| PartnerId::parse("partnerId", raw))?;
+    let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
+    let current = state
+        .store
+        .get(&keys::partner(&clinic, id.as_str()))
+        .await?
+        .ok_or_else(|| Problem::not_found("no such partner in this clinic"))?;
+    check_if_match(request, current.version)?;
+    let mut partner: Partner = current.record()?;
+    if partner.archived_at.is_some() {
+        return Err(Problem::conflict("the partner is already archived"));
+    }
+    partner.archived_at = Some(state.clock.now());
+    let version = save(state, request, &partner, Some(current.version), &actor.subject).await?;
+    tracing::info!(partner_id = %partner.id, "partner archived");
+    json_versioned(StatusCode::OK, &PartnerView { partner, version }, version)
+}
+
 /// `POST /admin/clinics/{clinicId}/partners`
 #[tracing::instrument(skip_all)]
 pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
@@ -110,6 +134,9 @@ pub async fn replace(state: &AppState, request: &Request) -> Result<Response<Bod
         .await?
         .ok_or_else(|| Problem::not_found("no such partner in this clinic"))?;
     check_if_match(request, current.version)?;
+    if current.record::<Partner>()?.archived_at.is_some() {
+        return Err(Problem::conflict("the partner is archived; create a new partner instead"));
+    }
     let version = save(state, request, &partner, Some(current.version), &actor.subject).await?;
     json_versioned(StatusCode::OK, &PartnerView { partner, version }, version)
 }
@@ -127,7 +154,14 @@ pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>,
         .iter()
         .map(|item| Ok(PartnerView { partner: item.record()?, version: item.version }))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    items.retain(|view| actor.may_act_for(view.partner.id.as_str()).is_ok());
+    let archived = match query_param(request, "archived") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(Problem::malformed("archived", "must be true or false")),
+    };
+    items.retain(|view| {
+        actor.may_act_for(view.partner.id.as_str()).is_ok() && view.partner.archived_at.is_some() == archived
+    });
     items.sort_by_key(|view| view.partner.name.to_lowercase());
     json(StatusCode::OK, &PartnerList { items })
 }

@@ -36,5 +36,9 @@ pub async fn partner_for(
         .get(&keys::partner(clinic, id.as_str()))
         .await?
         .ok_or_else(|| Problem::invalid(vec![FieldError::new(field, "names no partner of this clinic")]))?
-        .record()?)
+        .record::<Partner>()?)
+    .and_then(|partner| match partner.archived_at {
+        Some(_) => Err(Problem::invalid(vec![FieldError::new(field, "names an archived partner")])),
+        None => Ok(partner),
+    })
 }
