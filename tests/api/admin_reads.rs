@@ -286,6 +286,13 @@ async fn staff_correct_a_patient_record_and_the_name_index_follows_it() {
     assert_eq!(references, ["MRN-E1"]);
     let by_reference = app.get("/admin/clinics/demo/patients?search=MRN-E1", Some(&partner)).await;
     assert_eq!(by_reference.body["items"].as_array().unwrap().len(), 1);
+    // A first name of two words is found by the full name whichever way it splits.
+    let two_words = json!({"reference": "MRN-E2", "patient": {"first_name": "Mary Ann", "last_name": "Smith", "date_of_birth": "1966-07-08", "mobile": "+447700900482"}});
+    assert_eq!(app.json("POST", "/admin/clinics/demo/patients", Some(&admin), two_words).await.status, 201);
+    let found = app
+        .get("/admin/clinics/demo/patients?search=Mary%20Ann%20Smith&date_of_birth=1966-07-08", Some(&partner))
+        .await;
+    assert_eq!(found.body["items"][0]["reference"], "MRN-E2", "{:?}", found.body);
     let browsing = app.get("/admin/clinics/demo/patients?search=Nia", Some(&partner)).await;
     assert!(browsing.body["items"].as_array().unwrap().is_empty(), "a partner cannot browse by part of a name");
 

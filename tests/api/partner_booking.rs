@@ -461,6 +461,11 @@ async fn an_archived_partner_books_nothing_more_but_keeps_its_history() {
     let admin = app.demo_admin();
     let demo = app.demo_ids(&admin).await;
     create_partner(&app, &admin, "acme", &[&demo.gp15]).await;
+    // A hold taken before the archive books nothing after it.
+    let free = slots(&app, &admin, &format!("partner_id=acme&booking_type_id={}", demo.gp15)).await;
+    let slot = free.body["slots"][0].clone();
+    let held = hold(&app, &admin, "acme", &demo.gp15, &slot).await;
+    assert_eq!(held.status, 201, "{:?}", held.body);
     let stale =
         app.call_if_match("DELETE", "/admin/clinics/demo/partners/acme", Some(&admin), None, Some("\"5\"")).await;
     assert_eq!(stale.status, 412);
@@ -475,6 +480,15 @@ async fn an_archived_partner_books_nothing_more_but_keeps_its_history() {
     assert_eq!(shelved.body["items"][0]["id"], "acme");
     let offer = app.get("/admin/clinics/demo/partner-booking?partner_id=acme", Some(&admin)).await;
     assert_eq!(offer.problem_fields(), ["partner_id"]);
+    let confirm = app
+        .json(
+            "POST",
+            &format!("/admin/clinics/demo/partner-holds/{}/confirm", held.body["id"].as_str().unwrap()),
+            Some(&admin),
+            json!({"patient_reference": "MRN-1"}),
+        )
+        .await;
+    assert_eq!(confirm.problem_fields(), ["partner_id"], "{:?}", confirm.body);
     let replace =
         json!({"name": "Acme", "contact": {"email": "desk@example.com"}, "activated_booking_type_ids": [demo.gp15]});
     assert_eq!(app.json("PUT", "/admin/clinics/demo/partners/acme", Some(&admin), replace).await.status, 409);

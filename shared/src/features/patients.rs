@@ -145,19 +145,26 @@ pub async fn search(state: &AppState, request: &Request) -> Result<Response<Body
         {
             found.push(item.record::<PatientRecord>()?);
         }
-        if let Some(born) = born
-            && let Some((first, last)) = search.trim().split_once(char::is_whitespace)
-        {
-            let details = PatientDetails {
-                first_name: first.trim().to_owned(),
-                last_name: last.trim().to_owned(),
-                date_of_birth: born,
-                mobile: None,
-                email: None,
-            };
-            for record in namesakes(state, &clinic, &details).await? {
-                if record.same_person(&details) && !found.iter().any(|known| known.reference == record.reference) {
-                    found.push(record);
+        if let Some(born) = born {
+            // "Mary Ann Smith" may be Mary Ann + Smith or Mary + Ann Smith: one index query per
+            // way of splitting the full name (at most five words, so at most four queries).
+            let words: Vec<&str> = search.split_whitespace().collect();
+            if (2..=5).contains(&words.len()) {
+                for split in 1..words.len() {
+                    let details = PatientDetails {
+                        first_name: words[..split].join(" "),
+                        last_name: words[split..].join(" "),
+                        date_of_birth: born,
+                        mobile: None,
+                        email: None,
+                    };
+                    for record in namesakes(state, &clinic, &details).await? {
+                        if record.same_person(&details)
+                            && !found.iter().any(|known| known.reference == record.reference)
+                        {
+                            found.push(record);
+                        }
+                    }
                 }
             }
         }

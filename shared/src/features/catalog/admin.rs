@@ -141,6 +141,15 @@ pub async fn update_booking_type(state: &AppState, request: &Request) -> Result<
             }
         }
         Some(at) => {
+            // A change scheduled for later is checked against the version read now, too.
+            if let Some(expected) = if_match(request)? {
+                let current = entries::load::<BookingType>(state.store.as_ref(), &clinic, &id)
+                    .await?
+                    .ok_or(CatalogError::EntryNotFound(BookingType::KIND))?;
+                if current.version != expected {
+                    return Err(CatalogError::Stale { current: current.version, expected }.into());
+                }
+            }
             let id = BookingTypeId::generated(id);
             let scheduled = schedule_change(state, &clinic, &id, change, at, &actor.subject).await?;
             json(StatusCode::ACCEPTED, &scheduled)

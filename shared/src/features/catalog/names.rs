@@ -56,6 +56,15 @@ fn named(names: &HashMap<String, String>, id: &str) -> Named {
 }
 
 impl CatalogNames {
+    /// The clinic's names, or none (every `name` then reads `null`) if they cannot be read: an
+    /// answer about a write that has already happened must not turn into an error over a label.
+    pub async fn load_or_none(store: &dyn Store, clinic: &ClinicId) -> Self {
+        Self::load(store, clinic).await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "catalogue names not read; answering with ids only");
+            Self::default()
+        })
+    }
+
     /// Reads the clinic's names.
     pub async fn load(store: &dyn Store, clinic: &ClinicId) -> Result<Self, StoreError> {
         let (booking_types, providers, locations, partners) = futures_util::try_join!(

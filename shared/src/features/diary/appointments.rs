@@ -141,7 +141,7 @@ pub(crate) async fn stored_view(
     status: StatusCode,
 ) -> Result<Response<Body>, Problem> {
     let stored = booking::load(state.store.as_ref(), &clinic.id, id).await?.ok_or_else(Problem::internal)?;
-    let names = CatalogNames::load(state.store.as_ref(), &clinic.id).await?;
+    let names = CatalogNames::load_or_none(state.store.as_ref(), &clinic.id).await;
     json(status, &view(&stored.appointment, stored.version, clinic, &names))
 }
 
@@ -478,6 +478,6 @@ pub async fn attach_patient(state: &AppState, request: &Request) -> Result<Respo
     booking::rewrite(state, &clinic_id, &current, &next, &actor.subject, "appointment.patient_attached")
         .await
         .map_err(booking_problem)?;
-    let names = CatalogNames::load(state.store.as_ref(), &clinic.id).await?;
+    let names = CatalogNames::load_or_none(state.store.as_ref(), &clinic.id).await;
     json_versioned(StatusCode::OK, &view(&next, current.version + 1, &clinic, &names), current.version + 1)
 }

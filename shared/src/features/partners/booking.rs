@@ -338,6 +338,8 @@ pub struct ConfirmHoldInput {
 pub async fn confirm(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let (clinic_id, actor, hold) = live_hold(state, request).await?;
     let input: ConfirmHoldInput = json_body(request)?;
+    // A hold made before the partner was archived books nothing for it now.
+    super::partner_for(state, &clinic_id, &actor, hold.partner_id.as_str(), "partner_id").await?;
     let reference = PatientReference::parse("patient_reference", &input.patient_reference)
         .map_err(|error| Problem::invalid(vec![error]))?;
     let notes = match input.notes.as_deref().filter(|text| !text.trim().is_empty()) {
@@ -389,7 +391,7 @@ pub async fn confirm(state: &AppState, request: &Request) -> Result<Response<Bod
         }
     }
     tracing::info!(appointment_id = %appointment.id, partner_id = %hold.partner_id, "partner booking confirmed");
-    let names = CatalogNames::load(state.store.as_ref(), &clinic_id).await?;
+    let names = CatalogNames::load_or_none(state.store.as_ref(), &clinic_id).await;
     let view: AppointmentView = appointments::view(&appointment, 1, &clinic, &names);
     json(StatusCode::CREATED, &view)
 }

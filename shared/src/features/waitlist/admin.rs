@@ -200,7 +200,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     check_catalogue(state, &clinic_id, &input.preferences).await?;
     let entry =
         super::pages::add(state, &clinic_id, input.preferences, patient, lang, EntrySource::Staff, None).await?;
-    let names = CatalogNames::load(state.store.as_ref(), &clinic_id).await?;
+    let names = CatalogNames::load_or_none(state.store.as_ref(), &clinic_id).await;
     json(StatusCode::CREATED, &view(&entry, &[], &names))
 }
 
@@ -235,7 +235,7 @@ pub async fn change(state: &AppState, request: &Request) -> Result<Response<Body
     if let Err(error) = state.scheduler.schedule_once(now, &scan_job(&clinic_id, now)).await {
         tracing::error!(%error, "waitlist scan not scheduled; the sweeper will scan");
     }
-    let names = CatalogNames::load(state.store.as_ref(), &clinic_id).await?;
+    let names = CatalogNames::load_or_none(state.store.as_ref(), &clinic_id).await;
     json(StatusCode::OK, &view(&entry, &offers(state, &clinic_id).await?, &names))
 }
 
