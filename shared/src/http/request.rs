@@ -144,6 +144,15 @@ pub fn read_form<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
     serde_urlencoded::from_bytes(bytes).map_err(|_| Problem::malformed("body", "is not this page's form"))
 }
 
+/// An optional `true`/`false` query parameter (absent: `false`); anything else is a 400 naming it.
+pub fn bool_param(request: &Request, name: &str) -> Result<bool, Problem> {
+    match query_param(request, name) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(Problem::malformed(name, "must be true or false")),
+    }
+}
+
 /// The version an `If-Match` header names (`"7"` or `W/"7"`, as `ETag` sent it); `None` without
 /// the header or for `*`. Anything else is a 400 naming the header.
 pub fn if_match(request: &Request) -> Result<Option<u64>, Problem> {

@@ -2,7 +2,7 @@
 //! it, a patient's link history (with the appointment each link booked and that appointment's
 //! own history), and a provider's staff inbox.
 
-use crate::http::request::check_if_match;
+use crate::http::request::{bool_param, check_if_match};
 use crate::http::response::json_versioned;
 use http::StatusCode;
 use jiff::Timestamp;
@@ -189,11 +189,7 @@ pub async fn list_rules(state: &AppState, request: &Request) -> Result<Response<
         .iter()
         .map(|item| Ok(BroadcastRuleView { rule: item.record()?, version: item.version }))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let archived = match query_param(request, "archived") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(Problem::malformed("archived", "must be true or false")),
-    };
+    let archived = bool_param(request, "archived")?;
     items.retain(|view| view.rule.matches(search) && view.rule.archived_at.is_some() == archived);
     items.sort_by_key(|view| view.rule.title.to_lowercase());
     json(StatusCode::OK, &BroadcastRuleList { items })
@@ -397,21 +393,8 @@ async fn issue(
     let clinic_id = &clinic.id;
     let now = state.clock.now();
     let record = TokenRecord { clinic_id: clinic_id.clone(), link_id: link.id.clone(), purpose: TokenPurpose::Book };
-    let mut all = vec![
-        Write::put(link_item(clinic_id, &link, 1)?, Condition::NotExists),
-        tokens::record_write(&token.hash(), &record)?,
-        audit_trail::record(
-            clinic_id,
-            Change {
-                actor,
-                action,
-                entity: format!("booking_link/{}", link.id),
-                before_version: None,
-                after_version: Some(1),
-            },
-            now,
-        )?,
-    ];
+    let mut all = link_writes(clinic_id, &link, None, actor, action, now)?;
+    all.push(tokens::record_write(&token.hash(), &record)?);
     all.extend(writes);
     match state.store.transact(all).await {
         Err(StoreError::ConditionFailed { .. }) => {
@@ -487,29 +470,31 @@ pub async fn resend(state: &AppState, request: &Request) -> Result<Response<Body
         now,
     );
     link.replaces = Some(old.id.clone());
-    let retire = link_change_writes(&clinic_id, &old, version, &actor.subject, "booking_link.expired", now)?;
+    let retire = link_writes(&clinic_id, &old, Some(version), &actor.subject, "booking_link.expired", now)?;
     issue(state, &clinic, &actor.subject, &rule, (link, token), mobile, retire, "booking_link.resent").await
 }
 
-/// A changed link, conditional on the version it was read at, with its audit record.
-fn link_change_writes(
+/// A link's write with its audit record: a new link (`before` `None`) must not exist yet; a
+/// changed one is conditional on the version it was read at.
+fn link_writes(
     clinic_id: &ClinicId,
     link: &BookingLink,
-    version: u64,
+    before: Option<u64>,
     actor: &str,
     action: &str,
     now: Timestamp,
 ) -> Result<Vec<Write>, Problem> {
+    let after = before.map_or(1, |version| version + 1);
     Ok(vec![
-        Write::put(link_item(clinic_id, link, version + 1)?, Condition::VersionIs(version)),
+        Write::put(link_item(clinic_id, link, after)?, before.map_or(Condition::NotExists, Condition::VersionIs)),
         audit_trail::record(
             clinic_id,
             Change {
                 actor,
                 action,
                 entity: format!("booking_link/{}", link.id),
-                before_version: Some(version),
-                after_version: Some(version + 1),
+                before_version: before,
+                after_version: Some(after),
             },
             now,
         )?,
@@ -540,7 +525,7 @@ async fn change_link(
         .ok_or_else(|| Problem::not_found("no such booking link in this clinic"))?;
     let now = state.clock.now();
     change(&mut link, &actor.subject, now).map_err(refusal_problem)?;
-    let writes = link_change_writes(&clinic_id, &link, version, &actor.subject, action, now)?;
+    let writes = link_writes(&clinic_id, &link, Some(version), &actor.subject, action, now)?;
     match state.store.transact(writes).await {
         Err(StoreError::ConditionFailed { .. }) => {
             return Err(Problem::conflict(

@@ -96,18 +96,3 @@ impl CatalogNames {
         named(&self.partners, id)
     }
 }
-
-#[cfg(test)]
-impl CatalogNames {
-    /// Names for tests.
-    pub fn of(booking_types: &[(&str, &str)], providers: &[(&str, &str)], locations: &[(&str, &str)]) -> Self {
-        let map =
-            |pairs: &[(&str, &str)]| pairs.iter().map(|(id, name)| ((*id).to_owned(), (*name).to_owned())).collect();
-        Self {
-            booking_types: map(booking_types),
-            providers: map(providers),
-            locations: map(locations),
-            partners: HashMap::new(),
-        }
-    }
-}

@@ -1,6 +1,6 @@
 //! Partners and their traffic channel: which services may be booked on each one's behalf.
 
-use crate::http::request::check_if_match;
+use crate::http::request::{bool_param, check_if_match};
 use crate::http::response::json_versioned;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -8,13 +8,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::domain::access::Permission;
+use crate::domain::clinic::ClinicId;
 use crate::domain::partner::{Partner, PartnerId, PartnerInput};
 use crate::domain::validation::FieldError;
 use crate::features::audit_trail;
 use crate::http::Problem;
 use crate::http::auth::authorize;
 use crate::http::request::clinic_id;
-use crate::http::request::{json_body, path_param, query_param};
+use crate::http::request::{json_body, path_param};
 use crate::http::response::json;
 use crate::store::{Condition, Item, Query, StoreError, Write, keys, query_all};
 
@@ -92,11 +93,7 @@ pub async fn archive(state: &AppState, request: &Request) -> Result<Response<Bod
     let clinic = clinic_id(request)?;
     let id = path_param(request, "partnerId", |raw| PartnerId::parse("partnerId", raw))?;
     let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
-    let current = state
-        .store
-        .get(&keys::partner(&clinic, id.as_str()))
-        .await?
-        .ok_or_else(|| Problem::not_found("no such partner in this clinic"))?;
+    let current = stored_partner(state, &clinic, &id).await?;
     check_if_match(request, current.version)?;
     let mut partner: Partner = current.record()?;
     if partner.archived_at.is_some() {
@@ -106,6 +103,15 @@ pub async fn archive(state: &AppState, request: &Request) -> Result<Response<Bod
     let version = save(state, request, &partner, Some(current.version), &actor.subject).await?;
     tracing::info!(partner_id = %partner.id, "partner archived");
     json_versioned(StatusCode::OK, &PartnerView { partner, version }, version)
+}
+
+/// The stored partner item (with its version); 404 when the clinic has none by that code.
+async fn stored_partner(state: &AppState, clinic: &ClinicId, id: &PartnerId) -> Result<Item, Problem> {
+    state
+        .store
+        .get(&keys::partner(clinic, id.as_str()))
+        .await?
+        .ok_or_else(|| Problem::not_found("no such partner in this clinic"))
 }
 
 /// `POST /admin/clinics/{clinicId}/partners`
@@ -128,11 +134,7 @@ pub async fn replace(state: &AppState, request: &Request) -> Result<Response<Bod
     let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
     let input: PartnerInput = json_body(request)?;
     let partner = Partner::parse(id.as_str(), &input).map_err(Problem::invalid)?;
-    let current = state
-        .store
-        .get(&keys::partner(&clinic, id.as_str()))
-        .await?
-        .ok_or_else(|| Problem::not_found("no such partner in this clinic"))?;
+    let current = stored_partner(state, &clinic, &id).await?;
     check_if_match(request, current.version)?;
     if current.record::<Partner>()?.archived_at.is_some() {
         return Err(Problem::conflict("the partner is archived; create a new partner instead"));
@@ -154,11 +156,7 @@ pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>,
         .iter()
         .map(|item| Ok(PartnerView { partner: item.record()?, version: item.version }))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let archived = match query_param(request, "archived") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(Problem::malformed("archived", "must be true or false")),
-    };
+    let archived = bool_param(request, "archived")?;
     items.retain(|view| {
         actor.may_act_for(view.partner.id.as_str()).is_ok() && view.partner.archived_at.is_some() == archived
     });
