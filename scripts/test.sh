@@ -21,6 +21,14 @@ if ! "$venv/bin/python" -c 'import moto.server, werkzeug, icalendar, pypdf' 2>/d
 fi
 "$venv/bin/python" -c 'import moto; print("moto", moto.__version__)'
 
+step "tools: Schemathesis (the OpenAPI contract check) in $tools/schemathesis"
+export SCHEMATHESIS="$tools/schemathesis/bin/schemathesis"
+if ! "$SCHEMATHESIS" --version 2>/dev/null | grep -q '4.32.5'; then
+  python3 -m venv "$tools/schemathesis"
+  "$tools/schemathesis/bin/pip" install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
+fi
+"$SCHEMATHESIS" --version
+
 step "tools: Chromium (Debian) and the browser-test packages (npm)"
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
@@ -50,3 +58,6 @@ cargo test --workspace --quiet
 
 step "booking pages in headless Chromium"
 bash scripts/browser-test.sh
+
+step "the OpenAPI contract: Schemathesis, every check, admin token"
+bash scripts/contract-test.sh

@@ -40,7 +40,9 @@ fn media(content: Content, schemas: &mut Map<String, Value>) -> Option<Map<Strin
         Content::AnyJson => vec![("application/json", json!({}))],
         Content::Csv => vec![("text/csv", text())],
         Content::Html => vec![("text/html", text())],
-        Content::Form => vec![("application/x-www-form-urlencoded", json!({"schema": {"type": "object"}}))],
+        Content::Form(schema) => {
+            vec![("application/x-www-form-urlencoded", json!({"schema": schema_ref(&(schema.0)(schemas))}))]
+        }
         Content::Script => vec![("text/javascript", text())],
         Content::Pdf => vec![("application/pdf", binary())],
         Content::Image => vec![("image/png", binary()), ("image/jpeg", binary())],
@@ -48,47 +50,118 @@ fn media(content: Content, schemas: &mut Map<String, Value>) -> Option<Map<Strin
     Some(pairs.into_iter().map(|(kind, value)| (kind.to_owned(), value)).collect())
 }
 
-const UUID: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+/// A UUID, hyphenated or not (Patient Connect's ids are written without hyphens).
+const UUID: &str = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$";
+/// A clinic's or partner's code.
+const CODE: &str = "^[a-z0-9-]{1,64}$";
 
-/// The schema of a JSON route's query parameter: a name means the same thing on every route
-/// (`from` is always a day, `limit` always a page size), and "`any`" in its description means
-/// the parameter also takes `any`. Pages take their parameters as plain text: a bad value shows
-/// the page's own message, never an error.
-fn query_schema(route: &Route, name: &str, description: &str) -> Value {
-    if route.is_page() {
-        return json!({"type": "string"});
-    }
+/// The schema of a query parameter: a name means the same thing on every route (`from` is always
+/// a day, `limit` always a page size), and "`any`" in its description means the parameter also
+/// takes `any`. Pages read the same shapes; a value of the right shape that leads nowhere shows
+/// the page's own message.
+fn query_schema(name: &str, description: &str) -> Value {
     const GROUP: &str = "(channel|partner_id|booking_type_id|provider_id)";
+    let takes_any = description.contains("`any`") || description.contains("or any");
+    let id_or_any = || json!({"anyOf": [{"type": "string", "pattern": UUID}, {"const": "any"}]});
+    let date = || json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"});
     match name {
         "limit" => json!({"type": "integer", "minimum": 1, "maximum": 100}),
-        "from" | "to" | "date" | "date_of_birth" => {
-            json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})
+        "cursor" => json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{0,1024}$"}),
+        "search" => json!({"type": "string", "maxLength": 120}),
+        "from" | "to" | "date" | "date_of_birth" | "day" => date(),
+        "booking_type_id" | "provider_id" | "location_id" | "provider" | "location" if takes_any => id_or_any(),
+        "booking_type_id" | "provider_id" | "location_id" | "type" | "service" | "with" | "at" => {
+            json!({"type": "string", "pattern": UUID})
         }
-        "booking_type_id" | "provider_id" | "location_id" if description.contains("`any`") => {
-            json!({"anyOf": [{"type": "string", "pattern": UUID}, {"const": "any"}]})
-        }
-        "booking_type_id" | "provider_id" | "location_id" => {
-            json!({"type": "string", "format": "uuid", "pattern": UUID})
-        }
-        "partner_id" => json!({"type": "string", "pattern": "^[a-z0-9-]{1,64}$"}),
+        "time" => json!({"anyOf": [{"type": "string", "format": "date-time"}, {"const": "asap"}]}),
+        "lang" => json!({"type": "string", "enum": ["en", "fr"]}),
+        "partner_id" => json!({"type": "string", "pattern": CODE}),
         "asap" | "archived" => json!({"type": "boolean"}),
         "format" => json!({"type": "string", "enum": ["json", "csv"]}),
         "status" => json!({"type": "string", "enum": ["to_post", "all"]}),
-        "group_by" => json!({"type": "string", "pattern": format!("^{GROUP}(,{GROUP})*$")}),
+        "group_by" => json!({"type": "string", "pattern": format!("^({GROUP}(,{GROUP})*)?$")}),
         _ => json!({"type": "string"}),
     }
+}
+
+/// Ids in request bodies mean what they mean in paths: a property named `…_id` or `…_ids` holds ids the
+/// API gave (UUIDs; "or `any`" in its description also takes `any`), `partner_id` a partner's
+/// code. Ids other systems give (message ids) keep their own form.
+fn constrain_ids(schema: &mut Value) {
+    const FOREIGN: &[&str] =
+        &["clinic_id", "job_id", "inbound_message_id", "message_id", "provider_message_id", "sms_message_id"];
+    match schema {
+        Value::Object(object) => {
+            if let Some(Value::Object(properties)) = object.get_mut("properties") {
+                for (name, property) in properties.iter_mut() {
+                    let takes_any = property
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .is_some_and(|text| text.contains("or `any`") || text.contains("or any"));
+                    let target = if name.ends_with("_ids") { property.get_mut("items") } else { Some(&mut *property) };
+                    let Some(Value::Object(target)) = target else { continue };
+                    let kind = target.get("type");
+                    let is_string = kind == Some(&json!("string")) || kind == Some(&json!(["string", "null"]));
+                    if !is_string || target.contains_key("pattern") || FOREIGN.contains(&name.as_str()) {
+                        continue;
+                    }
+                    let pattern = match name.as_str() {
+                        "partner_id" => CODE.to_owned(),
+                        _ if !(name.ends_with("_id") || name.ends_with("_ids")) => continue,
+                        _ if takes_any => format!("{}|^any$", UUID),
+                        _ => UUID.to_owned(),
+                    };
+                    target.insert("pattern".into(), Value::String(pattern));
+                }
+            }
+            object.values_mut().for_each(constrain_ids);
+        }
+        Value::Array(items) => items.iter_mut().for_each(constrain_ids),
+        _ => {}
+    }
+}
+
+/// The names of the schemas a request body uses, directly or through others.
+fn request_schemas(paths: &Map<String, Value>, schemas: &Map<String, Value>) -> std::collections::BTreeSet<String> {
+    fn references(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(object) => {
+                if let Some(Value::String(target)) = object.get("$ref") {
+                    found.extend(target.strip_prefix("#/components/schemas/").map(str::to_owned));
+                }
+                object.values().for_each(|value| references(value, found));
+            }
+            Value::Array(items) => items.iter().for_each(|value| references(value, found)),
+            _ => {}
+        }
+    }
+    let mut pending = Vec::new();
+    for operation in paths.values().filter_map(Value::as_object).flat_map(|item| item.values()) {
+        if let Some(body) = operation.get("requestBody") {
+            references(body, &mut pending);
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if seen.insert(name.clone())
+            && let Some(schema) = schemas.get(&name)
+        {
+            references(schema, &mut pending);
+        }
+    }
+    seen
 }
 
 /// The schema of a path parameter, by its name.
 fn path_parameter(name: &str) -> Value {
     let (schema, description) = match name {
-        "clinicId" => (json!({"type": "string", "pattern": "^[a-z0-9-]{1,64}$"}), "The clinic's code"),
-        "partnerId" => (json!({"type": "string", "pattern": "^[a-z0-9-]{1,64}$"}), "The partner's code"),
+        "clinicId" => (json!({"type": "string", "pattern": CODE}), "The clinic's code"),
+        "partnerId" => (json!({"type": "string", "pattern": CODE}), "The partner's code"),
         "patientReference" => {
             (json!({"type": "string", "pattern": "^[A-Za-z0-9-]{1,40}$"}), "The patient record's reference")
         }
         "token" => (json!({"type": "string"}), "The secret token from the link the patient was sent"),
-        _ => (json!({"type": "string", "format": "uuid", "pattern": UUID}), "An id the API gave"),
+        _ => (json!({"type": "string", "pattern": UUID}), "An id the API gave"),
     };
     json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
 }
@@ -112,7 +185,7 @@ fn operation(route: &Route, schemas: &mut Map<String, Value>) -> Value {
         .map(path_parameter)
         .collect();
     parameters.extend(route.query.iter().map(|(name, description)| {
-        let schema = query_schema(route, name, description);
+        let schema = query_schema(name, description);
         json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
     }));
     if route.if_match {
@@ -120,8 +193,8 @@ fn operation(route: &Route, schemas: &mut Map<String, Value>) -> Value {
             "name": "If-Match",
             "in": "header",
             "required": false,
-            "description": "The record's `version` (or the `ETag` of the answer that read it), as `\"3\"`: the change is made only if nobody has changed the record since (412 otherwise)",
-            "schema": {"type": "string", "pattern": "^(\\*|(W/)?\"[0-9]+\")$"}
+            "description": "The record's `version` (or the `ETag` of the answer that read it), as `\"3\"`: the change is made only if nobody has changed the record since (412 otherwise). Empty or `*`: no condition",
+            "schema": {"type": "string", "pattern": "^(|\\*|(W/)?\"[0-9]{1,18}\")$"}
         }));
     }
     let mut responses = Map::new();
@@ -179,6 +252,11 @@ pub fn document() -> Value {
         let item = operation(route, &mut schemas);
         let entry = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
         entry[route.method.to_ascii_lowercase()] = item;
+    }
+    for name in request_schemas(&paths, &schemas) {
+        if let Some(schema) = schemas.get_mut(&name) {
+            constrain_ids(schema);
+        }
     }
     let tags: Vec<Value> =
         TAGS.iter().map(|(name, description)| json!({"name": name, "description": description})).collect();

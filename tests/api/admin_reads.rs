@@ -46,8 +46,10 @@ async fn staff_read_the_clinic_profile_and_page_through_patient_records() {
         .collect();
     assert_eq!(references, ["MRN-P1", "MRN-P2", "MRN-P3"], "every record once, by reference");
     assert!(second.body["next_cursor"].is_null());
-    let bad = app.get("/admin/clinics/demo/patients?cursor=garbage", Some(&admin)).await;
-    assert_eq!((bad.status, bad.problem_fields()), (400, vec!["cursor".to_owned()]));
+    let unknown = app.get("/admin/clinics/demo/patients?cursor=garbage", Some(&admin)).await;
+    assert_eq!((unknown.status, unknown.problem_fields()), (422, vec!["cursor".to_owned()]));
+    let malformed = app.get("/admin/clinics/demo/patients?cursor=a%2Fb&search=Example", Some(&admin)).await;
+    assert_eq!((malformed.status, malformed.problem_fields()), (400, vec!["cursor".to_owned()]));
 
     let partner_user = app.partner_user_token("acme-user", "acme");
     let browse = app.get("/admin/clinics/demo/patients", Some(&partner_user)).await;

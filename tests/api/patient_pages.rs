@@ -185,7 +185,7 @@ async fn dead_ends_give_the_clinics_phone() {
     let app = TestApp::spawn().await;
     let (status, page_) =
         page(&app, "/book/demo?type=00000000-0000-4000-8000-000000000000&provider=any&location=any").await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert!(page_.contains("tel:02079460000"), "a dead end without the clinic's phone");
     let (status, _) = page(&app, "/book/nowhere").await;
     assert_eq!(status, 404);

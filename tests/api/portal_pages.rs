@@ -197,7 +197,7 @@ async fn a_visitor_cannot_step_or_book_into_a_service_their_record_does_not_admi
         ("at", at.as_str()),
     ];
     let refused = post(&app, &form, Some(&cookie)).await;
-    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.status, 422, "{}", refused.body);
     let diary = app.get(&format!("/admin/clinics/demo/appointments?date={}", &time[..10]), Some(&admin)).await;
     assert!(!diary.body.to_string().contains("Alex"), "{:?}", diary.body);
 

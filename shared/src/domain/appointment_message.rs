@@ -178,6 +178,7 @@ pub const CLAIM_LEASE: SignedDuration = SignedDuration::from_mins(2);
 #[serde(deny_unknown_fields)]
 pub struct ReminderRule {
     /// Hours before the appointment (1 to 336).
+    #[schema(minimum = 1, maximum = 336)]
     pub hours_before: u32,
     /// SMS or email.
     pub channel: MessageChannel,
@@ -231,6 +232,7 @@ pub struct LifecycleSettingsInput {
     /// The reminders (at most 5, each 1 to 336 hours before, no two at the same time).
     pub reminders: Option<Vec<ReminderRule>>,
     /// No changes online within this many hours of the appointment (0 to 336).
+    #[schema(minimum = 0, maximum = 336)]
     pub online_change_cutoff_hours: Option<u32>,
     /// Whether patients may reschedule through the manage link.
     pub online_reschedule: Option<bool>,

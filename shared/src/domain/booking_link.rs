@@ -291,6 +291,7 @@ pub struct BroadcastRuleInput {
     /// 1 to 20 locations of the clinic.
     pub location_ids: Vec<String>,
     /// 1 to 2,160 (90 days).
+    #[schema(minimum = 1, maximum = 2160)]
     pub link_lifetime_hours: u32,
     /// Whether the manage link may reschedule.
     #[serde(default)]

@@ -77,6 +77,7 @@ pub struct NewBookingTypeInput {
     #[serde(default)]
     pub long_name_fr: Option<String>,
     /// 5 to 240, a multiple of 5.
+    #[schema(minimum = 5, maximum = 240, multiple_of = 5)]
     pub duration_minutes: u32,
     /// Defaults to false: a new type is offered online only when asked.
     #[serde(default)]

@@ -74,16 +74,21 @@ pub struct TemplateInput {
     /// Weekday names, e.g. `["monday", "thursday"]`.
     pub weekdays: Vec<String>,
     /// `HH:MM`, on the five-minute grid.
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub start_time: String,
     /// `HH:MM`, after the start, on the five-minute grid.
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub end_time: String,
     /// 5 to 240, a multiple of 5.
+    #[schema(minimum = 5, maximum = 240, multiple_of = 5)]
     pub slot_minutes: u32,
     /// Booking type ids (at least one).
     pub booking_type_ids: Vec<String>,
     /// `YYYY-MM-DD`.
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
     pub valid_from: String,
     /// `YYYY-MM-DD`, on or after `valid_from`.
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
     pub valid_to: Option<String>,
     /// When its slots are published online: `{"kind": "now"}` (default), `{"kind": "from",
     /// "at": "…Z"}` or `{"kind": "rolling", "days_ahead": 14, "at_local": "08:00"}`.
@@ -301,8 +306,10 @@ pub struct BlockInput {
     /// Provider id.
     pub provider_id: String,
     /// Local start, `YYYY-MM-DDTHH:MM`.
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub starts_at: String,
     /// Local end, `YYYY-MM-DDTHH:MM`, after the start.
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub ends_at: String,
     /// 1 to 200 characters.
     pub reason: String,

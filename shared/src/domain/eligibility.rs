@@ -30,8 +30,10 @@ pub enum AccessRule {
     /// Age in whole years on the day of asking, inclusive.
     AgeRange {
         /// Youngest, if any.
+        #[schema(minimum = 0, maximum = 120)]
         min_years: Option<u8>,
         /// Oldest, if any.
+        #[schema(minimum = 0, maximum = 120)]
         max_years: Option<u8>,
     },
     /// One of these sexes.
@@ -65,6 +67,9 @@ impl AccessRule {
             Self::AgeRange { min_years: None, max_years: None } => refuse("an age range needs a minimum or a maximum"),
             Self::AgeRange { min_years: Some(min), max_years: Some(max) } if min > max => {
                 refuse("the minimum age is above the maximum")
+            }
+            Self::AgeRange { min_years, max_years } if (*min_years).max(*max_years) > Some(120) => {
+                refuse("ages are 0 to 120 years")
             }
             Self::Sex { allowed } if allowed.is_empty() => refuse("must allow at least one sex"),
             Self::RegisteredWith { provider_ids } if provider_ids.is_empty() || provider_ids.len() > 50 => {

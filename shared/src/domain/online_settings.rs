@@ -80,8 +80,10 @@ pub struct OnlineSettingsInput {
     /// An `https://` (or `http://`) URL, or empty for none.
     pub redirect_url: Option<String>,
     /// 0 to 10,080 (a week).
+    #[schema(minimum = 0, maximum = 10080)]
     pub minimum_notice_minutes: Option<u32>,
     /// 1 to 365.
+    #[schema(minimum = 1, maximum = 365)]
     pub horizon_days: Option<u32>,
 }
 

@@ -218,6 +218,7 @@ pub struct PatientInput {
     /// 1 to 80 characters.
     pub last_name: String,
     /// `YYYY-MM-DD`, in the past, at most 120 years ago.
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
     pub date_of_birth: String,
     /// Mobile in international form, e.g. +447700900123 (a mobile, an email address, or both).
     #[serde(default)]

@@ -52,6 +52,7 @@ pub enum PeriodUnit {
 #[serde(deny_unknown_fields)]
 pub struct Period {
     /// 0 to 365 for an offset, 1 to 365 for a frequency.
+    #[schema(minimum = 0, maximum = 365)]
     pub amount: u16,
     /// The unit.
     pub unit: PeriodUnit,
@@ -147,7 +148,7 @@ pub struct Timing {
     /// How far.
     pub offset: Period,
     /// At what time of day, clinic time.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
     pub time_of_day: Time,
 }
 
@@ -199,6 +200,7 @@ pub struct ConnectProgram {
     /// Its name (it may appear in messages).
     pub name: String,
     /// How many cycles run per patient (1 for Booking and Referral).
+    #[schema(minimum = 1, maximum = 100)]
     pub cycles: u16,
     /// The time between cycles' reference dates (multi-cycle types only).
     pub frequency: Option<Period>,

@@ -26,9 +26,10 @@ pub enum PublicationRule {
     /// Each day's slots open `days_ahead` days before that day, at `at_local` clinic time.
     Rolling {
         /// 1 to 365.
+        #[schema(minimum = 1, maximum = 365)]
         days_ahead: u16,
         /// `HH:MM`, clinic time.
-        #[schema(value_type = String)]
+        #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
         at_local: Time,
     },
 }

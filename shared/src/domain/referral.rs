@@ -23,6 +23,7 @@ pub struct ReferralUploadInput {
     /// `application/pdf`, `image/jpeg` or `image/png`.
     pub content_type: String,
     /// The file's size in bytes, at most 5 MiB.
+    #[schema(minimum = 1, maximum = 5242880)]
     pub size_bytes: u64,
 }
 

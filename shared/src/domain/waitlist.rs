@@ -290,8 +290,10 @@ impl WaitlistOffer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WaitlistSettings {
     /// How long an offer may be taken, in minutes (15 to 2,880).
+    #[schema(minimum = 15, maximum = 2880)]
     pub offer_minutes: u32,
     /// How many patients are offered the same time at once (1 to 5): the first to confirm wins.
+    #[schema(minimum = 1, maximum = 5)]
     pub simultaneous_offers: u8,
 }
 

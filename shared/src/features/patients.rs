@@ -116,26 +116,28 @@ async fn namesakes(
 pub async fn search(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = clinic_id(request)?;
     let actor = either(request, &clinic, Permission::DiaryRead)?;
-    let Some(search) = query_param(request, "search") else {
-        // Staff may page through every record by reference; a partner's user may not browse.
-        if actor.partner.is_some() {
-            return Err(Problem::malformed("search", "is required: a reference, or a full name with date_of_birth"));
-        }
-        let query = page_query(request, Query::prefix(keys::clinic_partition(&clinic), keys::PATIENT_PREFIX))?;
-        let page = state.store.query(&query).await?;
-        let records = page.items.iter().map(Item::record).collect::<Result<Vec<PatientRecord>, _>>()?;
-        let next_cursor = page.next.map(|cursor| cursor.as_str().to_owned());
-        return json(StatusCode::OK, &PatientList { items: records.iter().map(view).collect(), next_cursor });
-    };
-    if fold(search).is_empty() || search.chars().count() > 120 {
-        return Err(Problem::malformed("search", "must hold 1 to 120 characters"));
-    }
     let born = query_param(request, "date_of_birth")
         .map(|raw| {
             raw.parse::<jiff::civil::Date>()
                 .map_err(|_| Problem::malformed("date_of_birth", "must be a date, YYYY-MM-DD"))
         })
         .transpose()?;
+    let listing = page_query(request, Query::prefix(keys::clinic_partition(&clinic), keys::PATIENT_PREFIX))?;
+    // A search with nothing to search by (empty, or only punctuation) is no search.
+    let search = query_param(request, "search").filter(|text| !fold(text).is_empty());
+    let Some(search) = search else {
+        // Staff may page through every record by reference; a partner's user may not browse.
+        if actor.partner.is_some() {
+            return Err(Problem::malformed("search", "is required: a reference, or a full name with date_of_birth"));
+        }
+        let page = state.store.query(&listing).await?;
+        let records = page.items.iter().map(Item::record).collect::<Result<Vec<PatientRecord>, _>>()?;
+        let next_cursor = page.next.map(|cursor| cursor.as_str().to_owned());
+        return json(StatusCode::OK, &PatientList { items: records.iter().map(view).collect(), next_cursor });
+    };
+    if search.chars().count() > 120 {
+        return Err(Problem::malformed("search", "must hold at most 120 characters"));
+    }
     let mut found: Vec<PatientRecord> = if actor.partner.is_some() {
         // A partner's user finds by exact reference, or by full name with the birth date: one
         // read, or one query of the name index; never the clinic's whole list.

@@ -172,7 +172,10 @@ impl From<crate::store::StoreError> for Problem {
             StoreError::ConditionFailed { .. } | StoreError::Contention => {
                 Problem::conflict("the record changed while this request ran; reload and try again")
             }
-            StoreError::BadCursor => Problem::malformed("cursor", "is not a cursor this API issued"),
+            StoreError::BadCursor => Problem::invalid(vec![crate::domain::validation::FieldError::new(
+                "cursor",
+                "is not a cursor this API issued for this list",
+            )]),
             StoreError::Unavailable(cause) => {
                 tracing::error!(%cause, "store unavailable");
                 Problem::unavailable()

@@ -3,6 +3,7 @@
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::problem::{MAX_BODY_BYTES, Problem};
@@ -85,14 +86,37 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
         return Err(Problem::malformed("body", "must be a JSON object"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let message = error.inner().to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-        Problem::malformed(field_of(&path, &message), message)
+    let mut document = serde_json::Value::deserialize(&mut deserializer).map_err(|error| {
+        let message = error.to_string();
+        Problem::malformed("body", message.split(" at line ").next().unwrap_or(&message).to_owned())
     })?;
     deserializer.end().map_err(|_| Problem::malformed("body", "has trailing characters after the JSON value"))?;
-    Ok(value)
+    whole_numbers_as_integers(&mut document);
+    serde_path_to_error::deserialize(document).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.inner().to_string();
+        Problem::malformed(field_of(&path, &message), message)
+    })
+}
+
+/// JSON has one number type: `30.0` is the integer 30 to JSON Schema (and so to the document),
+/// so it is read as one. Other fractions stay as they are and are refused where an integer is due.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() < 9_007_199_254_740_992.0
+            {
+                // Exact below 2^53, where every whole f64 is an integer.
+                *value = Value::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
 }
 
 /// The field a serde error is about: the path, or the field named in the message at the root.
@@ -123,9 +147,13 @@ pub fn page_query(request: &Request, query: Query) -> Result<Query, Problem> {
             .ok_or_else(|| Problem::malformed("limit", "must be a whole number from 1 to 100"))?,
         None => 50,
     };
-    Ok(query
-        .limit(limit)
-        .after(query_param(request, "cursor").filter(|cursor| !cursor.is_empty()).map(Cursor::from_client)))
+    let cursor = query_param(request, "cursor").filter(|cursor| !cursor.is_empty());
+    if cursor.is_some_and(|cursor| {
+        cursor.len() > 1024 || !cursor.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_'))
+    }) {
+        return Err(Problem::malformed("cursor", "is not a cursor this API issued"));
+    }
+    Ok(query.limit(limit).after(cursor.map(Cursor::from_client)))
 }
 
 /// Most bytes a link or manage form may carry.
@@ -157,8 +185,9 @@ pub fn bool_param(request: &Request, name: &str) -> Result<bool, Problem> {
 /// the header or for `*`. Anything else is a 400 naming the header.
 pub fn if_match(request: &Request) -> Result<Option<u64>, Problem> {
     let Some(raw) = request.headers().get(http::header::IF_MATCH) else { return Ok(None) };
-    let text = raw.to_str().unwrap_or("").trim();
-    if text == "*" {
+    let text =
+        raw.to_str().map_err(|_| Problem::malformed("If-Match", "must be an ETag this API sent, like \"3\""))?.trim();
+    if text == "*" || text.is_empty() {
         return Ok(None);
     }
     text.trim_start_matches("W/")
@@ -266,5 +295,15 @@ mod tests {
     fn a_good_body_parses() {
         let input: Input = json_body(&request(Body::Text(r#"{"name":"a","minutes":5}"#.into()))).unwrap();
         assert_eq!(input.minutes, 5);
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_fraction_is_an_integer_and_a_fraction_is_refused() {
+        let input: Input = json_body(&request(Body::Text(r#"{"name":"a","minutes":30.0}"#.into()))).unwrap();
+        assert_eq!(input.minutes, 30);
+        for bad in ["30.5", "-1.0", "1e40"] {
+            let body = format!(r#"{{"name":"a","minutes":{bad}}}"#);
+            assert_eq!(field(json_body(&request(Body::Text(body)))), (400, "minutes".into()), "{bad}");
+        }
     }
 }

@@ -58,8 +58,8 @@ pub enum Content {
     Csv,
     /// An HTML page.
     Html,
-    /// A form.
-    Form,
+    /// A form (`application/x-www-form-urlencoded`) of type `T`.
+    Form(Schema),
     /// A script.
     Script,
     /// A PDF document.
@@ -134,6 +134,11 @@ impl Schema {
 /// A JSON body of type `T`.
 pub fn json<T: ToSchema>() -> Content {
     Content::Json(Schema::of::<T>())
+}
+
+/// A posted HTML form of type `T`.
+pub fn form<T: ToSchema>() -> Content {
+    Content::Form(Schema::of::<T>())
 }
 
 /// A `T` with its `version`.

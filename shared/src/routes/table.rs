@@ -1,7 +1,7 @@
 //! Every route, one row each: method, path, function, access, operation id, handler, and what
 //! it takes and answers.
 
-use super::{Access, Content, Route, Serve, json, page, route, versioned};
+use super::{Access, Content, Route, Serve, form, json, page, route, versioned};
 use crate::domain::appointment_message::LifecycleSettingsInput;
 use crate::domain::booking_link::BroadcastRuleInput;
 use crate::domain::booking_type::{BookingType, NewBookingTypeInput};
@@ -240,7 +240,7 @@ pub(super) fn routes() -> Vec<Route> {
                 ]),
         route("POST", "/book/{clinicId}", BOOKING_PUBLIC, Access::Public, "SubmitBookingPage", handler!(self_booking::pages::submit))
             .summary("Confirm a booking from the details form (HTML)")
-            .takes(Content::Form)
+            .takes(form::<self_booking::pages::BookingForm>())
             .answers([(201, Content::Html), (409, Content::Html), (422, Content::Html)]),
         route("GET", "/book/{clinicId}/waitlist", BOOKING_PUBLIC, Access::Public, "WaitlistJoinPage", handler!(waitlist::pages::join))
             .summary("The waitlist form (HTML): dates, days and time of day that suit, and contact details")
@@ -251,7 +251,7 @@ pub(super) fn routes() -> Vec<Route> {
             .answers([(200, Content::Image)]),
         route("POST", "/book/{clinicId}/waitlist", BOOKING_PUBLIC, Access::Public, "SubmitWaitlistJoin", handler!(waitlist::pages::join))
             .summary("Join the waitlist (HTML form)")
-            .takes(Content::Form)
+            .takes(form::<waitlist::pages::JoinForm>())
             .answers([(201, Content::Html), (404, Content::Html), (422, Content::Html)]),
         route("POST", "/admin/clinics/{clinicId}/broadcast-rules", LINKS_ADMIN, Access::Admin, "CreateBroadcastRule", handler!(booking_links::admin::create_rule))
             .summary("Create a broadcast rule: what a booking link books and what its pages and SMS say")
@@ -305,21 +305,21 @@ pub(super) fn routes() -> Vec<Route> {
                 ]),
         route("POST", "/links/{token}", LINKS_PUBLIC, Access::Public, "ConfirmBookingLink", handler!(booking_links::link_pages::confirm))
             .summary("Book with a booking link (HTML); the link is used up in the same transaction")
-            .takes(Content::Form)
+            .takes(form::<booking_links::link_pages::ConfirmForm>())
             .answers([(200, Content::Html), (201, Content::Html), (409, Content::Html), (410, Content::Html)]),
         route("GET", "/manage/{token}", LINKS_PUBLIC, Access::Public, "ManagePage", handler!(appointment_lifecycle::manage_pages::show))
             .summary("The manage link's verification page (HTML)")
             .answers([(200, Content::Html), (403, Content::Html)]),
         route("POST", "/manage/{token}", LINKS_PUBLIC, Access::Public, "SubmitManagePage", handler!(appointment_lifecycle::manage_pages::submit))
             .summary("Verify (date of birth), then see, reschedule or cancel the appointment (HTML)")
-            .takes(Content::Form)
+            .takes(form::<appointment_lifecycle::manage_pages::ManageForm>())
             .answers([(200, Content::Html), (401, Content::Html), (403, Content::Html), (409, Content::Html), (422, Content::Html)]),
         route("GET", "/waitlist/{token}", LINKS_PUBLIC, Access::Public, "WaitlistOfferPage", handler!(waitlist::pages::show))
             .summary("A waitlist offer (HTML): the time, and whether it can still be taken")
             .answers([(200, Content::Html), (404, Content::Html)]),
         route("POST", "/waitlist/{token}", LINKS_PUBLIC, Access::Public, "SubmitWaitlistOffer", handler!(waitlist::pages::submit))
             .summary("Take a waitlist offer (the first to confirm gets the time) or say no (HTML form)")
-            .takes(Content::Form)
+            .takes(form::<waitlist::pages::OfferForm>())
             .answers([(200, Content::Html), (404, Content::Html), (409, Content::Html)]),
         route("POST", "/admin/clinics/{clinicId}/partners", PARTNER_ADMIN, Access::Admin, "CreatePartner", handler!(partners::admin::create))
             .summary("Create a partner with the services activated for it")
@@ -457,7 +457,7 @@ pub(super) fn routes() -> Vec<Route> {
                 ]),
         route("POST", "/portal/{clinicId}", BOOKING_PUBLIC, Access::Public, "SubmitPortalPage", handler!(online_services::pages::submit))
             .summary("The portal's forms (HTML): `identify` (answers 303 with the visit cookie), `book`, `forget` (303, cookie cleared)")
-            .takes(Content::Form)
+            .takes(form::<online_services::pages::PortalForm>())
             .answers([(200, Content::Html), (201, Content::Html), (303, Content::None), (400, Content::Html), (404, Content::Html), (409, Content::Html), (422, Content::Html)]),
         route("POST", "/admin/clinics/{clinicId}/connect-templates", CONNECT_ADMIN, Access::Admin, "CreateConnectTemplate", handler!(patient_connect::programs::create_template))
             .summary("Create a Patient Connect template (SMS, email or letter); unknown merge fields are refused here")

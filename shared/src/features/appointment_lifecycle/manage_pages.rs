@@ -156,9 +156,11 @@ pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>,
     verify_page(&opened, &token, lang, StatusCode::OK, None, None)
 }
 
-#[derive(Default, Deserialize)]
-struct ManageForm {
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+pub(crate) struct ManageForm {
+    /// `verify` (the birth date), `review` or `reschedule` (a new time), or `cancel`.
     #[serde(default)]
+    #[schema(required = true, pattern = "^(verify|review|reschedule|cancel)$")]
     action: String,
     #[serde(default)]
     date_of_birth: String,

@@ -212,8 +212,8 @@ pub async fn show(state: &AppState, request: &Request) -> Result<Response<Body>,
     }
 }
 
-#[derive(Deserialize)]
-struct ConfirmForm {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ConfirmForm {
     #[serde(default)]
     time: String,
     #[serde(default)]

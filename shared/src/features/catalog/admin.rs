@@ -50,6 +50,7 @@ pub struct UpdateBookingTypeInput {
     /// New French long name; empty removes it.
     pub long_name_fr: Option<String>,
     /// New duration.
+    #[schema(minimum = 5, maximum = 240, multiple_of = 5)]
     pub duration_minutes: Option<u32>,
     /// Offer online, or stop.
     pub enabled_online: Option<bool>,

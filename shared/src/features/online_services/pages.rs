@@ -31,9 +31,11 @@ use crate::http::request::path_param;
 use crate::http::request::read_form;
 
 /// What the portal's forms post: the identification, or the choice to book, or "not me".
-#[derive(Default, Deserialize)]
-struct PortalForm {
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+pub(crate) struct PortalForm {
+    /// `identify` (the details), `book` (a chosen time) or `forget` ("not me").
     #[serde(default)]
+    #[schema(required = true, pattern = "^(identify|book|forget)$")]
     action: String,
     #[serde(default)]
     first_name: String,

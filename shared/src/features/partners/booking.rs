@@ -302,21 +302,31 @@ pub async fn hold(state: &AppState, request: &Request) -> Result<Response<Body>,
     json(StatusCode::CREATED, &hold)
 }
 
-async fn live_hold(
-    state: &AppState,
+/// The clinic, the hold's id and the staff member a hold request is from.
+fn hold_request(
     request: &Request,
-) -> Result<(crate::domain::clinic::ClinicId, crate::domain::access::Actor, PartnerHold), Problem> {
+) -> Result<(crate::domain::clinic::ClinicId, HoldId, crate::domain::access::Actor), Problem> {
     let clinic = clinic_id(request)?;
     let id = path_param(request, "holdId", |raw| HoldId::parse("holdId", raw))?;
     let actor = authorize(request, &clinic, Permission::PartnerBook)?;
+    Ok((clinic, id, actor))
+}
+
+/// The hold, while it lasts, if the staff member may act for its partner.
+async fn held(
+    state: &AppState,
+    clinic: &crate::domain::clinic::ClinicId,
+    id: &HoldId,
+    actor: &crate::domain::access::Actor,
+) -> Result<PartnerHold, Problem> {
     let hold: PartnerHold = state
         .store
-        .get(&keys::hold(&clinic, id.as_str()))
+        .get(&keys::hold(clinic, id.as_str()))
         .await?
         .ok_or_else(|| Problem::gone("the hold has lapsed or was released; start the reservation again"))?
         .record()?;
     actor.may_act_for(hold.partner_id.as_str()).map_err(forbidden)?;
-    Ok((clinic, actor, hold))
+    Ok(hold)
 }
 
 /// Confirming a held slot for a patient record.
@@ -336,8 +346,9 @@ pub struct ConfirmHoldInput {
 /// `POST /admin/clinics/{clinicId}/partner-holds/{holdId}/confirm`: books the held slot.
 #[tracing::instrument(skip_all)]
 pub async fn confirm(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
-    let (clinic_id, actor, hold) = live_hold(state, request).await?;
+    let (clinic_id, hold_id, actor) = hold_request(request)?;
     let input: ConfirmHoldInput = json_body(request)?;
+    let hold = held(state, &clinic_id, &hold_id, &actor).await?;
     // A hold made before the partner was archived books nothing for it now.
     super::partner_for(state, &clinic_id, &actor, hold.partner_id.as_str(), "partner_id").await?;
     let reference = PatientReference::parse("patient_reference", &input.patient_reference)
@@ -399,7 +410,8 @@ pub async fn confirm(state: &AppState, request: &Request) -> Result<Response<Bod
 /// `DELETE /admin/clinics/{clinicId}/partner-holds/{holdId}`: gives the slot back at once.
 #[tracing::instrument(skip_all)]
 pub async fn release(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
-    let (clinic_id, actor, hold) = live_hold(state, request).await?;
+    let (clinic_id, hold_id, actor) = hold_request(request)?;
+    let hold = held(state, &clinic_id, &hold_id, &actor).await?;
     let mut writes =
         vec![Write::Delete { key: keys::hold(&clinic_id, hold.id.as_str()), condition: Condition::Exists }];
     writes.extend(hold.units().map(|unit| Write::Delete {

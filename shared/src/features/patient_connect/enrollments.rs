@@ -127,6 +127,7 @@ pub struct EnrollInput {
     /// The first cycle's reference date, `YYYY-MM-DD` (the proposed booking date for a
     /// recall, the start date for a program); today when absent.
     #[serde(default)]
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
     pub reference_date: Option<String>,
 }
 
@@ -442,6 +443,7 @@ pub struct ReferralInput {
     /// When the referral was received, `YYYY-MM-DD` (today when absent): the reference date of
     /// the Referral programs it enters.
     #[serde(default)]
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
     pub received_on: Option<String>,
     /// Who referred, up to 120 characters (e.g. a GP practice).
     #[serde(default)]

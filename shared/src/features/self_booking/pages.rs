@@ -416,7 +416,7 @@ pub(crate) fn start_again(pages: &Pages<'_>) -> Result<Response<Body>, Problem> 
         (pages.dead_end(t.choose_again))
         p { a href={ (pages.path) "?lang=" (pages.lang.code()) } { (t.start_again) } }
     };
-    pages.respond(StatusCode::BAD_REQUEST, t.book_title, &Steps::default(), body)
+    pages.respond(StatusCode::UNPROCESSABLE_ENTITY, t.book_title, &Steps::default(), body)
 }
 
 fn provider_step(
@@ -683,8 +683,8 @@ async fn read_form(request: &Request) -> Result<(BookingForm, Option<Attachment>
 }
 
 /// The details form as posted (no `Debug`: it holds patient data).
-#[derive(Clone, Default, Deserialize)]
-struct BookingForm {
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
+pub(crate) struct BookingForm {
     #[serde(rename = "type", default)]
     booking_type: String,
     #[serde(default)]

@@ -240,9 +240,11 @@ fn outcome_or_offer(
     page(lang, &described.clinic, t.offer_title, &switch, status, body)
 }
 
-#[derive(Deserialize)]
-struct OfferForm {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct OfferForm {
+    /// `accept` or `decline`.
     #[serde(default)]
+    #[schema(required = true, pattern = "^(accept|decline)$")]
     action: String,
     #[serde(default)]
     lang: Option<String>,
@@ -462,8 +464,8 @@ async fn taken_outcome(
 }
 
 /// The join form as posted (no `Debug`: it holds patient data).
-#[derive(Default, Deserialize)]
-struct JoinForm {
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+pub(crate) struct JoinForm {
     #[serde(rename = "type", default)]
     booking_type: String,
     #[serde(default)]
@@ -488,7 +490,9 @@ struct JoinForm {
     email: String,
     #[serde(default)]
     lang: Option<String>,
+    /// The days and parts of the day that suit (`day_monday=on`, …).
     #[serde(flatten)]
+    #[schema(ignore)]
     rest: std::collections::HashMap<String, String>,
 }
 
