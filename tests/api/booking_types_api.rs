@@ -151,3 +151,86 @@ async fn concurrent_edits_of_one_booking_type_never_lose_a_version() {
         "one audit record per successful change"
     );
 }
+
+#[tokio::test]
+async fn an_archived_provider_leaves_the_lists_and_the_pages_takes_no_new_use_and_keeps_its_name_on_old_bookings() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let demo = app.demo_ids(&admin).await;
+    let tomorrow = clinic_shared::clock::Clock::now(app.server.clock.as_ref())
+        .to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap())
+        .date()
+        .tomorrow()
+        .unwrap();
+    let slots = app
+        .get(
+            &format!(
+                "/public/clinics/demo/availability?booking_type_id={}&provider_id={}&location_id=any&from={tomorrow}&to={}",
+                demo.gp15,
+                demo.amara,
+                tomorrow.checked_add(jiff::ToSpan::days(13)).unwrap()
+            ),
+            None,
+        )
+        .await;
+    let (first, second) = (slots.body["slots"][0].clone(), slots.body["slots"][1].clone());
+    let booking = |slot: &serde_json::Value| {
+        json!({
+            "booking_type_id": demo.gp15, "provider_id": demo.amara, "location_id": slot["location_id"],
+            "starts_at": slot["starts_at"],
+            "patient": {"first_name": "Ada", "last_name": "Example", "date_of_birth": "1985-12-10", "mobile": "+447700900124"}
+        })
+    };
+    let before = app.json("POST", "/admin/clinics/demo/appointments", Some(&admin), booking(&first)).await;
+    assert_eq!(before.status, 201, "{:?}", before.body);
+
+    let path = format!("/admin/clinics/demo/providers/{}", demo.amara);
+    let stale = app.call_if_match("DELETE", &path, Some(&admin), None, Some("\"99\"")).await;
+    assert_eq!(stale.status, 412, "a stale If-Match archives nothing");
+    let archived = app.call("DELETE", &path, Some(&admin), None).await;
+    assert_eq!(archived.status, 200, "{:?}", archived.body);
+    assert!(archived.body["archived_at"].is_string());
+    assert_eq!(archived.body["enabled_online"], false);
+    let again = app.call("DELETE", &path, Some(&admin), None).await;
+    assert_eq!(
+        (again.status, &again.body["version"]),
+        (200, &archived.body["version"]),
+        "archiving twice changes nothing"
+    );
+
+    let ids = |answer: &clinic_tests::Answer| -> Vec<String> {
+        answer.body["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let current = app.get("/admin/clinics/demo/providers?limit=100", Some(&admin)).await;
+    assert!(!ids(&current).contains(&demo.amara), "the list hides it");
+    let only_archived = app.get("/admin/clinics/demo/providers?archived=true", Some(&admin)).await;
+    assert_eq!(ids(&only_archived), [demo.amara.clone()]);
+    let catalog = app.get("/public/clinics/demo/catalog", None).await;
+    assert!(!catalog.body.to_string().contains(&demo.amara), "patients no longer see it");
+
+    let after = app.json("POST", "/admin/clinics/demo/appointments", Some(&admin), booking(&second)).await;
+    assert_eq!((after.status, after.problem_fields()), (422, vec!["provider_id".to_owned()]));
+    let template = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/diary-templates",
+            Some(&admin),
+            json!({
+                "provider_id": demo.amara, "location_id": demo.hillview, "weekdays": ["saturday"],
+                "start_time": "10:00", "end_time": "11:00", "slot_minutes": 10, "booking_type_ids": [demo.gp15],
+                "valid_from": "2026-01-01"
+            }),
+        )
+        .await;
+    assert_eq!((template.status, template.problem_fields()), (422, vec!["provider_id".to_owned()]));
+    let changed = app.json("PATCH", &path, Some(&admin), json!({"enabled_online": true})).await;
+    assert_eq!(changed.status, 409, "an archived provider takes no change");
+
+    let day = before.body["local_start"].as_str().unwrap()[..10].to_owned();
+    let diary = app.get(&format!("/admin/clinics/demo/appointments?date={day}"), Some(&admin)).await;
+    let entry =
+        diary.body["items"].as_array().unwrap().iter().find(|item| item["id"] == before.body["id"]).unwrap().clone();
+    assert_eq!(entry["provider"]["name"], "Dr Amara Okafor", "the old booking keeps its clinician's name");
+    let activity = app.get("/admin/clinics/demo/activity", Some(&admin)).await;
+    assert_eq!(activity.body["days"][0]["counters"]["providers_taken_offline"], 1, "{:?}", activity.body);
+}

@@ -90,6 +90,7 @@ async fn fixtures(state: &AppState) {
         enabled_online: true,
         created_at: now,
         updated_at: now,
+        archived_at: None,
     };
     put(state, keys::entry(&clinic, keys::BOOKING_TYPE_PREFIX, BOOKING_TYPE), &booking_type).await;
     let location_input = LocationInput {
@@ -460,6 +461,11 @@ async fn every_http_event_runs_through_its_function() {
         ("patient-connect-admin/mark-letter-posted.json", "patient-connect-admin", 200),
         ("patient-connect-admin/mark-letter-posted.json", "patient-connect-admin", 409),
         ("patient-connect-admin/add-referral.json", "patient-connect-admin", 201),
+        // Last: archiving the demo's entries would refuse the bookings above.
+        ("catalog-admin/archive-booking-type.json", "catalog-admin", 200),
+        ("catalog-admin/archive-location.json", "catalog-admin", 200),
+        ("catalog-admin/archive-provider.json", "catalog-admin", 200),
+        ("catalog-admin/update-provider.json", "catalog-admin", 409),
     ];
     let mut covered = BTreeSet::new();
     for (file, function, status) in cases {

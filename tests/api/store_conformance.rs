@@ -57,6 +57,7 @@ conformance!(
     expired_items_are_gone_on_read_and_for_conditions,
     counters_add_up,
     deletes_honour_their_condition,
+    a_check_for_a_current_record_fails_on_an_archived_or_missing_one,
 );
 
 fn item(pk: &str, sk: &str, data: serde_json::Value) -> Item {
@@ -269,4 +270,27 @@ async fn deletes_honour_their_condition(subject: Subject) {
     store.write(Write::Delete { key: Key::new("DEL", "x"), condition: Condition::VersionIs(4) }).await.unwrap();
     assert_eq!(store.get(&Key::new("DEL", "x")).await.unwrap(), None);
     store.write(Write::Delete { key: Key::new("DEL", "never"), condition: Condition::Always }).await.unwrap();
+}
+
+async fn a_check_for_a_current_record_fails_on_an_archived_or_missing_one(subject: Subject) {
+    let store = subject.store;
+    let marker = Key::new("ARC", "marker");
+    store.write(Write::put(item("ARC", "marker", json!({})), Condition::Always)).await.unwrap();
+    store.write(Write::put(item("ARC", "current", json!({"name": "a"})), Condition::Always)).await.unwrap();
+    store.write(Write::put(item("ARC", "nulled", json!({"archived_at": null})), Condition::Always)).await.unwrap();
+    store
+        .write(Write::put(item("ARC", "archived", json!({"archived_at": "2026-12-01T09:00:00Z"})), Condition::Always))
+        .await
+        .unwrap();
+    for (sk, holds) in [("current", true), ("nulled", true), ("archived", false), ("missing", false)] {
+        let writes = vec![
+            Write::check_current(Key::new("ARC", sk)),
+            Write::put(item("ARC", "marker", json!({"by": sk})), Condition::Exists),
+        ];
+        let outcome = store.transact(writes).await;
+        let expected = if holds { Ok(()) } else { Err(StoreError::ConditionFailed { index: 0 }) };
+        assert_eq!(outcome.map(|_| ()), expected, "{sk}");
+    }
+    let marker = store.get(&marker).await.unwrap().unwrap();
+    assert_eq!(marker.data["by"], json!("nulled"), "only the checks that held wrote");
 }

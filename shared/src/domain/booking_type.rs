@@ -41,6 +41,11 @@ pub struct BookingType {
     /// When it last changed.
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+    /// When staff archived it: nothing new may use it (no online booking, no new templates,
+    /// bookings, rules or services), while what already does keeps its name. Absent while current.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub archived_at: Option<Timestamp>,
 }
 
 /// What patients see of an enabled booking type.
@@ -139,6 +144,17 @@ impl BookingType {
             enabled_online: input.enabled_online,
             created_at: now,
             updated_at: now,
+            archived_at: None,
+        })
+    }
+
+    /// Archived at `now`: off online booking for good, or `None` when it already is.
+    pub fn archive(&self, now: Timestamp) -> Option<Self> {
+        self.archived_at.is_none().then(|| Self {
+            enabled_online: false,
+            archived_at: Some(now),
+            updated_at: now,
+            ..self.clone()
         })
     }
 

@@ -56,6 +56,13 @@ const CONNECT_ADMIN: &str = "patient-connect-admin";
 const PAGING: &[(&str, &str)] =
     &[("limit", "Page size, 1 to 100 (default 50)"), ("cursor", "`next_cursor` of the previous page")];
 
+/// A catalogue list: paged, current entries unless `archived=true`.
+const CATALOG_LIST: &[(&str, &str)] = &[
+    ("limit", "Page size, 1 to 100 (default 50)"),
+    ("cursor", "`next_cursor` of the previous page"),
+    ("archived", "`true` for the archived entries instead (default `false`)"),
+];
+
 pub(super) fn routes() -> Vec<Route> {
     vec![
         route("GET", "/health", "meta", Access::Public, "Health", handler!(meta::health))
@@ -83,11 +90,15 @@ pub(super) fn routes() -> Vec<Route> {
         route("GET", "/admin/clinics/{clinicId}/booking-types", CATALOG_ADMIN, Access::Admin, "ListBookingTypes", handler!(admin::list::<BookingType>))
             .summary("List the clinic's booking types")
             .answers([(200, page::<BookingType>())])
-            .query(PAGING),
+            .query(CATALOG_LIST),
         route("PATCH", "/admin/clinics/{clinicId}/booking-types/{bookingTypeId}", CATALOG_ADMIN, Access::Admin, "UpdateBookingType", handler!(admin::update_booking_type))
             .summary("Change a booking type now, or at `effective_at`")
             .takes(json::<UpdateBookingTypeInput>())
             .answers([(200, versioned::<BookingType>()), (202, json::<ScheduledChange>())])
+            .conditional(),
+        route("DELETE", "/admin/clinics/{clinicId}/booking-types/{bookingTypeId}", CATALOG_ADMIN, Access::Admin, "ArchiveBookingType", handler!(admin::archive::<BookingType>))
+            .summary("Archive a booking type: off online booking, and nothing new may use it; appointments, templates and statistics that already do keep its name")
+            .answers([(200, versioned::<BookingType>())])
             .conditional(),
         route("GET", "/admin/clinics/{clinicId}/booking-types/{bookingTypeId}/history", CATALOG_ADMIN, Access::Admin, "BookingTypeHistory", handler!(admin::booking_type_history))
             .summary("A booking type's audit history")
@@ -100,10 +111,14 @@ pub(super) fn routes() -> Vec<Route> {
         route("GET", "/admin/clinics/{clinicId}/locations", CATALOG_ADMIN, Access::Admin, "ListLocations", handler!(admin::list::<Location>))
             .summary("List locations")
             .answers([(200, page::<Location>())])
-            .query(PAGING),
+            .query(CATALOG_LIST),
         route("PATCH", "/admin/clinics/{clinicId}/locations/{locationId}", CATALOG_ADMIN, Access::Admin, "UpdateLocation", handler!(admin::update::<Location>))
             .summary("Change a location (enabling or disabling re-publishes at once)")
             .takes(json::<LocationInput>())
+            .answers([(200, versioned::<Location>())])
+            .conditional(),
+        route("DELETE", "/admin/clinics/{clinicId}/locations/{locationId}", CATALOG_ADMIN, Access::Admin, "ArchiveLocation", handler!(admin::archive::<Location>))
+            .summary("Archive a location: off online booking, and nothing new may use it; appointments, templates and statistics that already do keep its name")
             .answers([(200, versioned::<Location>())])
             .conditional(),
         route("POST", "/admin/clinics/{clinicId}/providers", CATALOG_ADMIN, Access::Admin, "CreateProvider", handler!(admin::create::<Provider>))
@@ -113,10 +128,14 @@ pub(super) fn routes() -> Vec<Route> {
         route("GET", "/admin/clinics/{clinicId}/providers", CATALOG_ADMIN, Access::Admin, "ListProviders", handler!(admin::list::<Provider>))
             .summary("List providers")
             .answers([(200, page::<Provider>())])
-            .query(PAGING),
+            .query(CATALOG_LIST),
         route("PATCH", "/admin/clinics/{clinicId}/providers/{providerId}", CATALOG_ADMIN, Access::Admin, "UpdateProvider", handler!(admin::update::<Provider>))
             .summary("Change a provider (enabling or disabling re-publishes at once)")
             .takes(json::<ProviderInput>())
+            .answers([(200, versioned::<Provider>())])
+            .conditional(),
+        route("DELETE", "/admin/clinics/{clinicId}/providers/{providerId}", CATALOG_ADMIN, Access::Admin, "ArchiveProvider", handler!(admin::archive::<Provider>))
+            .summary("Archive a provider: off online booking, and nothing new may use it; appointments, templates and statistics that already do keep its name")
             .answers([(200, versioned::<Provider>())])
             .conditional(),
         route("GET", "/admin/clinics/{clinicId}/online-settings", CATALOG_ADMIN, Access::Admin, "GetOnlineSettings", handler!(catalog::settings::get))

@@ -164,9 +164,19 @@ fn condition_expression(condition: Condition, now: i64) -> Expression {
         Condition::NotExists => ("attribute_not_exists(#pk) OR #exp <= :now".to_owned(), None),
         Condition::Exists => (format!("attribute_exists(#pk) AND {live}"), None),
         Condition::VersionIs(version) => (format!("#ver = :ver AND {live}"), Some(version)),
+        Condition::ExistsWithout(_) => (
+            format!(
+                "attribute_exists(#pk) AND (attribute_not_exists(#without) OR attribute_type(#without, :null)) AND {live}"
+            ),
+            None,
+        ),
     };
     let mut names = HashMap::from([("#exp".to_owned(), "expires_at".to_owned())]);
     let mut values = HashMap::from([(":now".to_owned(), n(now))]);
+    if let Condition::ExistsWithout(field) = condition {
+        names.insert("#without".to_owned(), field.to_owned());
+        values.insert(":null".to_owned(), s("NULL"));
+    }
     match version {
         Some(version) => {
             names.insert("#ver".into(), "version".into());

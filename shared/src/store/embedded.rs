@@ -120,6 +120,7 @@ fn holds(condition: Condition, live: Option<&Item>) -> bool {
         Condition::NotExists => live.is_none(),
         Condition::Exists => live.is_some(),
         Condition::VersionIs(version) => live.is_some_and(|item| item.version == version),
+        Condition::ExistsWithout(field) => live.is_some_and(|item| item.data.get(field).is_none_or(|v| v.is_null())),
     }
 }
 

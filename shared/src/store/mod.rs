@@ -110,6 +110,26 @@ pub enum Condition {
     Exists,
     /// A live item has this key at exactly this version.
     VersionIs(u64),
+    /// A live item has this key and no field of this name (an archived record carries
+    /// [`ARCHIVED_FIELD`], so `ExistsWithout(ARCHIVED_FIELD)` is "exists and is current").
+    ExistsWithout(&'static str),
+}
+
+/// The field an archived record carries; nothing new may refer to it.
+pub const ARCHIVED_FIELD: &str = "archived_at";
+
+impl Item {
+    /// Whether the record is current (not archived).
+    pub fn is_current(&self) -> bool {
+        self.data.get(ARCHIVED_FIELD).is_none_or(Value::is_null)
+    }
+}
+
+impl Write {
+    /// Checks, in a transaction, that a record exists and is not archived.
+    pub fn check_current(key: Key) -> Self {
+        Write::Check { key, condition: Condition::ExistsWithout(ARCHIVED_FIELD) }
+    }
 }
 
 /// One write, alone or as part of a transaction.

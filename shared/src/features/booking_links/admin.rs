@@ -59,7 +59,7 @@ async fn clinic(store: &dyn Store, clinic: &ClinicId) -> Result<Clinic, Problem>
 /// The writes that check, in the rule's transaction, that everything it names exists; with the
 /// field each one answers for.
 fn reference_checks(clinic: &ClinicId, rule: &BroadcastRule) -> Vec<(Write, String)> {
-    let exists = |key| Write::Check { key, condition: Condition::Exists };
+    let exists = Write::check_current;
     let mut checks = vec![(
         exists(keys::entry(clinic, keys::BOOKING_TYPE_PREFIX, rule.booking_type_id.as_str())),
         "booking_type_id".to_owned(),
@@ -103,7 +103,10 @@ async fn save_rule(
     )?);
     match state.store.transact(writes).await {
         Err(StoreError::ConditionFailed { index }) if index < fields.len() => {
-            Err(Problem::invalid(vec![FieldError::new(fields[index].clone(), "names nothing in this clinic")]))
+            Err(Problem::invalid(vec![FieldError::new(
+                fields[index].clone(),
+                "names nothing current in this clinic (missing or archived)",
+            )]))
         }
         Err(StoreError::ConditionFailed { .. }) => {
             Err(Problem::conflict("the rule changed while this request ran; reload and try again"))

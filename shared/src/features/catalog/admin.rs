@@ -17,7 +17,7 @@ use crate::domain::jobs::{JobRecord, JobStatus, JobTask, ScheduledJob, check_run
 use crate::features::audit_trail::{self, Change};
 use crate::http::Problem;
 use crate::http::auth::authorize;
-use crate::http::request::{clinic_id, if_match, json_body, page_query, path_param};
+use crate::http::request::{bool_param, clinic_id, if_match, json_body, page_query, path_param};
 use crate::http::response::{json, json_versioned};
 use crate::store::{Condition, Item, Query, Write, keys};
 
@@ -85,18 +85,22 @@ pub async fn create<T: CatalogEntry>(state: &AppState, request: &Request) -> Res
     json(StatusCode::CREATED, &created)
 }
 
-/// `GET /admin/clinics/{clinicId}/{kind}`
+/// `GET /admin/clinics/{clinicId}/{kind}[?archived=true]`: current entries, or with
+/// `archived=true` the archived ones instead.
 #[tracing::instrument(skip_all, fields(kind = T::KIND.name()))]
 pub async fn list<T: CatalogEntry>(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = clinic_id(request)?;
     authorize(request, &clinic, Permission::CatalogRead)?;
+    let archived = bool_param(request, "archived")?;
     let query = page_query(request, Query::prefix(keys::clinic_partition(&clinic), T::PREFIX))?;
     let page = state.store.query(&query).await?;
-    let items = page
-        .items
-        .iter()
-        .map(|item| Ok(Versioned { entry: item.record::<T>()?, version: item.version }))
-        .collect::<Result<Vec<_>, crate::store::StoreError>>()?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for item in &page.items {
+        let entry = item.record::<T>()?;
+        if entry.is_archived() == archived {
+            items.push(Versioned { entry, version: item.version });
+        }
+    }
     json(StatusCode::OK, &EntryPage { items, next_cursor: page.next.map(|cursor| cursor.as_str().to_owned()) })
 }
 
@@ -109,6 +113,21 @@ pub async fn update<T: CatalogEntry>(state: &AppState, request: &Request) -> Res
     let change: T::Change = json_body(request)?;
     let expected = if_match(request)?;
     match entries::apply::<T>(state, &clinic, &id, &change, &actor.subject, Vec::new(), expected).await? {
+        Applied::Changed(entry, version) | Applied::Unchanged(entry, version) => {
+            json_versioned(StatusCode::OK, &Versioned { entry, version }, version)
+        }
+    }
+}
+
+/// `DELETE /admin/clinics/{clinicId}/{kind}/{id}`: archives the entry (`If-Match` optional).
+/// What already refers to it keeps its name; nothing new may.
+#[tracing::instrument(skip_all, fields(kind = T::KIND.name()))]
+pub async fn archive<T: CatalogEntry>(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let id = entry_id::<T>(request)?;
+    let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
+    let expected = if_match(request)?;
+    match entries::archive::<T>(state, &clinic, &id, &actor.subject, expected).await? {
         Applied::Changed(entry, version) | Applied::Unchanged(entry, version) => {
             json_versioned(StatusCode::OK, &Versioned { entry, version }, version)
         }

@@ -85,7 +85,8 @@ pub enum Applied<T> {
     Unchanged(T, u64),
 }
 
-/// Applies a change now, in one transaction with `extra` writes (the runner's job record).
+/// Applies a change now, in one transaction with `extra` writes (the runner's job record). An
+/// archived entry takes no change.
 pub async fn apply<T: CatalogEntry>(
     state: &AppState,
     clinic: &ClinicId,
@@ -95,6 +96,49 @@ pub async fn apply<T: CatalogEntry>(
     extra: Vec<Write>,
     expected_version: Option<u64>,
 ) -> Result<Applied<T>, CatalogError> {
+    let edit = Edit { action: "changed", actor, extra, expected_version };
+    commit::<T>(state, clinic, id, edit, |current, now| {
+        if current.is_archived() {
+            return Err(CatalogError::Archived(T::KIND));
+        }
+        current.change(change, now).map_err(CatalogError::Invalid)
+    })
+    .await
+}
+
+/// Archives an entry: off online booking, and nothing new may refer to it (the reference checks
+/// of templates, bookings, rules, services and partners refuse it in their own transactions).
+/// Archiving an archived entry changes nothing.
+pub async fn archive<T: CatalogEntry>(
+    state: &AppState,
+    clinic: &ClinicId,
+    id: &str,
+    actor: &str,
+    expected_version: Option<u64>,
+) -> Result<Applied<T>, CatalogError> {
+    let edit = Edit { action: "archived", actor, extra: Vec::new(), expected_version };
+    commit::<T>(state, clinic, id, edit, |current, now| Ok(current.archive(now))).await
+}
+
+/// How an entry is being changed: the audit action, by whom, with which other writes, and the
+/// version the client read.
+struct Edit<'a> {
+    action: &'static str,
+    actor: &'a str,
+    extra: Vec<Write>,
+    expected_version: Option<u64>,
+}
+
+/// Writes what `next` makes of the entry, conditional on the version read: the entry, its
+/// published copy and the audit record in one transaction; the event after the commit.
+async fn commit<T: CatalogEntry>(
+    state: &AppState,
+    clinic: &ClinicId,
+    id: &str,
+    edit: Edit<'_>,
+    next: impl FnOnce(&T, jiff::Timestamp) -> Result<Option<T>, CatalogError>,
+) -> Result<Applied<T>, CatalogError> {
+    let Edit { action, actor, extra, expected_version } = edit;
     let current = load::<T>(state.store.as_ref(), clinic, id).await?.ok_or(CatalogError::EntryNotFound(T::KIND))?;
     if let Some(expected) = expected_version
         && expected != current.version
@@ -102,7 +146,7 @@ pub async fn apply<T: CatalogEntry>(
         return Err(CatalogError::Stale { current: current.version, expected });
     }
     let now = state.clock.now();
-    let Some(next) = current.entry.change(change, now).map_err(CatalogError::Invalid)? else {
+    let Some(next) = next(&current.entry, now)? else {
         if !extra.is_empty() {
             state.store.transact(extra).await?;
         }
@@ -121,7 +165,7 @@ pub async fn apply<T: CatalogEntry>(
             clinic,
             Change {
                 actor,
-                action: &format!("{}.changed", T::KIND.name()),
+                action: &format!("{}.{action}", T::KIND.name()),
                 entity: T::entity(id),
                 before_version: Some(current.version),
                 after_version: Some(version),
@@ -131,7 +175,7 @@ pub async fn apply<T: CatalogEntry>(
     ];
     writes.extend(extra);
     state.store.transact(writes).await?;
-    tracing::info!(kind = T::KIND.name(), entry_id = %id, version, "catalogue entry changed");
+    tracing::info!(kind = T::KIND.name(), entry_id = %id, version, action, "catalogue entry written");
     let fact = Fact::CatalogEntryChanged {
         kind: T::KIND,
         entry_id: id.to_owned(),

@@ -18,6 +18,9 @@ pub enum CatalogError {
     /// No such entry in this clinic.
     #[error("{} not found", .0.name())]
     EntryNotFound(EntryKind),
+    /// Staff archived it; it takes no change.
+    #[error("{} archived", .0.name())]
+    Archived(EntryKind),
     /// Someone else changed it first.
     #[error("concurrent change")]
     Conflict,
@@ -54,6 +57,10 @@ impl From<CatalogError> for Problem {
             CatalogError::EntryNotFound(kind) => {
                 Problem::not_found(format!("no such {} in this clinic", kind.name().replace('_', " ")))
             }
+            CatalogError::Archived(kind) => Problem::conflict(format!(
+                "this {} is archived: it takes no change, and nothing new may use it",
+                kind.name().replace('_', " ")
+            )),
             CatalogError::Conflict => {
                 Problem::conflict("the record changed while this request ran; reload and try again")
             }

@@ -50,6 +50,10 @@ pub trait CatalogEntry: Serialize + DeserializeOwned + Clone + PartialEq + Send 
     fn published(&self) -> Option<Self::Published>;
     /// Whether enabled for online booking.
     fn online(&self) -> bool;
+    /// Whether staff archived it.
+    fn is_archived(&self) -> bool;
+    /// The entry archived at `now`, or `None` when it already is.
+    fn archive(&self, now: Timestamp) -> Option<Self>;
     /// The audit entity name.
     fn entity(id: &str) -> String {
         format!("{}/{id}", Self::KIND.name())
@@ -86,6 +90,12 @@ impl CatalogEntry for BookingType {
     fn online(&self) -> bool {
         self.enabled_online
     }
+    fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
+    fn archive(&self, now: Timestamp) -> Option<Self> {
+        BookingType::archive(self, now)
+    }
 }
 
 impl CatalogEntry for Location {
@@ -117,6 +127,12 @@ impl CatalogEntry for Location {
     fn online(&self) -> bool {
         self.enabled_online
     }
+    fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
+    fn archive(&self, now: Timestamp) -> Option<Self> {
+        Location::archive(self, now)
+    }
 }
 
 impl CatalogEntry for Provider {
@@ -147,5 +163,11 @@ impl CatalogEntry for Provider {
     }
     fn online(&self) -> bool {
         self.enabled_online
+    }
+    fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
+    fn archive(&self, now: Timestamp) -> Option<Self> {
+        Provider::archive(self, now)
     }
 }

@@ -27,7 +27,7 @@ use crate::http::auth::authorize;
 use crate::http::request::clinic_id;
 use crate::http::request::{json_body, path_param, query_param};
 use crate::http::response::json;
-use crate::store::{Query, keys, query_all};
+use crate::store::{Item, Query, keys, query_all};
 
 /// An appointment as staff see it (no `Debug`: it holds patient data).
 #[derive(Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -304,8 +304,12 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     let booking_type: BookingType = store
         .get(&keys::entry(&clinic_id, keys::BOOKING_TYPE_PREFIX, booking_type_id.as_str()))
         .await?
+        .filter(Item::is_current)
         .ok_or_else(|| {
-            Problem::invalid(vec![FieldError::new("booking_type_id", "names no booking type of this clinic")])
+            Problem::invalid(vec![FieldError::new(
+                "booking_type_id",
+                "names no current booking type of this clinic (missing or archived)",
+            )])
         })?
         .record()?;
     let mut references = vec![
@@ -316,8 +320,11 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
         references.push((keys::patient(&clinic_id, reference.as_str()), "patient_reference"));
     }
     for (key, field) in references {
-        if store.get(&key).await?.is_none() {
-            return Err(Problem::invalid(vec![FieldError::new(field, "names nothing in this clinic")]));
+        if !store.get(&key).await?.is_some_and(|item| item.is_current()) {
+            return Err(Problem::invalid(vec![FieldError::new(
+                field,
+                "names nothing current in this clinic (missing or archived)",
+            )]));
         }
     }
     let now = state.clock.now();
@@ -420,8 +427,11 @@ pub async fn update(state: &AppState, request: &Request) -> Result<Response<Body
             "location_id",
         ),
     ] {
-        if changed && state.store.get(&key).await?.is_none() {
-            return Err(Problem::invalid(vec![FieldError::new(field, "names nothing in this clinic")]));
+        if changed && !state.store.get(&key).await?.is_some_and(|item| item.is_current()) {
+            return Err(Problem::invalid(vec![FieldError::new(
+                field,
+                "names nothing current in this clinic (missing or archived)",
+            )]));
         }
     }
     next.updated_at = state.clock.now();

@@ -35,7 +35,10 @@ pub struct BlockList {
 }
 
 fn missing(field: &str, what: &str) -> Problem {
-    Problem::invalid(vec![FieldError::new(field, format!("names no {what} of this clinic"))])
+    Problem::invalid(vec![FieldError::new(
+        field,
+        format!("names no current {what} of this clinic (missing or archived)"),
+    )])
 }
 
 /// `POST /admin/clinics/{clinicId}/diary-templates`
@@ -58,7 +61,7 @@ pub async fn create_template(state: &AppState, request: &Request) -> Result<Resp
     }
     let online = online_state(state.store.as_ref(), &clinic).await?;
     let now = state.clock.now();
-    let exists = |key| Write::Check { key, condition: Condition::Exists };
+    let exists = Write::check_current;
     let mut writes = vec![
         exists(keys::entry(&clinic, keys::PROVIDER_PREFIX, template.provider_id.as_str())),
         exists(keys::entry(&clinic, keys::LOCATION_PREFIX, template.location_id.as_str())),
@@ -169,10 +172,7 @@ pub async fn create_block(state: &AppState, request: &Request) -> Result<Respons
     let block = DiaryBlock::create(BlockId::random(), &input, &clinic.time_zone.zone()).map_err(Problem::invalid)?;
     let online = online_state(state.store.as_ref(), &clinic_id).await?;
     let writes = vec![
-        Write::Check {
-            key: keys::entry(&clinic_id, keys::PROVIDER_PREFIX, block.provider_id.as_str()),
-            condition: Condition::Exists,
-        },
+        Write::check_current(keys::entry(&clinic_id, keys::PROVIDER_PREFIX, block.provider_id.as_str())),
         Write::put(
             Item::from_record(keys::entry(&clinic_id, keys::BLOCK_PREFIX, block.id.as_str()), &block)?,
             Condition::NotExists,

@@ -49,7 +49,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
 /// Checks, in the write's transaction, that every booking type and provider the service names
 /// exists; with the field each check stands for.
 fn reference_checks(clinic: &ClinicId, service: &OnlineService) -> (Vec<Write>, Vec<String>) {
-    let exists = |key| Write::Check { key, condition: Condition::Exists };
+    let exists = Write::check_current;
     let mut checks: Vec<(Write, String)> = service
         .booking_type_ids
         .iter()
@@ -102,7 +102,10 @@ fn audit(
 async fn commit(state: &AppState, writes: Vec<Write>, fields: &[String]) -> Result<(), Problem> {
     match state.store.transact(writes).await {
         Err(StoreError::ConditionFailed { index }) if index < fields.len() => {
-            Err(Problem::invalid(vec![FieldError::new(fields[index].clone(), "names nothing in this clinic")]))
+            Err(Problem::invalid(vec![FieldError::new(
+                fields[index].clone(),
+                "names nothing current in this clinic (missing or archived)",
+            )]))
         }
         Err(StoreError::ConditionFailed { .. }) => {
             Err(Problem::conflict("the service changed while this request ran; read it again and retry"))

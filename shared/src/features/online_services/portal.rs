@@ -335,7 +335,8 @@ pub(crate) async fn book_for(
 
 /// The booking steps' view of one service: the clinic's public settings and diary, narrowed to
 /// the service's booking types and providers (seed 001: linked activities are offered online
-/// for the included providers minus the excluded, whether or not the public pages offer them).
+/// for the included providers minus the excluded, whether or not the public pages offer them;
+/// never what staff archived).
 pub(crate) fn service_snapshot(
     public: &PublicSnapshot,
     service: &OnlineService,
@@ -345,14 +346,20 @@ pub(crate) fn service_snapshot(
 ) -> PublicSnapshot {
     let mut booking_types: Vec<_> = booking_types
         .iter()
-        .filter(|booking_type| service.booking_type_ids.contains(&booking_type.id))
+        .filter(|booking_type| {
+            booking_type.archived_at.is_none() && service.booking_type_ids.contains(&booking_type.id)
+        })
         .map(BookingType::public_view)
         .collect();
     booking_types.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut providers: Vec<_> =
-        providers.iter().filter(|provider| service.offers_provider(&provider.id)).map(Provider::public_view).collect();
+    let mut providers: Vec<_> = providers
+        .iter()
+        .filter(|provider| provider.archived_at.is_none() && service.offers_provider(&provider.id))
+        .map(Provider::public_view)
+        .collect();
     providers.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut locations: Vec<_> = locations.iter().map(Location::public_view).collect();
+    let mut locations: Vec<_> =
+        locations.iter().filter(|location| location.archived_at.is_none()).map(Location::public_view).collect();
     locations.sort_by(|a, b| a.name.cmp(&b.name));
     PublicSnapshot {
         clinic: public.clinic.clone(),

@@ -44,7 +44,7 @@ async fn save(
     actor: &str,
 ) -> Result<u64, Problem> {
     let clinic = clinic_id(request)?;
-    let exists = |key| Write::Check { key, condition: Condition::Exists };
+    let exists = Write::check_current;
     let mut writes: Vec<Write> = partner
         .activated_booking_type_ids
         .iter()

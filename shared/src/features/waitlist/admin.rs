@@ -153,19 +153,21 @@ async fn check_catalogue(
 ) -> Result<(), Problem> {
     use crate::domain::validation::FieldError;
     let mut errors = Vec::new();
-    let exists = |prefix: &'static str, id: String| keys::entry(clinic, prefix, &id);
-    if state.store.get(&exists(keys::BOOKING_TYPE_PREFIX, preferences.booking_type_id.to_string())).await?.is_none() {
-        errors.push(FieldError::new("preferences.booking_type_id", "is not a booking type of this clinic"));
+    let current = async |prefix: &'static str, id: String| -> Result<bool, Problem> {
+        Ok(state.store.get(&keys::entry(clinic, prefix, &id)).await?.is_some_and(|item| item.is_current()))
+    };
+    if !current(keys::BOOKING_TYPE_PREFIX, preferences.booking_type_id.to_string()).await? {
+        errors.push(FieldError::new("preferences.booking_type_id", "is not a current booking type of this clinic"));
     }
     if let Some(provider) = &preferences.provider_id
-        && state.store.get(&exists(keys::PROVIDER_PREFIX, provider.to_string())).await?.is_none()
+        && !current(keys::PROVIDER_PREFIX, provider.to_string()).await?
     {
-        errors.push(FieldError::new("preferences.provider_id", "is not a provider of this clinic"));
+        errors.push(FieldError::new("preferences.provider_id", "is not a current provider of this clinic"));
     }
     if let Some(location) = &preferences.location_id
-        && state.store.get(&exists(keys::LOCATION_PREFIX, location.to_string())).await?.is_none()
+        && !current(keys::LOCATION_PREFIX, location.to_string()).await?
     {
-        errors.push(FieldError::new("preferences.location_id", "is not a location of this clinic"));
+        errors.push(FieldError::new("preferences.location_id", "is not a current location of this clinic"));
     }
     if errors.is_empty() { Ok(()) } else { Err(Problem::invalid(errors)) }
 }
