@@ -161,6 +161,10 @@ fn path_parameter(name: &str) -> Value {
             (json!({"type": "string", "pattern": "^[A-Za-z0-9-]{1,40}$"}), "The patient record's reference")
         }
         "token" => (json!({"type": "string"}), "The secret token from the link the patient was sent"),
+        "letterId" => (
+            json!({"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$"}),
+            "A letter's id, as the distribution list gives it",
+        ),
         _ => (json!({"type": "string", "pattern": UUID}), "An id the API gave"),
     };
     json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})

@@ -62,7 +62,13 @@ async fn on_moto_the_schedule_is_right_and_the_sms_and_email_reach_sns_and_ses_o
         state.store.write(Write::put(item, Condition::Always)).await.unwrap();
     }
     let now = clock.now();
-    let program = StoredProgram { id: "aws-recall".into(), program: program(), created_at: now, updated_at: now };
+    let program = StoredProgram {
+        id: "aws-recall".into(),
+        program: program(),
+        created_at: now,
+        updated_at: now,
+        archived_at: None,
+    };
     let item = Item::from_record(keys::connect_program(&clinic, "aws-recall"), &program).unwrap();
     state.store.write(Write::put(item, Condition::Always)).await.unwrap();
     let input = PatientInput {

@@ -186,7 +186,8 @@ async fn seed_connect(state: &AppState, clinic: &ClinicId, appointment: &Appoint
     let event: serde_json::Value =
         serde_json::from_str(&fixture("patient-connect-admin/create-connect-program.json")).unwrap();
     let program: ConnectProgram = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
-    let stored = StoredProgram { id: "fixture-recall".into(), program, created_at: now, updated_at: now };
+    let stored =
+        StoredProgram { id: "fixture-recall".into(), program, created_at: now, updated_at: now, archived_at: None };
     put(state, keys::connect_program(clinic, "fixture-recall"), &stored).await;
     let record = PatientRecord {
         reference: PatientReference::parse("r", "MRN-1002").unwrap(),
@@ -466,6 +467,9 @@ async fn every_http_event_runs_through_its_function() {
         ("catalog-admin/archive-location.json", "catalog-admin", 200),
         ("catalog-admin/archive-provider.json", "catalog-admin", 200),
         ("catalog-admin/update-provider.json", "catalog-admin", 409),
+        ("patient-connect-admin/archive-connect-program.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/archive-connect-template.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/replace-connect-template.json", "patient-connect-admin", 409),
     ];
     let mut covered = BTreeSet::new();
     for (file, function, status) in cases {

@@ -427,3 +427,66 @@ async fn a_referral_enters_the_referral_programs_until_the_patient_books() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(outbox_to(&app, "+447700900126").await.len(), 1, "no reminder after the booking");
 }
+
+#[tokio::test]
+async fn an_archived_template_or_program_takes_no_new_use_and_leaves_the_lists() {
+    let app = TestApp::spawn().await;
+    let token = app.demo_admin();
+    patient(&app, &token, "MRN-7301", "Ada", "+447700900123", None).await;
+    let sms =
+        template(&app, &token, json!({"kind": "sms", "name": "Recall SMS", "body": "Hi {patient.first_name}"})).await;
+    let program = |template: &str| {
+        json!({
+            "program_type": "general", "name": "Flu jabs", "cycles": 1,
+            "actions": [{"kind": {"kind": "sms", "template_id": template, "save_reply_content": false}, "timing": timing("after", 0), "pause_on_error": false}],
+            "completing_bookings": {"kind": "any"}, "enabled": true,
+        })
+    };
+    let created = post(&app, &token, "/connect-programs", program(&sms)).await;
+    assert_eq!(created.status, 201, "{created:?}");
+    let program_id = created.body["program"]["id"].as_str().unwrap().to_owned();
+
+    // The template: archived (stale If-Match refused first), hidden, no new use, no change.
+    let template_path = format!("{CONNECT}/connect-templates/{sms}");
+    let stale = app.call_if_match("DELETE", &template_path, Some(&token), None, Some("\"7\"")).await;
+    assert_eq!(stale.status, 412);
+    let archived = app.call("DELETE", &template_path, Some(&token), None).await;
+    assert_eq!(archived.status, 200, "{archived:?}");
+    assert!(archived.body["template"]["archived_at"].is_string());
+    let listed = app.get(&format!("{CONNECT}/connect-templates"), Some(&token)).await;
+    assert!(!listed.body.to_string().contains(&sms), "the list hides it");
+    let archived_list = app.get(&format!("{CONNECT}/connect-templates?archived=true"), Some(&token)).await;
+    assert_eq!(archived_list.body["items"][0]["template"]["id"], json!(sms));
+    let refused = post(&app, &token, "/connect-programs", program(&sms)).await;
+    assert_eq!((refused.status, refused.problem_fields()), (422, vec!["actions[0].template_id".to_owned()]));
+    let changed = app
+        .json("PUT", &template_path, Some(&token), json!({"kind": "sms", "name": "Recall SMS", "body": "Hello"}))
+        .await;
+    assert_eq!(changed.status, 409);
+    let reminders = app
+        .json(
+            "PUT",
+            "/admin/clinics/demo/appointment-settings",
+            Some(&token),
+            json!({"reminders": [{"channel": "sms", "hours_before": 24, "template_id": sms}]}),
+        )
+        .await;
+    assert_eq!((reminders.status, reminders.problem_fields()), (422, vec!["reminders[0].template_id".to_owned()]));
+
+    // The program that already sends it stays as it was until archived itself; then nobody new
+    // enters it and it takes no change.
+    let program_path = format!("{CONNECT}/connect-programs/{program_id}");
+    let archived = app.call("DELETE", &program_path, Some(&token), None).await;
+    assert_eq!(archived.status, 200, "{archived:?}");
+    assert_eq!(archived.body["program"]["program"]["enabled"], false);
+    assert_eq!(app.call("DELETE", &program_path, Some(&token), None).await.body["version"], archived.body["version"]);
+    let listed = app.get(&format!("{CONNECT}/connect-programs"), Some(&token)).await;
+    assert!(!listed.body.to_string().contains(&program_id), "the list hides it");
+    let reference = app.server.clock.now().to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap()).date();
+    let enroll =
+        json!({"program_id": program_id, "patient_reference": "MRN-7301", "reference_date": reference.to_string()});
+    let refused = post(&app, &token, "/connect-enrollments", enroll).await;
+    assert_eq!((refused.status, refused.problem_fields()), (422, vec!["program_id".to_owned()]));
+    let changed = app.json("PUT", &program_path, Some(&token), program(&sms)).await;
+    assert_eq!(changed.status, 409);
+}

@@ -378,7 +378,8 @@ async fn ten_thousand_enrollments_send_every_message_once_and_pause_and_complete
     let other_type = BookingTypeId::generated("bt-other".into());
     let mut stored = HashMap::new();
     for (id, program) in programs(&recall_type, &booking_type) {
-        let program = StoredProgram { id: id.clone(), program, created_at: start, updated_at: start };
+        let program =
+            StoredProgram { id: id.clone(), program, created_at: start, updated_at: start, archived_at: None };
         store
             .write(Write::put(
                 Item::from_record(keys::connect_program(&clinic, &id), &program).unwrap(),

@@ -86,6 +86,11 @@ pub struct MessageTemplate {
     pub subject: Option<String>,
     /// Text with merge fields.
     pub body: String,
+    /// When staff archived it: no new program action or reminder may name it; programs that
+    /// already do still send it. Absent while current.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub archived_at: Option<jiff::Timestamp>,
 }
 
 /// The values merge fields take for one patient and one action. Missing values (no provider,
@@ -191,7 +196,14 @@ impl MessageTemplate {
             (_, None) => None,
         };
         checker.finish()?;
-        Ok(Self { id, kind: input.kind, name: name.unwrap_or_default(), subject, body: input.body.clone() })
+        Ok(Self {
+            id,
+            kind: input.kind,
+            name: name.unwrap_or_default(),
+            subject,
+            body: input.body.clone(),
+            archived_at: None,
+        })
     }
 
     /// The message for one patient.

@@ -484,10 +484,15 @@ pub(super) fn routes() -> Vec<Route> {
             .answers([(201, json::<patient_connect::programs::MessageTemplateView>())]),
         route("GET", "/admin/clinics/{clinicId}/connect-templates", CONNECT_ADMIN, Access::Admin, "ListConnectTemplates", handler!(patient_connect::programs::list_templates))
             .summary("List Patient Connect templates")
-            .answers([(200, json::<patient_connect::programs::MessageTemplateList>())]),
+            .answers([(200, json::<patient_connect::programs::MessageTemplateList>())])
+            .query(&[("archived", "`true` for the archived ones instead (default `false`)")]),
         route("PUT", "/admin/clinics/{clinicId}/connect-templates/{templateId}", CONNECT_ADMIN, Access::Admin, "ReplaceConnectTemplate", handler!(patient_connect::programs::replace_template))
             .summary("Replace a template (its kind stays as created)")
             .takes(json::<crate::domain::message_template::MessageTemplateInput>())
+            .answers([(200, json::<patient_connect::programs::MessageTemplateView>())])
+            .conditional(),
+        route("DELETE", "/admin/clinics/{clinicId}/connect-templates/{templateId}", CONNECT_ADMIN, Access::Admin, "ArchiveConnectTemplate", handler!(patient_connect::programs::archive_template))
+            .summary("Archive a template: no new program action or reminder may name it; programs that already do still send it")
             .answers([(200, json::<patient_connect::programs::MessageTemplateView>())])
             .conditional(),
         route("POST", "/admin/clinics/{clinicId}/connect-programs", CONNECT_ADMIN, Access::Admin, "CreateConnectProgram", handler!(patient_connect::programs::create_program))
@@ -496,10 +501,15 @@ pub(super) fn routes() -> Vec<Route> {
             .answers([(201, json::<patient_connect::programs::ProgramView>())]),
         route("GET", "/admin/clinics/{clinicId}/connect-programs", CONNECT_ADMIN, Access::Admin, "ListConnectPrograms", handler!(patient_connect::programs::list_programs))
             .summary("List Patient Connect programs")
-            .answers([(200, json::<patient_connect::programs::ProgramList>())]),
+            .answers([(200, json::<patient_connect::programs::ProgramList>())])
+            .query(&[("archived", "`true` for the archived ones instead (default `false`)")]),
         route("PUT", "/admin/clinics/{clinicId}/connect-programs/{programId}", CONNECT_ADMIN, Access::Admin, "ReplaceConnectProgram", handler!(patient_connect::programs::replace_program))
             .summary("Replace a program: name, cycles, frequency, actions, completing bookings, enabled (not its type)")
             .takes(json::<crate::domain::patient_connect::ConnectProgram>())
+            .answers([(200, json::<patient_connect::programs::ProgramView>())])
+            .conditional(),
+        route("DELETE", "/admin/clinics/{clinicId}/connect-programs/{programId}", CONNECT_ADMIN, Access::Admin, "ArchiveConnectProgram", handler!(patient_connect::programs::archive_program))
+            .summary("Archive a program (it is disabled for good): nobody new enters it; its enrollments and history keep naming it")
             .answers([(200, json::<patient_connect::programs::ProgramView>())])
             .conditional(),
         route("GET", "/admin/clinics/{clinicId}/connect-programs/{programId}/enrollments", CONNECT_ADMIN, Access::Admin, "ProgramEnrollments", handler!(patient_connect::enrollments::for_program))

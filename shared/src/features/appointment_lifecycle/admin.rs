@@ -104,6 +104,9 @@ async fn check_templates(state: &AppState, clinic: &ClinicId, settings: &Lifecyc
         };
         match template {
             None => errors.push(FieldError::new(field, "names no template of this clinic")),
+            Some(template) if template.archived_at.is_some() => {
+                errors.push(FieldError::new(field, "names an archived template"));
+            }
             Some(template) if template.kind != wanted => {
                 errors.push(FieldError::new(field, "names a template of another kind than the reminder's channel"));
             }

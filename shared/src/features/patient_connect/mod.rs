@@ -43,6 +43,11 @@ pub struct StoredProgram {
     /// Last change.
     #[schema(value_type = String)]
     pub updated_at: Timestamp,
+    /// When staff archived it (and so disabled it for good): nobody new enters it; its
+    /// enrollments and history keep naming it. Absent while current.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub archived_at: Option<Timestamp>,
 }
 
 /// Why moving an enrollment failed.

@@ -19,7 +19,7 @@ use crate::domain::validation::FieldError;
 use crate::features::audit_trail;
 use crate::http::Problem;
 use crate::http::auth::authorize;
-use crate::http::request::clinic_id;
+use crate::http::request::{bool_param, clinic_id};
 use crate::http::request::{json_body, path_param};
 use crate::http::response::json;
 use crate::store::{Condition, Item, Query, StoreError, Write, keys, query_all};
@@ -115,6 +115,9 @@ pub async fn replace_template(state: &AppState, request: &Request) -> Result<Res
         .ok_or_else(|| Problem::not_found("no such template in this clinic"))?;
     check_if_match(request, current.version)?;
     let existing: MessageTemplate = current.record()?;
+    if existing.archived_at.is_some() {
+        return Err(Problem::conflict("this template is archived: it takes no change"));
+    }
     if existing.kind != template.kind {
         return Err(Problem::invalid(vec![FieldError::new(
             "kind",
@@ -125,14 +128,16 @@ pub async fn replace_template(state: &AppState, request: &Request) -> Result<Res
     json_versioned(StatusCode::OK, &MessageTemplateView { template, version }, version)
 }
 
-/// `GET /admin/clinics/{clinicId}/connect-templates`
+/// `GET /admin/clinics/{clinicId}/connect-templates[?archived=true]`
 #[tracing::instrument(skip_all)]
 pub async fn list_templates(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = clinic_id(request)?;
     authorize(request, &clinic, Permission::CatalogRead)?;
+    let archived = bool_param(request, "archived")?;
     let mut items: Vec<MessageTemplateView> = templates(state, &clinic)
         .await?
         .into_iter()
+        .filter(|(template, _)| template.archived_at.is_some() == archived)
         .map(|(template, version)| MessageTemplateView { template, version })
         .collect();
     items.sort_by_key(|view| view.template.name.to_lowercase());
@@ -141,8 +146,12 @@ pub async fn list_templates(state: &AppState, request: &Request) -> Result<Respo
 
 /// Checks what a program names: each action's template exists and is of the right kind.
 async fn check_references(state: &AppState, clinic: &ClinicId, program: &ConnectProgram) -> Result<(), Problem> {
-    let known: HashMap<String, TemplateKind> =
-        templates(state, clinic).await?.into_iter().map(|(template, _)| (template.id, template.kind)).collect();
+    let known: HashMap<String, TemplateKind> = templates(state, clinic)
+        .await?
+        .into_iter()
+        .filter(|(template, _)| template.archived_at.is_none())
+        .map(|(template, _)| (template.id, template.kind))
+        .collect();
     let mut errors = Vec::new();
     for (index, action) in program.actions.iter().enumerate() {
         let (template_id, wanted) = match &action.kind {
@@ -155,7 +164,9 @@ async fn check_references(state: &AppState, clinic: &ClinicId, program: &Connect
         };
         let field = format!("actions[{index}].template_id");
         match known.get(template_id) {
-            None => errors.push(FieldError::new(field, "names no template of this clinic")),
+            None => {
+                errors.push(FieldError::new(field, "names no current template of this clinic (missing or archived)"))
+            }
             Some(kind) if *kind != wanted => {
                 errors.push(FieldError::new(field, format!("names a {kind:?} template; this action needs {wanted:?}")))
             }
@@ -172,7 +183,7 @@ async fn save_program(
     previous: Option<u64>,
     actor: &str,
 ) -> Result<u64, Problem> {
-    let exists = |key| Write::Check { key, condition: Condition::Exists };
+    let exists = Write::check_current;
     let mut booking_types = match &program.program.completing_bookings {
         CompletingBookings::Selected { booking_type_ids } => {
             booking_type_ids.iter().map(|id| ("completing_bookings.booking_type_ids", id)).collect::<Vec<_>>()
@@ -224,8 +235,13 @@ pub async fn create_program(state: &AppState, request: &Request) -> Result<Respo
     program.check().map_err(Problem::invalid)?;
     check_references(state, &clinic, &program).await?;
     let now = state.clock.now();
-    let stored =
-        StoredProgram { id: uuid::Uuid::new_v4().simple().to_string(), program, created_at: now, updated_at: now };
+    let stored = StoredProgram {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        program,
+        created_at: now,
+        updated_at: now,
+        archived_at: None,
+    };
     let version = save_program(state, &clinic, &stored, None, &actor.subject).await?;
     tracing::info!(program_id = %stored.id, "connect program created");
     json(StatusCode::CREATED, &ProgramView { program: stored, version })
@@ -246,6 +262,9 @@ pub async fn replace_program(state: &AppState, request: &Request) -> Result<Resp
         .ok_or_else(|| Problem::not_found("no such program in this clinic"))?;
     check_if_match(request, current.version)?;
     let existing: StoredProgram = current.record()?;
+    if existing.archived_at.is_some() {
+        return Err(Problem::conflict("this program is archived: it takes no change"));
+    }
     if existing.program.program_type != program.program_type {
         return Err(Problem::invalid(vec![FieldError::new(
             "program_type",
@@ -259,19 +278,92 @@ pub async fn replace_program(state: &AppState, request: &Request) -> Result<Resp
     json_versioned(StatusCode::OK, &ProgramView { program: stored, version }, version)
 }
 
-/// `GET /admin/clinics/{clinicId}/connect-programs`
+/// `GET /admin/clinics/{clinicId}/connect-programs[?archived=true]`
 #[tracing::instrument(skip_all)]
 pub async fn list_programs(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = clinic_id(request)?;
     authorize(request, &clinic, Permission::CatalogRead)?;
+    let archived = bool_param(request, "archived")?;
     let query = Query::prefix(keys::clinic_partition(&clinic), keys::CONNECT_PROGRAM_PREFIX);
     let mut items = query_all(state.store.as_ref(), query)
         .await?
         .iter()
         .map(|item| Ok(ProgramView { program: item.record()?, version: item.version }))
+        .filter(|view: &Result<ProgramView, StoreError>| {
+            view.as_ref().map_or(true, |view| view.program.archived_at.is_some() == archived)
+        })
         .collect::<Result<Vec<_>, StoreError>>()?;
     items.sort_by_key(|view| view.program.program.name.to_lowercase());
     json(StatusCode::OK, &ProgramList { items })
+}
+
+/// `DELETE /admin/clinics/{clinicId}/connect-templates/{templateId}`: archives the template
+/// (`If-Match` optional). No new program action or reminder may name it; programs that already
+/// do still send it. Archiving twice changes nothing.
+#[tracing::instrument(skip_all)]
+pub async fn archive_template(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let id = path_param(request, "templateId", |raw| parse_id("templateId", raw))?;
+    let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
+    let current = state
+        .store
+        .get(&keys::connect_template(&clinic, &id))
+        .await?
+        .ok_or_else(|| Problem::not_found("no such template in this clinic"))?;
+    check_if_match(request, current.version)?;
+    let template: MessageTemplate = current.record()?;
+    if template.archived_at.is_some() {
+        return json_versioned(
+            StatusCode::OK,
+            &MessageTemplateView { template, version: current.version },
+            current.version,
+        );
+    }
+    let template = MessageTemplate { archived_at: Some(state.clock.now()), ..template };
+    let version = save_template(state, &clinic, &template, Some(current.version), &actor.subject).await?;
+    tracing::info!(template_id = %id, "connect template archived");
+    json_versioned(StatusCode::OK, &MessageTemplateView { template, version }, version)
+}
+
+/// `DELETE /admin/clinics/{clinicId}/connect-programs/{programId}`: archives the program and so
+/// disables it for good (`If-Match` optional): nobody new enters it; running enrollments stay
+/// as they are and the history keeps naming it. Archiving twice changes nothing.
+#[tracing::instrument(skip_all)]
+pub async fn archive_program(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    let id = path_param(request, "programId", |raw| parse_id("programId", raw))?;
+    let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
+    let current = state
+        .store
+        .get(&keys::connect_program(&clinic, &id))
+        .await?
+        .ok_or_else(|| Problem::not_found("no such program in this clinic"))?;
+    check_if_match(request, current.version)?;
+    let stored: StoredProgram = current.record()?;
+    if stored.archived_at.is_some() {
+        return json_versioned(
+            StatusCode::OK,
+            &ProgramView { program: stored, version: current.version },
+            current.version,
+        );
+    }
+    let now = state.clock.now();
+    let mut program = stored.program.clone();
+    program.enabled = false;
+    let stored = StoredProgram { program, updated_at: now, archived_at: Some(now), ..stored };
+    // Archiving names nothing new, so unlike a replace it checks no references (a program whose
+    // booking type was archived first can still be archived).
+    let version = current.version + 1;
+    let writes = vec![
+        Write::put(
+            Item::from_record(keys::connect_program(&clinic, &id), &stored)?.with_version(version),
+            Condition::VersionIs(current.version),
+        ),
+        audit_trail::saved(&clinic, &actor.subject, "connect_program", &id, Some(current.version), version, now)?,
+    ];
+    state.store.transact(writes).await?;
+    tracing::info!(program_id = %id, "connect program archived");
+    json_versioned(StatusCode::OK, &ProgramView { program: stored, version }, version)
 }
 
 /// The id rule for programs, templates, enrollments and letters: 1 to 64 letters, digits or
