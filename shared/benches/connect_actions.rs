@@ -58,7 +58,7 @@ async fn main() {
     }))
     .expect("program");
     let now = clock.now();
-    let program = StoredProgram { id: "bench".into(), program, created_at: now, updated_at: now };
+    let program = StoredProgram { id: "bench".into(), program, created_at: now, updated_at: now, archived_at: None };
     let item = Item::from_record(keys::connect_program(&clinic, "bench"), &program).expect("item");
     state.store.write(Write::put(item, Condition::Always)).await.expect("write");
     let zone = jiff::tz::TimeZone::get("Europe/London").expect("zone");
