@@ -455,3 +455,33 @@ async fn an_earlier_time_offer_for_a_cancelled_appointment_no_longer_applies_and
     let list = app.get("/admin/clinics/demo/waitlist", Some(&slot.admin)).await.body;
     assert_eq!(list["items"][0]["status"]["state"], "removed", "{list:#?}");
 }
+
+#[tokio::test]
+async fn staff_change_what_suits_a_waiting_patient_only_from_the_version_they_read() {
+    let app = TestApp::spawn().await;
+    let slot = one_booked_slot(&app).await;
+    let added = app
+        .json(
+            "POST",
+            "/admin/clinics/demo/waitlist",
+            Some(&slot.admin),
+            json!({
+                "preferences": {"booking_type_id": slot.booking_type, "from": slot.day, "to": slot.day},
+                "patient": {"first_name": "Vi", "last_name": "Example", "date_of_birth": "1991-03-04", "mobile": "+447700900304", "email": ""}
+            }),
+        )
+        .await;
+    assert_eq!((added.status, &added.body["version"]), (201, &json!(1)), "{:?}", added.body);
+    let path = format!("/admin/clinics/demo/waitlist/{}/preferences", added.body["id"].as_str().unwrap());
+    let wider =
+        json!({"booking_type_id": slot.booking_type, "from": slot.day, "to": slot.day, "time_of_day": "morning"});
+    let body = serde_json::to_vec(&wider).unwrap();
+    let stale = app.call_if_match("PUT", &path, Some(&slot.admin), Some(body.clone()), Some("\"5\"")).await;
+    assert_eq!(stale.status, 412, "{:?}", stale.body);
+    let changed = app.call_if_match("PUT", &path, Some(&slot.admin), Some(body.clone()), Some("\"1\"")).await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    assert_eq!((changed.body["version"].as_u64(), changed.etag.as_deref()), (Some(2), Some("\"2\"")));
+    assert_eq!(changed.body["preferences"]["time_of_day"], "morning");
+    let again = app.call_if_match("PUT", &path, Some(&slot.admin), Some(body), Some("\"1\"")).await;
+    assert_eq!(again.status, 412, "a second change from the same read is refused");
+}

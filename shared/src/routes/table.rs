@@ -208,7 +208,8 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/waitlist/{entryId}/preferences", DIARY_ADMIN, Access::Admin, "ChangeWaitlistEntry", handler!(waitlist::admin::change))
             .summary("Replace what suits a waiting patient")
             .takes(json::<crate::domain::waitlist::WaitlistPreferences>())
-            .answers([(200, json::<waitlist::admin::EntryView>())]),
+            .answers([(200, json::<waitlist::admin::EntryView>())])
+            .conditional(),
         route("DELETE", "/admin/clinics/{clinicId}/waitlist/{entryId}", DIARY_ADMIN, Access::Admin, "RemoveWaitlistEntry", handler!(waitlist::admin::remove))
             .summary("Take a patient off the waitlist (an open offer is withdrawn)")
             .answers([(204, Content::None)]),

@@ -17,8 +17,8 @@ use crate::features::diary::appointments;
 use crate::http::Problem;
 use crate::http::auth::authorize;
 use crate::http::request::clinic_id;
-use crate::http::request::{json_body, path_param};
-use crate::http::response::json;
+use crate::http::request::{check_if_match, json_body, path_param};
+use crate::http::response::{json, json_versioned};
 use crate::store::keys;
 
 /// An offer as staff see it.
@@ -78,6 +78,8 @@ pub struct EntryView {
     pub moves_appointment_id: Option<String>,
     /// Offers made to it, newest first.
     pub offers: Vec<OfferView>,
+    /// Version, bumped by each change (`If-Match` on the next change of its preferences).
+    pub version: u64,
 }
 
 /// The waitlist.
@@ -87,7 +89,7 @@ pub struct WaitlistView {
     pub items: Vec<EntryView>,
 }
 
-fn view(entry: &WaitlistEntry, all: &[StoredOffer], names: &CatalogNames) -> EntryView {
+fn view(entry: &WaitlistEntry, version: u64, all: &[StoredOffer], names: &CatalogNames) -> EntryView {
     let mut offers: Vec<OfferView> = all
         .iter()
         .filter(|stored| stored.offer.entry_id == entry.id)
@@ -119,6 +121,7 @@ fn view(entry: &WaitlistEntry, all: &[StoredOffer], names: &CatalogNames) -> Ent
         status: entry.status.clone(),
         moves_appointment_id: entry.moves.clone(),
         offers,
+        version,
     }
 }
 
@@ -129,7 +132,11 @@ pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>,
     authorize(request, &clinic, Permission::DiaryRead)?;
     let all_offers = offers(state, &clinic).await?;
     let names = CatalogNames::load(state.store.as_ref(), &clinic).await?;
-    let items = entries(state, &clinic).await?.iter().map(|stored| view(&stored.entry, &all_offers, &names)).collect();
+    let items = entries(state, &clinic)
+        .await?
+        .iter()
+        .map(|stored| view(&stored.entry, stored.version, &all_offers, &names))
+        .collect();
     json(StatusCode::OK, &WaitlistView { items })
 }
 
@@ -203,7 +210,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
     let entry =
         super::pages::add(state, &clinic_id, input.preferences, patient, lang, EntrySource::Staff, None).await?;
     let names = CatalogNames::load_or_none(state.store.as_ref(), &clinic_id).await;
-    json(StatusCode::CREATED, &view(&entry, &[], &names))
+    json(StatusCode::CREATED, &view(&entry, 1, &[], &names))
 }
 
 fn entry_id(request: &Request) -> Result<WaitlistEntryId, Problem> {
@@ -223,6 +230,7 @@ pub async fn change(state: &AppState, request: &Request) -> Result<Response<Body
     check_catalogue(state, &clinic_id, &preferences).await?;
     let stored =
         load_entry(state, &clinic_id, &id).await?.ok_or_else(|| Problem::not_found("no such waitlist entry"))?;
+    check_if_match(request, stored.version)?;
     if stored.entry.status != EntryStatus::Waiting {
         return Err(Problem::conflict("this entry is no longer waiting"));
     }
@@ -238,7 +246,8 @@ pub async fn change(state: &AppState, request: &Request) -> Result<Response<Body
         tracing::error!(%error, "waitlist scan not scheduled; the sweeper will scan");
     }
     let names = CatalogNames::load_or_none(state.store.as_ref(), &clinic_id).await;
-    json(StatusCode::OK, &view(&entry, &offers(state, &clinic_id).await?, &names))
+    let version = stored.version + 1;
+    json_versioned(StatusCode::OK, &view(&entry, version, &offers(state, &clinic_id).await?, &names), version)
 }
 
 /// `DELETE /admin/clinics/{clinicId}/waitlist/{entryId}`: off the list (an open offer is
