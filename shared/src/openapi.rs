@@ -109,6 +109,8 @@ fn constrain_ids(schema: &mut Value) {
                         "partner_id" => CODE.to_owned(),
                         _ if !(name.ends_with("_id") || name.ends_with("_ids")) => continue,
                         _ if takes_any => format!("{}|^any$", UUID),
+                        // An optional id may be sent empty: the same as none.
+                        _ if kind == Some(&json!(["string", "null"])) => format!("{}|^$", UUID),
                         _ => UUID.to_owned(),
                     };
                     target.insert("pattern".into(), Value::String(pattern));
@@ -167,7 +169,8 @@ fn path_parameter(name: &str) -> Value {
         ),
         _ => (json!({"type": "string", "pattern": UUID}), "An id the API gave"),
     };
-    json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
+    let example = crate::routes::examples::path_parameter(name);
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema, "example": example})
 }
 
 fn status_description(status: u16) -> &'static str {
@@ -238,7 +241,10 @@ fn operation(route: &Route, schemas: &mut Map<String, Value>) -> Value {
         "parameters": parameters,
         "responses": responses,
     });
-    if let Some(media) = media(route.request, schemas) {
+    if let Some(mut media) = media(route.request, schemas) {
+        if let Some(example) = &route.example {
+            media.values_mut().for_each(|kind| kind["example"] = example.clone());
+        }
         operation["requestBody"] = json!({"required": true, "content": media});
     }
     if route.access == Access::Admin {

@@ -9,6 +9,7 @@ mod booking_pages;
 mod booking_types_api;
 mod connect_on_aws;
 mod contested_booking;
+mod document_examples;
 mod durability;
 mod events_conformance;
 mod lambda_events;

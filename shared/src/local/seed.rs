@@ -11,6 +11,7 @@ use crate::domain::provider::{Provider, ProviderInput};
 use crate::features::catalog::entries;
 use crate::features::catalog::settings::change_settings;
 use crate::features::clinics::save_profile;
+use crate::routes::examples;
 use crate::store::{Condition, Item, StoreError, Write, keys};
 
 /// The demo clinic's id.
@@ -41,11 +42,11 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
     };
     save_profile(state, &clinic, &profile, SEED_ACTOR, None).await.map_err(|problem| seed_error(problem.detail))?;
     let mut booking_types = Vec::new();
-    for (short_name, long_name, long_name_fr, duration_minutes, enabled_online) in [
-        ("GP15", "GP consultation", "Consultation de médecine générale", 15, true),
-        ("NURSE20", "Practice nurse appointment", "Rendez-vous avec l'infirmier", 20, true),
-        ("BLOODS", "Blood test", "Prise de sang", 10, true),
-        ("TRAVEL", "Travel vaccination consultation", "Consultation vaccins du voyageur", 30, false),
+    for (id, short_name, long_name, long_name_fr, duration_minutes, enabled_online) in [
+        (examples::GP15, "GP15", "GP consultation", "Consultation de médecine générale", 15, true),
+        (examples::NURSE20, "NURSE20", "Practice nurse appointment", "Rendez-vous avec l'infirmier", 20, true),
+        (examples::BLOODS, "BLOODS", "Blood test", "Prise de sang", 10, true),
+        (examples::TRAVEL, "TRAVEL", "Travel vaccination consultation", "Consultation vaccins du voyageur", 30, false),
     ] {
         let input = NewBookingTypeInput {
             short_name: short_name.into(),
@@ -54,13 +55,13 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
             duration_minutes,
             enabled_online,
         };
-        booking_types
-            .push(entries::create::<BookingType>(state, &clinic, SEED_ACTOR, &input).await.map_err(seed_error)?);
+        let created = entries::create_with_id::<BookingType>(state, &clinic, SEED_ACTOR, id.into(), &input);
+        booking_types.push(created.await.map_err(seed_error)?);
     }
     let mut locations = Vec::new();
-    for (name, address, phone) in [
-        ("Riverside Surgery", "1 River Road, London SE1 9AA", "+44 20 7946 0000"),
-        ("Hillview Health Centre", "22 Hill Street, London N1 2BB", "+44 20 7946 0001"),
+    for (id, name, address, phone) in [
+        (examples::RIVERSIDE, "Riverside Surgery", "1 River Road, London SE1 9AA", "+44 20 7946 0000"),
+        (examples::HILLVIEW, "Hillview Health Centre", "22 Hill Street, London N1 2BB", "+44 20 7946 0001"),
     ] {
         let input = LocationInput {
             full_name: Some(name.into()),
@@ -68,11 +69,13 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
             booking_phone: Some(phone.into()),
             enabled_online: Some(true),
         };
-        locations.push(entries::create::<Location>(state, &clinic, SEED_ACTOR, &input).await.map_err(seed_error)?);
+        let created = entries::create_with_id::<Location>(state, &clinic, SEED_ACTOR, id.into(), &input);
+        locations.push(created.await.map_err(seed_error)?);
     }
     let mut providers = Vec::new();
-    for (name, title, qualification, bio, bio_fr, languages) in [
+    for (id, name, title, qualification, bio, bio_fr, languages) in [
         (
+            examples::AMARA,
             "Dr Amara Okafor",
             "General Practitioner",
             "General practice",
@@ -81,6 +84,7 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
             &["English", "Français", "Yoruba"][..],
         ),
         (
+            examples::TOM,
             "Dr Tom Lindqvist",
             "General Practitioner",
             "Cardiology",
@@ -89,6 +93,7 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
             &["English", "Svenska"][..],
         ),
         (
+            examples::SAM,
             "Sam Patel",
             "Practice Nurse",
             "Nursing",
@@ -106,7 +111,8 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
             bio_fr: Some(bio_fr.into()),
             languages: Some(languages.iter().map(|language| (*language).to_owned()).collect()),
         };
-        providers.push(entries::create::<Provider>(state, &clinic, SEED_ACTOR, &input).await.map_err(seed_error)?);
+        let created = entries::create_with_id::<Provider>(state, &clinic, SEED_ACTOR, id.into(), &input);
+        providers.push(created.await.map_err(seed_error)?);
     }
     let gp_types: Vec<String> =
         booking_types.iter().filter(|bt| bt.short_name != "NURSE20").map(|bt| bt.id.to_string()).collect();
@@ -121,7 +127,7 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
         (&providers[2], &locations[0], "08:00", "12:00", 10, &nurse_types),
     ];
     let now = state.clock.now();
-    for (provider, location, start, end, slot, types) in plans {
+    for ((provider, location, start, end, slot, types), id) in plans.into_iter().zip(examples::DIARY_TEMPLATES) {
         let input = TemplateInput {
             provider_id: provider.id.to_string(),
             location_id: location.id.to_string(),
@@ -134,8 +140,8 @@ pub async fn seed_demo_clinic(state: &AppState) -> Result<(), StoreError> {
             valid_to: None,
             publication: None,
         };
-        let template =
-            DiaryTemplate::create(TemplateId::random(), &input).map_err(|errors| seed_error(format!("{errors:?}")))?;
+        let template = DiaryTemplate::create(TemplateId::generated(id.into()), &input)
+            .map_err(|errors| seed_error(format!("{errors:?}")))?;
         let item = Item::from_record(keys::entry(&clinic, keys::TEMPLATE_PREFIX, template.id.as_str()), &template)?;
         state.store.write(Write::put(item, Condition::NotExists)).await?;
     }

@@ -3,6 +3,7 @@
 //! router dispatches from these rows, the OpenAPI document is generated from them, and tests
 //! check the SAM template and every answer the API gives against them.
 
+pub mod examples;
 mod table;
 
 use std::future::Future;
@@ -181,6 +182,8 @@ pub struct Route {
     /// Whether a write takes `If-Match` (the `version` or `ETag` read) and answers 412 when the
     /// record has changed since.
     pub if_match: bool,
+    /// An example request body (the demo clinic's ids: it works against the local server).
+    pub example: Option<serde_json::Value>,
 }
 
 impl Route {
@@ -211,6 +214,11 @@ impl Route {
 
     fn query(mut self, query: &'static [(&'static str, &'static str)]) -> Self {
         self.query = query;
+        self
+    }
+
+    fn example(mut self, body: serde_json::Value) -> Self {
+        self.example = Some(body);
         self
     }
 
@@ -294,6 +302,7 @@ fn route(
         errors: Vec::new(),
         query: &[],
         if_match: false,
+        example: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Every route, one row each: method, path, function, access, operation id, handler, and what
 //! it takes and answers.
 
-use super::{Access, Content, Route, Serve, form, json, page, route, versioned};
+use super::{Access, Content, Route, Serve, examples, form, json, page, route, versioned};
 use crate::domain::appointment_message::LifecycleSettingsInput;
 use crate::domain::booking_link::BroadcastRuleInput;
 use crate::domain::booking_type::{BookingType, NewBookingTypeInput};
@@ -74,6 +74,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}", CATALOG_ADMIN, Access::Admin, "PutClinic", handler!(clinics::put_clinic))
             .summary("Create or update the clinic's profile")
             .takes(json::<ClinicProfileInput>())
+            .example(examples::clinic_profile())
             .answers([(200, json::<ClinicView>()), (201, json::<ClinicView>())])
             .conditional(),
         route("GET", "/admin/clinics/{clinicId}", CATALOG_ADMIN, Access::Admin, "GetClinic", handler!(clinics::get_clinic))
@@ -86,6 +87,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/booking-types", CATALOG_ADMIN, Access::Admin, "CreateBookingType", handler!(admin::create::<BookingType>))
             .summary("Create a booking type")
             .takes(json::<NewBookingTypeInput>())
+            .example(examples::new_booking_type())
             .answers([(201, json::<BookingType>())]),
         route("GET", "/admin/clinics/{clinicId}/booking-types", CATALOG_ADMIN, Access::Admin, "ListBookingTypes", handler!(admin::list::<BookingType>))
             .summary("List the clinic's booking types")
@@ -94,6 +96,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("PATCH", "/admin/clinics/{clinicId}/booking-types/{bookingTypeId}", CATALOG_ADMIN, Access::Admin, "UpdateBookingType", handler!(admin::update_booking_type))
             .summary("Change a booking type now, or at `effective_at`")
             .takes(json::<UpdateBookingTypeInput>())
+            .example(examples::booking_type_change())
             .answers([(200, versioned::<BookingType>()), (202, json::<ScheduledChange>())])
             .conditional(),
         route("DELETE", "/admin/clinics/{clinicId}/booking-types/{bookingTypeId}", CATALOG_ADMIN, Access::Admin, "ArchiveBookingType", handler!(admin::archive::<BookingType>))
@@ -107,6 +110,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/locations", CATALOG_ADMIN, Access::Admin, "CreateLocation", handler!(admin::create::<Location>))
             .summary("Create a location")
             .takes(json::<LocationInput>())
+            .example(examples::location())
             .answers([(201, json::<Location>())]),
         route("GET", "/admin/clinics/{clinicId}/locations", CATALOG_ADMIN, Access::Admin, "ListLocations", handler!(admin::list::<Location>))
             .summary("List locations")
@@ -115,6 +119,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("PATCH", "/admin/clinics/{clinicId}/locations/{locationId}", CATALOG_ADMIN, Access::Admin, "UpdateLocation", handler!(admin::update::<Location>))
             .summary("Change a location (enabling or disabling re-publishes at once)")
             .takes(json::<LocationInput>())
+            .example(examples::location())
             .answers([(200, versioned::<Location>())])
             .conditional(),
         route("DELETE", "/admin/clinics/{clinicId}/locations/{locationId}", CATALOG_ADMIN, Access::Admin, "ArchiveLocation", handler!(admin::archive::<Location>))
@@ -124,6 +129,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/providers", CATALOG_ADMIN, Access::Admin, "CreateProvider", handler!(admin::create::<Provider>))
             .summary("Create a provider")
             .takes(json::<ProviderInput>())
+            .example(examples::provider())
             .answers([(201, json::<Provider>())]),
         route("GET", "/admin/clinics/{clinicId}/providers", CATALOG_ADMIN, Access::Admin, "ListProviders", handler!(admin::list::<Provider>))
             .summary("List providers")
@@ -132,6 +138,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("PATCH", "/admin/clinics/{clinicId}/providers/{providerId}", CATALOG_ADMIN, Access::Admin, "UpdateProvider", handler!(admin::update::<Provider>))
             .summary("Change a provider (enabling or disabling re-publishes at once)")
             .takes(json::<ProviderInput>())
+            .example(examples::provider())
             .answers([(200, versioned::<Provider>())])
             .conditional(),
         route("DELETE", "/admin/clinics/{clinicId}/providers/{providerId}", CATALOG_ADMIN, Access::Admin, "ArchiveProvider", handler!(admin::archive::<Provider>))
@@ -144,6 +151,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/online-settings", CATALOG_ADMIN, Access::Admin, "PutOnlineSettings", handler!(catalog::settings::put))
             .summary("Change online settings; switching online booking off removes every public datum at once")
             .takes(json::<OnlineSettingsInput>())
+            .example(examples::online_settings())
             .answers([(200, json::<OnlineSettingsView>())])
             .conditional(),
         route("GET", "/admin/clinics/{clinicId}/activity", CATALOG_ADMIN, Access::Admin, "ClinicActivity", handler!(activity::list))
@@ -156,6 +164,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/diary-templates", DIARY_ADMIN, Access::Admin, "CreateDiaryTemplate", handler!(diary::schedule::create_template))
             .summary("Create a weekly diary template")
             .takes(json::<TemplateInput>())
+            .example(examples::diary_template())
             .answers([(201, json::<DiaryTemplate>())]),
         route("GET", "/admin/clinics/{clinicId}/diary-templates", DIARY_ADMIN, Access::Admin, "ListDiaryTemplates", handler!(diary::schedule::list_templates))
             .summary("List diary templates")
@@ -166,6 +175,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/diary-blocks", DIARY_ADMIN, Access::Admin, "CreateDiaryBlock", handler!(diary::schedule::create_block))
             .summary("Block a provider's time (leave, meetings)")
             .takes(json::<BlockInput>())
+            .example(examples::diary_block())
             .answers([(201, json::<DiaryBlock>())]),
         route("GET", "/admin/clinics/{clinicId}/diary-blocks", DIARY_ADMIN, Access::Admin, "ListDiaryBlocks", handler!(diary::schedule::list_blocks))
             .summary("List diary blocks")
@@ -184,11 +194,13 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/appointments", DIARY_ADMIN, Access::Admin, "CreateAppointment", handler!(diary::appointments::create))
             .summary("Book an appointment as staff")
             .takes(json::<StaffBookingInput>())
+            .example(examples::staff_booking())
             .answers([(201, json::<AppointmentView>())])
             .errors([409]),
         route("PATCH", "/admin/clinics/{clinicId}/appointments/{appointmentId}", DIARY_ADMIN, Access::Admin, "UpdateAppointment", handler!(diary::appointments::update))
             .summary("Move, edit or cancel an appointment")
             .takes(json::<AppointmentChange>())
+            .example(examples::appointment_change())
             .answers([(200, json::<AppointmentView>())])
             .errors([409])
             .conditional(),
@@ -204,10 +216,12 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/waitlist", DIARY_ADMIN, Access::Admin, "CreateWaitlistEntry", handler!(waitlist::admin::create))
             .summary("Add a patient to the waitlist; matching freed times are offered in joining order")
             .takes(json::<waitlist::admin::NewEntryInput>())
+            .example(examples::waitlist_entry())
             .answers([(201, json::<waitlist::admin::EntryView>())]),
         route("PUT", "/admin/clinics/{clinicId}/waitlist/{entryId}/preferences", DIARY_ADMIN, Access::Admin, "ChangeWaitlistEntry", handler!(waitlist::admin::change))
             .summary("Replace what suits a waiting patient")
             .takes(json::<crate::domain::waitlist::WaitlistPreferences>())
+            .example(examples::waitlist_preferences())
             .answers([(200, json::<waitlist::admin::EntryView>())])
             .conditional(),
         route("DELETE", "/admin/clinics/{clinicId}/waitlist/{entryId}", DIARY_ADMIN, Access::Admin, "RemoveWaitlistEntry", handler!(waitlist::admin::remove))
@@ -222,6 +236,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/appointment-settings", CATALOG_ADMIN, Access::Admin, "PutAppointmentSettings", handler!(appointment_lifecycle::admin::put_settings))
             .summary("Change the appointment settings (absent fields stay as they are)")
             .takes(json::<LifecycleSettingsInput>())
+            .example(examples::appointment_settings())
             .answers([(200, json::<LifecycleSettingsView>())])
             .conditional(),
         route("GET", "/public/clinics/{clinicId}/catalog", "catalog-public", Access::Public, "PublicCatalog", handler!(catalog::public::catalog))
@@ -242,10 +257,13 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/public/clinics/{clinicId}/bookings", BOOKING_PUBLIC, Access::Public, "CreateBooking", handler!(self_booking::api::create))
             .summary("Book an appointment (send `Idempotency-Key` to make retries safe)")
             .takes(json::<BookingInput>())
-            .answers([(200, json::<BookingConfirmation>()), (201, json::<BookingConfirmation>())]),
+            .example(examples::public_booking())
+            .answers([(200, json::<BookingConfirmation>()), (201, json::<BookingConfirmation>())])
+            .errors([409]),
         route("POST", "/public/clinics/{clinicId}/referral-uploads", BOOKING_PUBLIC, Access::Public, "CreateReferralUpload", handler!(self_booking::api::create_referral_upload))
             .summary("A signed URL to upload one referral (PDF or image, at most 5 MiB), valid for 15 minutes")
             .takes(json::<ReferralUploadInput>())
+            .example(examples::referral_upload())
             .answers([(201, json::<ReferralUploadView>())]),
         route("GET", "/book/{clinicId}", BOOKING_PUBLIC, Access::Public, "BookingPage", handler!(self_booking::pages::page))
             .summary("The patient's booking pages (HTML)")
@@ -261,6 +279,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/book/{clinicId}", BOOKING_PUBLIC, Access::Public, "SubmitBookingPage", handler!(self_booking::pages::submit))
             .summary("Confirm a booking from the details form (HTML)")
             .takes(form::<self_booking::pages::BookingForm>())
+            .example(examples::booking_form())
             .answers([(201, Content::Html), (409, Content::Html), (422, Content::Html)]),
         route("GET", "/book/{clinicId}/waitlist", BOOKING_PUBLIC, Access::Public, "WaitlistJoinPage", handler!(waitlist::pages::join))
             .summary("The waitlist form (HTML): dates, days and time of day that suit, and contact details")
@@ -272,10 +291,12 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/book/{clinicId}/waitlist", BOOKING_PUBLIC, Access::Public, "SubmitWaitlistJoin", handler!(waitlist::pages::join))
             .summary("Join the waitlist (HTML form)")
             .takes(form::<waitlist::pages::JoinForm>())
+            .example(examples::waitlist_form())
             .answers([(201, Content::Html), (404, Content::Html), (422, Content::Html)]),
         route("POST", "/admin/clinics/{clinicId}/broadcast-rules", LINKS_ADMIN, Access::Admin, "CreateBroadcastRule", handler!(booking_links::admin::create_rule))
             .summary("Create a broadcast rule: what a booking link books and what its pages and SMS say")
             .takes(json::<BroadcastRuleInput>())
+            .example(examples::broadcast_rule())
             .answers([(201, json::<BroadcastRuleView>())]),
         route("GET", "/admin/clinics/{clinicId}/broadcast-rules", LINKS_ADMIN, Access::Admin, "ListBroadcastRules", handler!(booking_links::admin::list_rules))
             .summary("List broadcast rules by title")
@@ -287,6 +308,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/broadcast-rules/{ruleId}", LINKS_ADMIN, Access::Admin, "ReplaceBroadcastRule", handler!(booking_links::admin::replace_rule))
             .summary("Replace a broadcast rule")
             .takes(json::<BroadcastRuleInput>())
+            .example(examples::broadcast_rule())
             .answers([(200, json::<BroadcastRuleView>())])
             .conditional(),
         route("DELETE", "/admin/clinics/{clinicId}/broadcast-rules/{ruleId}", LINKS_ADMIN, Access::Admin, "ArchiveBroadcastRule", handler!(booking_links::admin::archive_rule))
@@ -296,6 +318,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/booking-links", LINKS_ADMIN, Access::Admin, "SendBookingLink", handler!(booking_links::admin::send))
             .summary("Create a single-use booking link and text it to the patient; the answer shows the URL once")
             .takes(json::<SendLinkInput>())
+            .example(examples::send_link())
             .answers([(201, json::<LinkSent>())]),
         route("POST", "/admin/clinics/{clinicId}/booking-links/{linkId}/expire", LINKS_ADMIN, Access::Admin, "ExpireBookingLink", handler!(booking_links::admin::expire))
             .summary("Expire an unused booking link (the patient phoned instead)")
@@ -326,6 +349,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/links/{token}", LINKS_PUBLIC, Access::Public, "ConfirmBookingLink", handler!(booking_links::link_pages::confirm))
             .summary("Book with a booking link (HTML); the link is used up in the same transaction")
             .takes(form::<booking_links::link_pages::ConfirmForm>())
+            .example(examples::link_form())
             .answers([(200, Content::Html), (201, Content::Html), (409, Content::Html), (410, Content::Html)]),
         route("GET", "/manage/{token}", LINKS_PUBLIC, Access::Public, "ManagePage", handler!(appointment_lifecycle::manage_pages::show))
             .summary("The manage link's verification page (HTML)")
@@ -333,6 +357,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/manage/{token}", LINKS_PUBLIC, Access::Public, "SubmitManagePage", handler!(appointment_lifecycle::manage_pages::submit))
             .summary("Verify (date of birth), then see, reschedule or cancel the appointment (HTML)")
             .takes(form::<appointment_lifecycle::manage_pages::ManageForm>())
+            .example(examples::manage_form())
             .answers([(200, Content::Html), (401, Content::Html), (403, Content::Html), (409, Content::Html), (422, Content::Html)]),
         route("GET", "/waitlist/{token}", LINKS_PUBLIC, Access::Public, "WaitlistOfferPage", handler!(waitlist::pages::show))
             .summary("A waitlist offer (HTML): the time, and whether it can still be taken")
@@ -340,10 +365,12 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/waitlist/{token}", LINKS_PUBLIC, Access::Public, "SubmitWaitlistOffer", handler!(waitlist::pages::submit))
             .summary("Take a waitlist offer (the first to confirm gets the time) or say no (HTML form)")
             .takes(form::<waitlist::pages::OfferForm>())
+            .example(examples::offer_form())
             .answers([(200, Content::Html), (404, Content::Html), (409, Content::Html)]),
         route("POST", "/admin/clinics/{clinicId}/partners", PARTNER_ADMIN, Access::Admin, "CreatePartner", handler!(partners::admin::create))
             .summary("Create a partner with the services activated for it")
             .takes(json::<PartnerInput>())
+            .example(examples::partner())
             .answers([(201, json::<PartnerView>())]),
         route("GET", "/admin/clinics/{clinicId}/partners", PARTNER_ADMIN, Access::Admin, "ListPartners", handler!(partners::admin::list))
             .summary("List partners (a partner's user sees its own)")
@@ -352,6 +379,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/partners/{partnerId}", PARTNER_ADMIN, Access::Admin, "ReplacePartner", handler!(partners::admin::replace))
             .summary("Replace a partner's name, contact and activated services")
             .takes(json::<PartnerInput>())
+            .example(examples::partner())
             .answers([(200, json::<PartnerView>())])
             .conditional(),
         route("DELETE", "/admin/clinics/{clinicId}/partners/{partnerId}", PARTNER_ADMIN, Access::Admin, "ArchivePartner", handler!(partners::admin::archive))
@@ -377,10 +405,12 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/partner-holds", PARTNER_ADMIN, Access::Admin, "CreatePartnerHold", handler!(partners::booking::hold))
             .summary("Start a reservation: hold a free slot for 5 minutes")
             .takes(json::<HoldInput>())
+            .example(examples::partner_hold())
             .answers([(201, json::<PartnerHold>())]),
         route("POST", "/admin/clinics/{clinicId}/partner-holds/{holdId}/confirm", PARTNER_ADMIN, Access::Admin, "ConfirmPartnerHold", handler!(partners::booking::confirm))
             .summary("Book the held slot for a patient record (410 once the hold has lapsed)")
             .takes(json::<ConfirmHoldInput>())
+            .example(examples::confirm_hold())
             .answers([(201, json::<AppointmentView>())])
             .errors([409, 410]),
         route("DELETE", "/admin/clinics/{clinicId}/partner-holds/{holdId}", PARTNER_ADMIN, Access::Admin, "ReleasePartnerHold", handler!(partners::booking::release))
@@ -402,11 +432,13 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/patients/{patientReference}", DIARY_ADMIN, Access::Admin, "ReplacePatient", handler!(patients::replace))
             .summary("Correct a patient record (name, birth date, contact, profile); its reference stays, booked appointments keep their details")
             .takes(json::<PatientChangeInput>())
+            .example(examples::patient_change())
             .answers([(200, json::<PatientRecordView>())])
             .conditional(),
         route("POST", "/admin/clinics/{clinicId}/patients", DIARY_ADMIN, Access::Admin, "CreatePatient", handler!(patients::create))
             .summary("Add a patient record (409 for a likely duplicate unless `confirm_duplicate`)")
             .takes(json::<NewPatientInput>())
+            .example(examples::new_patient())
             .answers([(201, json::<PatientView>())])
             .errors([409]),
         route("GET", "/admin/clinics/{clinicId}/statistics", DIARY_ADMIN, Access::Admin, "Statistics", handler!(statistics::report))
@@ -428,6 +460,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/online-services", CATALOG_ADMIN, Access::Admin, "CreateOnlineService", handler!(online_services::admin::create))
             .summary("Create an online service: booking types, providers and access rules")
             .takes(json::<OnlineServiceInput>())
+            .example(examples::online_service())
             .answers([(201, json::<OnlineService>())]),
         route("GET", "/admin/clinics/{clinicId}/online-services", CATALOG_ADMIN, Access::Admin, "ListOnlineServices", handler!(online_services::admin::list))
             .summary("List online services")
@@ -435,6 +468,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/online-services/{serviceId}", CATALOG_ADMIN, Access::Admin, "ReplaceOnlineService", handler!(online_services::admin::replace))
             .summary("Replace an online service (name, booking types, providers, rules): visitors see the change at once")
             .takes(json::<OnlineServiceInput>())
+            .example(examples::online_service())
             .answers([(200, json::<OnlineService>())])
             .conditional(),
         route("DELETE", "/admin/clinics/{clinicId}/online-services/{serviceId}", CATALOG_ADMIN, Access::Admin, "DeleteOnlineService", handler!(online_services::admin::delete))
@@ -443,20 +477,25 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/appointments/{appointmentId}/attach-patient", DIARY_ADMIN, Access::Admin, "AttachPatient", handler!(diary::appointments::attach_patient))
             .summary("Attach a provisional portal booking to a patient record (audited)")
             .takes(json::<AttachPatientInput>())
+            .example(examples::attach_patient())
             .answers([(200, json::<AppointmentView>())])
             .errors([409]),
         route("POST", "/public/clinics/{clinicId}/portal/services", BOOKING_PUBLIC, Access::Public, "PortalServices", handler!(online_services::portal::services))
             .summary("The services a visitor may book (identified by name, birth date and contact)")
             .takes(json::<Visitor>())
+            .example(examples::portal_visitor())
             .answers([(200, json::<PortalServices>())]),
         route("POST", "/public/clinics/{clinicId}/portal/availability", BOOKING_PUBLIC, Access::Public, "PortalAvailability", handler!(online_services::portal::availability))
             .summary("Free slots of a service the visitor may book (next 14 days)")
             .takes(json::<PortalRequest>())
+            .example(examples::portal_request())
             .answers([(200, json::<AvailabilityView>())]),
         route("POST", "/public/clinics/{clinicId}/portal/bookings", BOOKING_PUBLIC, Access::Public, "PortalBooking", handler!(online_services::portal::book))
             .summary("Book a service; the rules are checked again, and an unidentified visitor's booking carries provisional details")
             .takes(json::<PortalRequest>())
-            .answers([(201, json::<PortalBooked>())]),
+            .example(examples::portal_request())
+            .answers([(201, json::<PortalBooked>())])
+            .errors([409]),
         route("GET", "/admin/clinics/{clinicId}/diary-slots", DIARY_ADMIN, Access::Admin, "ListDiarySlots", handler!(diary::slots::list))
             .summary("A day's template slots: published online, not yet published (and when), booked online")
             .answers([(200, json::<diary::slots::DiarySlots>())])
@@ -478,10 +517,12 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/portal/{clinicId}", BOOKING_PUBLIC, Access::Public, "SubmitPortalPage", handler!(online_services::pages::submit))
             .summary("The portal's forms (HTML): `identify` (answers 303 with the visit cookie), `book`, `forget` (303, cookie cleared)")
             .takes(form::<online_services::pages::PortalForm>())
+            .example(examples::portal_form())
             .answers([(200, Content::Html), (201, Content::Html), (303, Content::None), (400, Content::Html), (404, Content::Html), (409, Content::Html), (422, Content::Html)]),
         route("POST", "/admin/clinics/{clinicId}/connect-templates", CONNECT_ADMIN, Access::Admin, "CreateConnectTemplate", handler!(patient_connect::programs::create_template))
             .summary("Create a Patient Connect template (SMS, email or letter); unknown merge fields are refused here")
             .takes(json::<crate::domain::message_template::MessageTemplateInput>())
+            .example(examples::connect_template())
             .answers([(201, json::<patient_connect::programs::MessageTemplateView>())]),
         route("GET", "/admin/clinics/{clinicId}/connect-templates", CONNECT_ADMIN, Access::Admin, "ListConnectTemplates", handler!(patient_connect::programs::list_templates))
             .summary("List Patient Connect templates")
@@ -490,6 +531,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/connect-templates/{templateId}", CONNECT_ADMIN, Access::Admin, "ReplaceConnectTemplate", handler!(patient_connect::programs::replace_template))
             .summary("Replace a template (its kind stays as created)")
             .takes(json::<crate::domain::message_template::MessageTemplateInput>())
+            .example(examples::connect_template())
             .answers([(200, json::<patient_connect::programs::MessageTemplateView>())])
             .conditional(),
         route("DELETE", "/admin/clinics/{clinicId}/connect-templates/{templateId}", CONNECT_ADMIN, Access::Admin, "ArchiveConnectTemplate", handler!(patient_connect::programs::archive_template))
@@ -499,6 +541,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/connect-programs", CONNECT_ADMIN, Access::Admin, "CreateConnectProgram", handler!(patient_connect::programs::create_program))
             .summary("Create a Patient Connect program (its type is fixed from now on)")
             .takes(json::<crate::domain::patient_connect::ConnectProgram>())
+            .example(examples::connect_program())
             .answers([(201, json::<patient_connect::programs::ProgramView>())]),
         route("GET", "/admin/clinics/{clinicId}/connect-programs", CONNECT_ADMIN, Access::Admin, "ListConnectPrograms", handler!(patient_connect::programs::list_programs))
             .summary("List Patient Connect programs")
@@ -507,6 +550,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("PUT", "/admin/clinics/{clinicId}/connect-programs/{programId}", CONNECT_ADMIN, Access::Admin, "ReplaceConnectProgram", handler!(patient_connect::programs::replace_program))
             .summary("Replace a program: name, cycles, frequency, actions, completing bookings, enabled (not its type)")
             .takes(json::<crate::domain::patient_connect::ConnectProgram>())
+            .example(examples::connect_program())
             .answers([(200, json::<patient_connect::programs::ProgramView>())])
             .conditional(),
         route("DELETE", "/admin/clinics/{clinicId}/connect-programs/{programId}", CONNECT_ADMIN, Access::Admin, "ArchiveConnectProgram", handler!(patient_connect::programs::archive_program))
@@ -520,6 +564,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/connect-enrollments", CONNECT_ADMIN, Access::Admin, "CreateEnrollment", handler!(patient_connect::enrollments::enroll))
             .summary("Enroll a patient in an enabled program with its reference date; the first action is scheduled")
             .takes(json::<patient_connect::enrollments::EnrollInput>())
+            .example(examples::enrollment())
             .answers([(201, json::<patient_connect::enrollments::EnrollmentView>())])
             .errors([409]),
         route("GET", "/admin/clinics/{clinicId}/connect-enrollments/{enrollmentId}", CONNECT_ADMIN, Access::Admin, "ShowEnrollment", handler!(patient_connect::enrollments::show))
@@ -547,6 +592,7 @@ pub(super) fn routes() -> Vec<Route> {
         route("POST", "/admin/clinics/{clinicId}/patients/{patientReference}/referrals", CONNECT_ADMIN, Access::Admin, "AddReferral", handler!(patient_connect::enrollments::add_referral))
             .summary("Record a referral: the patient enters every enabled Referral program until they book")
             .takes(json::<patient_connect::enrollments::ReferralInput>())
+            .example(examples::referral())
             .answers([(201, json::<patient_connect::enrollments::ReferralAdded>())]),
 
     ]

@@ -82,7 +82,12 @@ async fn save_rule(
     actor: &str,
     previous_version: Option<u64>,
 ) -> Result<u64, Problem> {
-    let (checks, fields): (Vec<Write>, Vec<String>) = reference_checks(clinic, rule).into_iter().unzip();
+    // Archiving names nothing new: a rule whose booking type was archived first can still be.
+    let (checks, fields): (Vec<Write>, Vec<String>) = if rule.archived_at.is_none() {
+        reference_checks(clinic, rule).into_iter().unzip()
+    } else {
+        Default::default()
+    };
     let version = previous_version.map_or(1, |version| version + 1);
     let condition = previous_version.map_or(Condition::NotExists, Condition::VersionIs);
     let mut writes = checks;
@@ -94,7 +99,12 @@ async fn save_rule(
         clinic,
         Change {
             actor,
-            action: if previous_version.is_some() { "broadcast_rule.changed" } else { "broadcast_rule.created" },
+            action: match (previous_version, rule.archived_at) {
+                (None, _) => "broadcast_rule.created",
+                // An archived rule takes no change, so saving one is archiving it.
+                (Some(_), Some(_)) => "broadcast_rule.archived",
+                (Some(_), None) => "broadcast_rule.changed",
+            },
             entity: format!("broadcast_rule/{}", rule.id),
             before_version: previous_version,
             after_version: Some(version),

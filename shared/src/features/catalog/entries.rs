@@ -40,8 +40,18 @@ pub async fn create<T: CatalogEntry>(
     actor: &str,
     input: &T::Input,
 ) -> Result<T, CatalogError> {
+    create_with_id(state, clinic, actor, uuid::Uuid::new_v4().to_string(), input).await
+}
+
+/// Creates an entry under a given id (the demo clinic's are the document's examples).
+pub async fn create_with_id<T: CatalogEntry>(
+    state: &AppState,
+    clinic: &ClinicId,
+    actor: &str,
+    id: String,
+    input: &T::Input,
+) -> Result<T, CatalogError> {
     let now = state.clock.now();
-    let id = uuid::Uuid::new_v4().to_string();
     let entry = T::create(id.clone(), input, now).map_err(CatalogError::Invalid)?;
     let online = online_state(state.store.as_ref(), clinic).await?;
     let writes = vec![

@@ -44,11 +44,11 @@ async fn save(
     actor: &str,
 ) -> Result<u64, Problem> {
     let clinic = clinic_id(request)?;
-    let exists = Write::check_current;
-    let mut writes: Vec<Write> = partner
-        .activated_booking_type_ids
+    // Archiving names nothing new: a partner whose service was archived first can still be.
+    let named = if partner.archived_at.is_none() { partner.activated_booking_type_ids.as_slice() } else { &[] };
+    let mut writes: Vec<Write> = named
         .iter()
-        .map(|id| exists(keys::entry(&clinic, keys::BOOKING_TYPE_PREFIX, id.as_str())))
+        .map(|id| Write::check_current(keys::entry(&clinic, keys::BOOKING_TYPE_PREFIX, id.as_str())))
         .collect();
     let references = writes.len();
     let version = previous.map_or(1, |version| version + 1);
