@@ -312,3 +312,88 @@ async fn staff_correct_a_patient_record_and_the_name_index_follows_it() {
     let unknown = app.json("PUT", "/admin/clinics/demo/patients/MRN-NONE", Some(&admin), change).await;
     assert_eq!(unknown.status, 404);
 }
+
+#[tokio::test]
+async fn staff_find_patients_by_the_beginnings_of_their_name_words_through_the_index_and_a_rebuild_finds_older_records()
+{
+    use clinic_shared::store::Store;
+    let (app, store) = TestApp::spawn_with_store().await;
+    let admin = app.demo_admin();
+    let add = |reference: &'static str, first: &'static str, last: &'static str| {
+        let body = json!({"reference": reference, "patient": {"first_name": first, "last_name": last, "date_of_birth": "1980-01-02", "mobile": "+447700900125"}});
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let answer = app.json("POST", "/admin/clinics/demo/patients", Some(admin), body).await;
+            assert_eq!(answer.status, 201, "{:?}", answer.body);
+        }
+    };
+    add("MRN-S1", "Ann-Marie", "Smíth").await;
+    add("MRN-S2", "Annabel", "Smythe").await;
+    add("MRN-S3", "Bea", "Jones").await;
+    let found = |search: &'static str| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let answer = app.get(&format!("/admin/clinics/demo/patients?search={search}"), Some(admin)).await;
+            assert_eq!(answer.status, 200, "{:?}", answer.body);
+            let mut references: Vec<String> = answer.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item["reference"].as_str().unwrap().to_owned())
+                .collect();
+            references.sort();
+            references
+        }
+    };
+    assert_eq!(found("smi").await, ["MRN-S1"], "accents folded, beginnings of words");
+    assert_eq!(found("ann%20sm").await, ["MRN-S1", "MRN-S2"], "every word begins a name word");
+    assert_eq!(found("MARIE").await, ["MRN-S1"]);
+    assert_eq!(found("mrn-s3").await, ["MRN-S3"], "an exact reference");
+    assert!(found("mith").await.is_empty(), "the middle of a word is not its beginning");
+
+    // A new name moves the record in the index in the same write.
+    let record = app.get("/admin/clinics/demo/patients/MRN-S3", Some(&admin)).await;
+    let renamed = app
+        .call_if_match(
+            "PUT",
+            "/admin/clinics/demo/patients/MRN-S3",
+            Some(&admin),
+            Some(serde_json::to_vec(&json!({"patient": {"first_name": "Bea", "last_name": "Smart", "date_of_birth": "1980-01-02", "mobile": "+447700900125"}})).unwrap()),
+            record.etag.as_deref(),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    assert!(found("jones").await.is_empty());
+    assert_eq!(found("sma").await, ["MRN-S3"]);
+
+    // A record written before the index existed is found once the index is rebuilt.
+    let clinic = clinic_shared::domain::clinic::ClinicId::parse("demo").unwrap();
+    let older = json!({"reference": "MRN-OLD", "details": {"first_name": "Cy", "last_name": "Oldfield", "date_of_birth": "1950-05-06"}, "profile": {}});
+    let item = clinic_shared::store::Item::from_record(clinic_shared::store::keys::patient(&clinic, "MRN-OLD"), &older)
+        .unwrap();
+    store.write(clinic_shared::store::Write::put(item, clinic_shared::store::Condition::NotExists)).await.unwrap();
+    assert!(found("oldf").await.is_empty(), "not indexed yet");
+    let mut cursor = String::new();
+    let mut indexed = 0;
+    loop {
+        let page = app
+            .call(
+                "POST",
+                &format!("/admin/clinics/demo/patients/search-index?limit=2&cursor={cursor}"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        indexed += page.body["indexed"].as_u64().unwrap();
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(indexed, 4, "every record, page by page");
+    assert_eq!(found("oldf").await, ["MRN-OLD"]);
+    assert_eq!(found("smi").await, ["MRN-S1"], "rebuilding twice changes nothing");
+}

@@ -403,6 +403,7 @@ async fn every_http_event_runs_through_its_function() {
         ("diary-admin/show-patient.json", "diary-admin", 200),
         ("diary-admin/replace-patient.json", "diary-admin", 200),
         ("diary-admin/create-patient.json", "diary-admin", 201),
+        ("diary-admin/rebuild-patient-search-index.json", "diary-admin", 200),
         ("diary-admin/statistics.json", "diary-admin", 200),
         ("partner-booking-admin/partner-booking-page.json", "partner-booking-admin", 200),
         ("partner-booking-admin/partner-booking-script.json", "partner-booking-admin", 200),

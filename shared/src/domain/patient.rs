@@ -61,20 +61,50 @@ pub fn fold(text: &str) -> String {
         .join(" ")
 }
 
+/// The longest search-index term: longer typed words are looked up by their first letters.
+pub const MAX_SEARCH_TERM_CHARS: usize = 12;
+/// The shortest search-index term: a single letter would list half the clinic.
+pub const MIN_SEARCH_TERM_CHARS: usize = 2;
+/// How many words of a name are indexed.
+const MAX_INDEXED_WORDS: usize = 6;
+
+/// The terms a record is found by: every beginning (2 to 12 letters) of every folded word of
+/// its first and last names. "Ann-Marie Smith" is found by "an", "ann", "ma", "mar", …, "smith".
+pub fn search_terms(details: &PatientDetails) -> std::collections::BTreeSet<String> {
+    let name = fold(&format!("{} {}", details.first_name, details.last_name));
+    let mut terms = std::collections::BTreeSet::new();
+    for word in name.split(' ').take(MAX_INDEXED_WORDS) {
+        let letters: Vec<char> = word.chars().collect();
+        for length in MIN_SEARCH_TERM_CHARS..=letters.len().min(MAX_SEARCH_TERM_CHARS) {
+            terms.insert(letters[..length].iter().collect());
+        }
+    }
+    terms
+}
+
+/// The one term a search is looked up by: its longest folded word, cut to the longest term
+/// indexed; `None` when no word has two letters.
+pub fn lookup_term(search: &str) -> Option<String> {
+    let folded = fold(search);
+    let longest = folded.split(' ').max_by_key(|word| word.chars().count())?;
+    (longest.chars().count() >= MIN_SEARCH_TERM_CHARS).then(|| longest.chars().take(MAX_SEARCH_TERM_CHARS).collect())
+}
+
 impl PatientRecord {
+    /// Whether every word of the search begins a word of the name (any order, accents and case
+    /// folded): "smi ann" finds Ann-Marie Smith.
+    pub fn matches_words(&self, search: &str) -> bool {
+        let name = fold(&format!("{} {}", self.details.first_name, self.details.last_name));
+        let words: Vec<&str> = name.split(' ').collect();
+        let search = fold(search);
+        !search.is_empty() && search.split(' ').all(|typed| words.iter().any(|word| word.starts_with(typed)))
+    }
+
     /// Whether this record is likely the same person: the same folded full name and birth date.
     pub fn same_person(&self, other: &PatientDetails) -> bool {
         self.details.date_of_birth == other.date_of_birth
             && fold(&self.details.first_name) == fold(&other.first_name)
             && fold(&self.details.last_name) == fold(&other.last_name)
-    }
-
-    /// Whether the folded `search` is the reference, or part of the folded full name.
-    pub fn matches(&self, search: &str) -> bool {
-        let search = fold(search);
-        !search.is_empty()
-            && (fold(self.reference.as_str()) == search
-                || fold(&format!("{} {}", self.details.first_name, self.details.last_name)).contains(&search))
     }
 }
 
@@ -326,9 +356,9 @@ mod tests {
         assert!(zoe.same_person(&record("zoe", "o brien", "1980-05-17").details));
         assert!(!zoe.same_person(&record("Zoe", "O'Brien", "1980-05-18").details), "another birth date");
         assert!(!zoe.same_person(&record("Zoey", "O'Brien", "1980-05-17").details), "another name");
-        assert!(zoe.matches("o'brien") && zoe.matches("ZOE") && zoe.matches("mrn-9"));
-        assert!(!zoe.matches("obrien"), "a missing space is a near miss, not a match");
-        assert!(!zoe.matches("  "));
+        assert!(zoe.matches_words("o'brien") && zoe.matches_words("ZOE") && zoe.matches_words("bri zo"));
+        assert!(!zoe.matches_words("obrien"), "a missing space is a near miss, not a match");
+        assert!(!zoe.matches_words("  "));
     }
 
     #[test]
@@ -365,5 +395,60 @@ mod tests {
         let mobile_only = PatientInput { email: String::new(), ..input() };
         let details = PatientDetails::parse(&mobile_only, today, Region::GB, "").unwrap();
         assert!(details.mobile.is_some() && details.email.is_none());
+    }
+
+    fn ann_marie() -> PatientRecord {
+        PatientRecord {
+            reference: PatientReference::parse("reference", "MRN-1").unwrap(),
+            details: PatientDetails {
+                first_name: "Ann-Marie".into(),
+                last_name: "Smíth".into(),
+                date_of_birth: "1980-01-02".parse().unwrap(),
+                mobile: None,
+                email: None,
+            },
+            profile: PatientProfile::default(),
+        }
+    }
+
+    #[test]
+    fn a_record_is_indexed_by_the_beginnings_of_its_name_words_and_found_by_any_of_them() {
+        let record = ann_marie();
+        let terms = search_terms(&record.details);
+        for term in ["an", "ann", "ma", "mari", "marie", "sm", "smith"] {
+            assert!(terms.contains(term), "{term}");
+        }
+        assert!(!terms.contains("a") && !terms.contains("mith"), "{terms:?}");
+        for search in ["smith", "SMI ann", "Marie", "ann-marie smith", "smi"] {
+            assert!(record.matches_words(search), "{search}");
+            let term = lookup_term(search).unwrap();
+            assert!(terms.contains(&term), "{search} is looked up by {term}, which the record is indexed by");
+        }
+        for search in ["mith", "anna", "smith jones"] {
+            assert!(!record.matches_words(search), "{search}");
+        }
+        assert_eq!(lookup_term("a b"), None);
+        assert_eq!(lookup_term("Fitzgerald-Bartholomew").as_deref(), Some("bartholomew"), "the longest word");
+        assert_eq!(lookup_term("Wolfeschlegelsteinhausen").as_deref(), Some("wolfeschlege"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn whatever_a_search_matches_its_lookup_term_finds(
+            first in "[A-Za-zÀ-ÿ' -]{1,30}", last in "[A-Za-zÀ-ÿ' -]{1,30}", cut in 1usize..20, pick in 0usize..8,
+        ) {
+            let record = PatientRecord {
+                details: PatientDetails { first_name: first, last_name: last, ..ann_marie().details },
+                ..ann_marie()
+            };
+            let name = fold(&format!("{} {}", record.details.first_name, record.details.last_name));
+            let words: Vec<&str> = name.split(' ').filter(|word| !word.is_empty()).collect();
+            proptest::prop_assume!(!words.is_empty() && pick < words.len().min(6));
+            let typed: String = words[pick].chars().take(cut).collect();
+            proptest::prop_assert!(record.matches_words(&typed));
+            if let Some(term) = lookup_term(&typed) {
+                proptest::prop_assert!(search_terms(&record.details).contains(&term), "{} not indexed", term);
+            }
+        }
     }
 }

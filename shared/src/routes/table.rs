@@ -441,6 +441,10 @@ pub(super) fn routes() -> Vec<Route> {
             .example(examples::new_patient())
             .answers([(201, json::<PatientView>())])
             .errors([409]),
+        route("POST", "/admin/clinics/{clinicId}/patients/search-index", DIARY_ADMIN, Access::Admin, "RebuildPatientSearchIndex", handler!(patients::rebuild_search_index))
+            .summary("Index one page of patient records for the staff search (records written before the index existed); call again with `next_cursor` until it is absent")
+            .answers([(200, json::<patients::IndexedPage>())])
+            .query(PAGING),
         route("GET", "/admin/clinics/{clinicId}/statistics", DIARY_ADMIN, Access::Admin, "Statistics", handler!(statistics::report))
             .summary("Bookings, cancellations and no-shows per channel, partner, service and provider (JSON or CSV)")
             .answers([(200, json::<StatisticsReport>()), (200, Content::Csv)])

@@ -37,6 +37,7 @@
 //! | partner hold | Get, Put, Delete | `HOLD#{clinic}#{id}` | `HOLD` | | not exists; lapses after 5 minutes with its claims; confirm: exists |
 //! | patient record | Get, Put, Query prefix | `CLINIC#{clinic}` | `PATIENT#{reference}` | | create: not exists |
 //! | patients by folded name and birth date (identification, duplicates) | Put, Query | `PATIENT_NAME#{clinic}#{sha256(folded first, last, birth date)}` | `{reference}` | | same transaction as the record |
+//! | patients by the beginning of a name word (staff search) | Put, Delete, Query | `PATIENT_TERM#{clinic}#{sha256(term)}` | `{reference}` | | same transaction as the record |
 //! | online service | Put, Query prefix | `CLINIC#{clinic}` | `ONLINE_SERVICE#{id}` | | create: not exists |
 //! | Patient Connect template, program | Get, Put, Query prefix | `CLINIC#{clinic}` | `CONNECT_TEMPLATE#{id}`, `CONNECT_PROGRAM#{id}` | | create: not exists; replace: version |
 //! | enrollment | Get, Put | `ENROLLMENT#{clinic}#{id}` | `ENROLLMENT` | `PATIENT_ENROLLMENTS#{clinic}#{patient ref}` / `{created}#{id}` | create: not exists; every move: version |
@@ -76,6 +77,12 @@ pub fn sortable_time(at: Timestamp) -> String {
 /// The clinic's profile.
 pub fn clinic_profile(clinic: &ClinicId) -> Key {
     Key::new(format!("CLINIC#{clinic}"), "PROFILE")
+}
+
+/// The partition holding the references of a clinic's patients one of whose name words begins
+/// with a search term (hashed: no patient data in a key).
+pub fn patients_by_term(clinic: &ClinicId, term_hash: &str) -> String {
+    format!("PATIENT_TERM#{clinic}#{term_hash}")
 }
 
 /// The partition holding the references of a clinic's patients who share a folded name and a

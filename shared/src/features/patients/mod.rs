@@ -21,9 +21,10 @@ use crate::http::auth::authorize;
 use crate::http::request::{clinic_id, page_query};
 use crate::http::request::{json_body, query_param};
 use crate::http::response::json;
-use crate::store::records;
 use crate::store::{Condition, Item, Key, Query, StoreError, Write, keys, query_all};
 use sha2::Digest;
+
+pub mod search_index;
 
 /// Most records one search returns.
 const MAX_RESULTS: usize = 50;
@@ -80,10 +81,6 @@ pub struct PatientRecordView {
 
 fn either(request: &Request, clinic: &ClinicId, staff: Permission) -> Result<Actor, Problem> {
     authorize(request, clinic, staff).or_else(|_| authorize(request, clinic, Permission::PartnerBook))
-}
-
-async fn all(state: &AppState, clinic: &ClinicId) -> Result<Vec<PatientRecord>, StoreError> {
-    records(state.store.as_ref(), &keys::clinic_partition(clinic), keys::PATIENT_PREFIX).await
 }
 
 /// The index partition of everyone with this folded name and birth date.
@@ -172,11 +169,24 @@ pub async fn search(state: &AppState, request: &Request) -> Result<Response<Body
         }
         found
     } else {
-        all(state, &clinic)
-            .await?
-            .into_iter()
-            .filter(|record| record.matches(search) && born.is_none_or(|born| record.details.date_of_birth == born))
-            .collect()
+        // Staff find by reference, as typed or in capitals (a read or two), or by the
+        // beginnings of name words (one query of the search index and a read per candidate).
+        let mut found: Vec<PatientRecord> = Vec::new();
+        for typed in [search.trim().to_owned(), search.trim().to_uppercase()] {
+            if let Ok(reference) = PatientReference::parse("search", &typed)
+                && !found.iter().any(|known| known.reference == reference)
+                && let Some(item) = state.store.get(&keys::patient(&clinic, reference.as_str())).await?
+            {
+                found.push(item.record::<PatientRecord>()?);
+            }
+        }
+        for record in search_index::find(state.store.as_ref(), &clinic, search).await? {
+            if !found.iter().any(|known| known.reference == record.reference) {
+                found.push(record);
+            }
+        }
+        found.retain(|record| born.is_none_or(|born| record.details.date_of_birth == born));
+        found
     };
     found.sort_by_key(|record| fold(&format!("{} {}", record.details.last_name, record.details.first_name)));
     found.truncate(MAX_RESULTS);
@@ -257,7 +267,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
         }
     }
     let now = state.clock.now();
-    let writes = vec![
+    let mut writes = vec![
         Write::put(
             Item::from_record(keys::patient(&clinic_id, record.reference.as_str()), &record)?,
             Condition::NotExists,
@@ -275,6 +285,7 @@ pub async fn create(state: &AppState, request: &Request) -> Result<Response<Body
             now,
         )?,
     ];
+    writes.extend(search_index::index(&clinic_id, &record)?);
     match state.store.transact(writes).await {
         Err(StoreError::ConditionFailed { index: 0 }) => {
             return Err(Problem::conflict("another patient has this reference"));
@@ -333,6 +344,7 @@ pub async fn replace(state: &AppState, request: &Request) -> Result<Response<Bod
         writes.push(Write::Delete { key: old_index, condition: Condition::Always });
         writes.push(Write::put(Item::from_record(new_index, &serde_json::json!({}))?, Condition::Always));
     }
+    writes.extend(search_index::reindex(&clinic_id, &before, &after)?);
     writes.push(audit_trail::record(
         &clinic_id,
         Change {
@@ -375,4 +387,32 @@ pub async fn identify_patient(
         email: details.email.clone(),
     };
     Ok(crate::domain::eligibility::identify(&all, &who).cloned())
+}
+
+/// One page of records put into the search index.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IndexedPage {
+    /// How many records this call indexed.
+    pub indexed: usize,
+    /// Pass as `cursor` to index the next page; absent when every record is indexed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /admin/clinics/{clinicId}/patients/search-index[?cursor=&limit=]`: (re)indexes one page
+/// of records by reference for the staff search, so records written before the index existed
+/// are found. Idempotent; call again with `next_cursor` until it is absent.
+#[tracing::instrument(skip_all)]
+pub async fn rebuild_search_index(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    authorize(request, &clinic, Permission::DiaryWrite)?;
+    let query = page_query(request, Query::prefix(keys::clinic_partition(&clinic), keys::PATIENT_PREFIX))?;
+    let page = state.store.query(&query).await?;
+    for item in &page.items {
+        let record: PatientRecord = item.record()?;
+        state.store.transact(search_index::index(&clinic, &record)?).await?;
+    }
+    tracing::info!(indexed = page.items.len(), "patient search index rebuilt for one page");
+    let next_cursor = page.next.map(|cursor| cursor.as_str().to_owned());
+    json(StatusCode::OK, &IndexedPage { indexed: page.items.len(), next_cursor })
 }
