@@ -172,6 +172,9 @@ async fn a_recall_program_runs_in_order_pauses_for_staff_and_a_booking_completes
     let letter_id = letters[0]["letter"]["id"].as_str().unwrap();
     assert_eq!(post(&app, &token, &format!("/distribution-list/{letter_id}/posted"), json!({})).await.status, 200);
     assert_eq!(app.get(&format!("{CONNECT}/distribution-list"), Some(&token)).await.body["items"], json!([]));
+    let every = app.get(&format!("{CONNECT}/distribution-list?status=all&limit=1"), Some(&token)).await;
+    assert_eq!(every.body["items"][0]["letter"]["status"]["status"], "posted", "{:?}", every.body);
+    assert!(every.body["next_cursor"].is_null(), "one letter, one page");
 
     // The pause waits for staff; advancing it schedules the next cycle's SMS a year on.
     let view = run_until(&app, &token, &id, due_at(&view), 4).await;

@@ -147,6 +147,9 @@ async fn a_known_path_asked_with_another_method_is_a_405_naming_the_methods() {
         ("TRACE", "/health", "GET"),
         ("DELETE", "/admin/clinics/demo/booking-types", "POST, GET"),
         ("PUT", "/book/demo", "GET, POST"),
+        // The literal resource, not the patient record whose reference would have that shape.
+        ("OPTIONS", "/admin/clinics/demo/patients/search-index", "POST"),
+        ("DELETE", "/admin/clinics/demo/patients/MRN-1", "GET, PUT"),
     ] {
         let response = app
             .client

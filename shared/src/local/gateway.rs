@@ -50,6 +50,11 @@ pub fn router(gateway: Gateway) -> axum::Router {
         .with_state(gateway)
 }
 
+/// How many segments of a route template are literal (not `{parameters}`).
+fn literal_segments(template: &str) -> usize {
+    template.split('/').filter(|segment| !segment.starts_with('{')).count()
+}
+
 /// Matches a path against a route template, returning the path parameters.
 pub fn match_path(template: &str, path: &str) -> Option<HashMap<String, String>> {
     let mut parameters = HashMap::new();
@@ -201,15 +206,17 @@ async fn serve(
     body: Bytes,
 ) -> Response {
     let path = uri.path();
-    let matched = ROUTES.iter().find_map(|route| {
-        (route.method == method.as_str())
-            .then(|| match_path(route.path, path).map(|parameters| (route, parameters)))
-            .flatten()
-    });
+    // As API Gateway does: of the templates a path matches, the most specific one (the most
+    // literal segments: `/patients/search-index` over `/patients/{patientReference}`) is the
+    // resource; a method it lacks is a 405 naming the methods it has.
+    let resource: Vec<_> = {
+        let matching: Vec<_> = ROUTES.iter().filter_map(|route| Some((route, match_path(route.path, path)?))).collect();
+        let best = matching.iter().map(|(route, _)| literal_segments(route.path)).max();
+        matching.into_iter().filter(|(route, _)| Some(literal_segments(route.path)) == best).collect()
+    };
+    let matched = resource.iter().find(|(route, _)| route.method == method.as_str()).cloned();
     let Some((route, parameters)) = matched else {
-        // As a server should: a known path asked with another method is a 405 naming the methods.
-        let allowed: Vec<&str> =
-            ROUTES.iter().filter(|route| match_path(route.path, path).is_some()).map(|route| route.method).collect();
+        let allowed: Vec<&str> = resource.iter().map(|(route, _)| route.method).collect();
         if allowed.is_empty() {
             return to_axum(Problem::not_found(format!("no route for {method} {path}")).into_response());
         }

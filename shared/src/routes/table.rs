@@ -582,11 +582,16 @@ pub(super) fn routes() -> Vec<Route> {
             .answers([(200, json::<patient_connect::enrollments::EnrollmentList>())]),
         route("GET", "/admin/clinics/{clinicId}/connect-follow-ups", CONNECT_ADMIN, Access::Admin, "ConnectFollowUps", handler!(patient_connect::enrollments::follow_ups))
             .summary("Patients flagged for follow-up: enrollments paused by a failed action")
-            .answers([(200, json::<patient_connect::enrollments::FollowUpList>())]),
+            .answers([(200, json::<patient_connect::enrollments::FollowUpList>())])
+            .query(PAGING),
         route("GET", "/admin/clinics/{clinicId}/distribution-list", CONNECT_ADMIN, Access::Admin, "DistributionList", handler!(patient_connect::letters::list))
             .summary("Letters to post (Mail), or every letter")
             .answers([(200, json::<patient_connect::letters::DistributionList>())])
-            .query(&[("status", "`to_post` (default) or `all`")]),
+            .query(&[
+                ("status", "`to_post` (default: oldest first) or `all` (by id)"),
+                ("limit", "Page size, 1 to 100 (default 50)"),
+                ("cursor", "`next_cursor` of the previous page"),
+            ]),
         route("POST", "/admin/clinics/{clinicId}/distribution-list/{letterId}/posted", CONNECT_ADMIN, Access::Admin, "MarkLetterPosted", handler!(patient_connect::letters::mark_posted))
             .summary("Mark a letter posted")
             .answers([(200, json::<patient_connect::letters::LetterView>())]),

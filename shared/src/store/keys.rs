@@ -45,6 +45,7 @@
 //! | a program's enrollments | Put, Query | `PROGRAM_ENROLLMENTS#{clinic}#{program}` | `{created}#{id}` | | same transaction as the enrollment |
 //! | patients flagged for follow-up | Put, Delete, Query | `FOLLOW_UP#{clinic}` | `{enrollment}` | | same transaction as the pause / the advance |
 //! | letter (distribution list) | Get, Put, Query | `LETTERS#{clinic}` | `{letter id}` | | same transaction as the outcome; posted: version |
+//! | letters waiting to be posted, oldest first | Query on gsi1 | | | `LETTERS_TO_POST#{clinic}` / `{created}#{id}` | dropped when posted, in the same write |
 //! | SMS reply route (hash of the mobile) | Put, Get | `SMS_REPLY_ROUTE#{sha256}` | `ROUTE` | | same transaction as the outcome of an SMS that saves replies |
 //! | a patient's referrals | Put, Query | `PATIENT_REFERRALS#{clinic}#{patient ref}` | `{id}` | | not exists |
 //! | ePost queue | Put, Query | `EPOST_QUEUE` | `{letter id}` | | not exists |
@@ -403,6 +404,17 @@ pub fn letters_partition(clinic: &ClinicId) -> String {
 /// One letter.
 pub fn letter(clinic: &ClinicId, id: &str) -> Key {
     Key::new(letters_partition(clinic), id)
+}
+
+/// A letter's place on the distribution list while it waits to be posted (its `gsi1`; posting
+/// it drops the index key in the same write): oldest first.
+pub fn letter_to_post(clinic: &ClinicId, created_at: Timestamp, id: &str) -> Key {
+    Key::new(letters_to_post(clinic), format!("{}#{id}", sortable_time(created_at)))
+}
+
+/// The index partition of a clinic's letters waiting to be posted.
+pub fn letters_to_post(clinic: &ClinicId) -> String {
+    format!("LETTERS_TO_POST#{clinic}")
 }
 
 /// A referral recorded for a patient (it enters the clinic's Referral programs).

@@ -171,8 +171,11 @@ pub struct EnrollmentList {
 /// The follow-up list.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FollowUpList {
-    /// Enrollments paused by an error, oldest first.
+    /// Enrollments paused by an error, by enrollment.
     pub items: Vec<FollowUp>,
+    /// Pass as `cursor` for the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// An enrollment with its outcomes and replies (one query of its partition) and what is due
@@ -366,15 +369,17 @@ pub async fn for_program(state: &AppState, request: &Request) -> Result<Response
     json(StatusCode::OK, &EnrollmentList { items: views(state, &clinic, enrollments).await?, next_cursor })
 }
 
-/// `GET /admin/clinics/{clinicId}/connect-follow-ups`
+/// `GET /admin/clinics/{clinicId}/connect-follow-ups[?limit=&cursor=]`: one page of the
+/// working list (an enrollment leaves it when staff advance it or a booking completes it).
 #[tracing::instrument(skip_all)]
 pub async fn follow_ups(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = clinic_id(request)?;
     authorize(request, &clinic, Permission::DiaryRead)?;
-    let items = query_all(state.store.as_ref(), Query::prefix(keys::follow_up_partition(&clinic), "")).await?;
-    let mut items = items.iter().map(Item::record).collect::<Result<Vec<FollowUp>, StoreError>>()?;
-    items.sort_by_key(|follow_up| follow_up.at);
-    json(StatusCode::OK, &FollowUpList { items })
+    let query = page_query(request, Query::prefix(keys::follow_up_partition(&clinic), ""))?;
+    let page = state.store.query(&query).await?;
+    let items = page.items.iter().map(Item::record).collect::<Result<Vec<FollowUp>, StoreError>>()?;
+    let next_cursor = page.next.map(|cursor| cursor.as_str().to_owned());
+    json(StatusCode::OK, &FollowUpList { items, next_cursor })
 }
 
 /// `POST /admin/clinics/{clinicId}/connect-enrollments/{enrollmentId}/advance`: moves an

@@ -12,10 +12,10 @@ use crate::domain::letter::{Letter, LetterStatus};
 use crate::features::audit_trail::{self, Change};
 use crate::http::Problem;
 use crate::http::auth::authorize;
-use crate::http::request::clinic_id;
+use crate::http::request::{clinic_id, page_query};
 use crate::http::request::{path_param, query_param};
 use crate::http::response::{json, pdf};
-use crate::store::{Condition, Item, Query, StoreError, Write, keys, query_all};
+use crate::store::{Condition, Item, Query, StoreError, Write, keys};
 
 /// A letter on the list.
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
@@ -28,11 +28,14 @@ pub struct LetterView {
     pub pdf_path: String,
 }
 
-/// The distribution list.
+/// The distribution list, one page at a time.
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DistributionList {
-    /// Oldest first.
+    /// Letters to post oldest first; with `status=all`, every letter by id.
     pub items: Vec<LetterView>,
+    /// Pass as `cursor` for the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 fn letter_id(request: &Request) -> Result<String, Problem> {
@@ -44,28 +47,26 @@ fn view(clinic: &str, letter: Letter, version: u64) -> LetterView {
     LetterView { letter, version, pdf_path }
 }
 
-/// `GET /admin/clinics/{clinicId}/distribution-list?status=to_post|all`: by default, what is
-/// still to post (Mail letters not yet posted).
+/// `GET /admin/clinics/{clinicId}/distribution-list?status=to_post|all[&limit=&cursor=]`: by
+/// default, what is still to post (Mail letters not yet posted), oldest first, from their own
+/// index; with `status=all`, every letter by id. One query per page either way.
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
     let clinic = clinic_id(request)?;
     authorize(request, &clinic, Permission::DiaryRead)?;
-    let all = match query_param(request, "status") {
-        None | Some("to_post") => false,
-        Some("all") => true,
+    let query = match query_param(request, "status") {
+        None | Some("to_post") => Query::prefix(keys::letters_to_post(&clinic), "").on_gsi1(),
+        Some("all") => Query::prefix(keys::letters_partition(&clinic), ""),
         Some(_) => return Err(Problem::malformed("status", "must be to_post or all")),
     };
-    let items = query_all(state.store.as_ref(), Query::prefix(keys::letters_partition(&clinic), "")).await?;
-    let mut letters = Vec::new();
-    for item in &items {
-        let letter: Letter = item.record()?;
-        let wanted = all || letter.status == LetterStatus::ToPost;
-        if wanted {
-            letters.push(view(clinic.as_str(), letter, item.version));
-        }
-    }
-    letters.sort_by_key(|view| view.letter.created_at);
-    json(StatusCode::OK, &DistributionList { items: letters })
+    let page = state.store.query(&page_query(request, query)?).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|item| Ok(view(clinic.as_str(), item.record()?, item.version)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let next_cursor = page.next.map(|cursor| cursor.as_str().to_owned());
+    json(StatusCode::OK, &DistributionList { items, next_cursor })
 }
 
 /// `POST /admin/clinics/{clinicId}/distribution-list/{letterId}/posted`

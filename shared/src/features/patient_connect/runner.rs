@@ -528,7 +528,14 @@ async fn carry_out(
                 status,
                 created_at: now,
             };
-            match Item::from_record(keys::letter(clinic_id, &letter_id), &letter) {
+            let stored = Item::from_record(keys::letter(clinic_id, &letter_id), &letter).map(|item| {
+                if letter.status == LetterStatus::ToPost {
+                    item.with_gsi1(keys::letter_to_post(clinic_id, now, &letter_id))
+                } else {
+                    item
+                }
+            });
+            match stored {
                 Ok(item) => {
                     Carried::Done(ActionResult::Letter { letter_id }, vec![Write::put(item, Condition::Always)])
                 }
