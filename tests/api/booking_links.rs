@@ -762,3 +762,27 @@ async fn an_archived_rule_sends_no_new_link_but_links_already_sent_still_book() 
     let links = history(&app, &admin, "MRN-3201").await;
     assert_eq!(links[0]["rule_id"], rule.as_str());
 }
+
+#[tokio::test]
+async fn a_link_sent_before_its_clinician_was_archived_offers_only_the_clinicians_still_working() {
+    let app = TestApp::spawn().await;
+    let admin = app.demo_admin();
+    let demo = app.demo_ids(&admin).await;
+    let body = rule_body(&demo.gp15, &[&demo.amara, &demo.tom], &[&demo.riverside, &demo.hillview], true);
+    let rule = create_rule(&app, &admin, body).await;
+    let (_, link_token) = send(&app, &admin, &rule, "MRN-1001", patient("+447700900123", "1980-05-17")).await;
+    // Dr Okafor's mornings start at 08:30, Dr Lindqvist's at 09:00.
+    let first_time = async || {
+        let (status, times) = page(&app, &format!("/links/{link_token}?step=times")).await;
+        assert_eq!(status, 200);
+        values(&times, "time").first().cloned().expect("free times")
+    };
+    assert!(first_time().await.ends_with("T08:30:00Z"));
+
+    let path = format!("/admin/clinics/demo/providers/{}", demo.amara);
+    assert_eq!(app.call("DELETE", &path, Some(&admin), None).await.status, 200);
+    assert!(first_time().await.ends_with("T09:00:00Z"), "the archived clinician's times are gone");
+    let (status, confirmed, _) = book_first_time(&app, &link_token).await;
+    assert_eq!(status, 201, "{confirmed}");
+    assert!(confirmed.contains("Dr Tom Lindqvist"), "{confirmed}");
+}

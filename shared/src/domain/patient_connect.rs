@@ -127,6 +127,17 @@ impl ActionKind {
             Self::Pause => "pause",
         }
     }
+
+    /// The template it sends, if it sends one.
+    pub fn template_id(&self) -> Option<&str> {
+        match self {
+            Self::Sms { template_id, .. }
+            | Self::Email { template_id }
+            | Self::LetterToPatient { template_id, .. }
+            | Self::LetterToGp { template_id, .. } => Some(template_id),
+            Self::Pause => None,
+        }
+    }
 }
 
 /// Before or after the reference date.

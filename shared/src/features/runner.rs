@@ -84,14 +84,15 @@ async fn run_recorded_job(state: &AppState, job: &ScheduledJob) -> Result<Outcom
             .await;
             match result {
                 Ok(_) => Ok(Outcome::Ran),
-                Err(CatalogError::EntryNotFound(_)) => {
+                // Gone, or archived since the change was scheduled: it takes no change.
+                Err(CatalogError::EntryNotFound(_) | CatalogError::Archived(_)) => {
                     state
                         .store
                         .write(done_write(JobStatus::Abandoned)?)
                         .await
                         .or_else(ignore_lost_race)
                         .map_err(JobError::retryable)?;
-                    tracing::warn!("booking type gone; job abandoned");
+                    tracing::warn!("booking type gone or archived; job abandoned");
                     Ok(Outcome::Abandoned)
                 }
                 // Another delivery finished the job (or changed the booking type) first: read

@@ -81,7 +81,8 @@ pub fn clinic_profile(clinic: &ClinicId) -> Key {
 }
 
 /// The partition holding the references of a clinic's patients one of whose name words begins
-/// with a search term (hashed: no patient data in a key).
+/// with a search term (hashed, so no name is readable in a key or a log line; a short prefix's
+/// hash can be guessed by anyone with the table, who could read the records anyway).
 pub fn patients_by_term(clinic: &ClinicId, term_hash: &str) -> String {
     format!("PATIENT_TERM#{clinic}#{term_hash}")
 }

@@ -198,7 +198,7 @@ async fn schedule_change(
     let record = JobRecord { job: job.clone(), due_at: at, status: JobStatus::Pending };
     let job_key = keys::job(clinic, &job.job_id);
     let writes = vec![
-        Write::Check { key: keys::entry(clinic, keys::BOOKING_TYPE_PREFIX, id.as_str()), condition: Condition::Exists },
+        Write::check_current(keys::entry(clinic, keys::BOOKING_TYPE_PREFIX, id.as_str())),
         Write::put(Item::from_record(job_key.clone(), &record)?, Condition::NotExists),
         audit_trail::record(
             clinic,

@@ -61,8 +61,12 @@ impl PrivateDiary {
         rules: Rules,
     ) -> Result<Option<Self>, StoreError> {
         let store = state.store.as_ref();
-        let Some(booking_type) =
-            store.get(&keys::entry(&clinic.id, keys::BOOKING_TYPE_PREFIX, booking_type.as_str())).await?
+        // What staff archived takes no new booking through any channel (links, partners, the
+        // portal, the waitlist), though the private diary ignores the online flag.
+        let Some(booking_type) = store
+            .get(&keys::entry(&clinic.id, keys::BOOKING_TYPE_PREFIX, booking_type.as_str()))
+            .await?
+            .filter(crate::store::Item::is_current)
         else {
             return Ok(None);
         };
@@ -70,13 +74,17 @@ impl PrivateDiary {
         let providers = records::<Provider>(store, &partition, keys::PROVIDER_PREFIX)
             .await?
             .into_iter()
-            .filter(|provider| providers.is_none_or(|only| only.contains(&provider.id)))
+            .filter(|provider| {
+                provider.archived_at.is_none() && providers.is_none_or(|only| only.contains(&provider.id))
+            })
             .map(|provider| (provider.id.clone(), provider))
             .collect();
         let locations = records::<Location>(store, &partition, keys::LOCATION_PREFIX)
             .await?
             .into_iter()
-            .filter(|location| locations.is_none_or(|only| only.contains(&location.id)))
+            .filter(|location| {
+                location.archived_at.is_none() && locations.is_none_or(|only| only.contains(&location.id))
+            })
             .map(|location| (location.id.clone(), location))
             .collect();
         let templates = records(store, &partition, keys::TEMPLATE_PREFIX).await?;

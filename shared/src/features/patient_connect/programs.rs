@@ -144,12 +144,20 @@ pub async fn list_templates(state: &AppState, request: &Request) -> Result<Respo
     json(StatusCode::OK, &MessageTemplateList { items })
 }
 
-/// Checks what a program names: each action's template exists and is of the right kind.
-async fn check_references(state: &AppState, clinic: &ClinicId, program: &ConnectProgram) -> Result<(), Problem> {
+/// Checks what a program names: each action's template exists, is of the right kind, and is
+/// current, unless the program already named it (archiving a template stops new use only).
+async fn check_references(
+    state: &AppState,
+    clinic: &ClinicId,
+    program: &ConnectProgram,
+    before: Option<&ConnectProgram>,
+) -> Result<(), Problem> {
+    let named_before =
+        |id: &str| before.is_some_and(|before| before.actions.iter().any(|a| a.kind.template_id() == Some(id)));
     let known: HashMap<String, TemplateKind> = templates(state, clinic)
         .await?
         .into_iter()
-        .filter(|(template, _)| template.archived_at.is_none())
+        .filter(|(template, _)| template.archived_at.is_none() || named_before(&template.id))
         .map(|(template, _)| (template.id, template.kind))
         .collect();
     let mut errors = Vec::new();
@@ -233,7 +241,7 @@ pub async fn create_program(state: &AppState, request: &Request) -> Result<Respo
     let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
     let program: ConnectProgram = json_body(request)?;
     program.check().map_err(Problem::invalid)?;
-    check_references(state, &clinic, &program).await?;
+    check_references(state, &clinic, &program, None).await?;
     let now = state.clock.now();
     let stored = StoredProgram {
         id: uuid::Uuid::new_v4().simple().to_string(),
@@ -272,7 +280,7 @@ pub async fn replace_program(state: &AppState, request: &Request) -> Result<Resp
         )]));
     }
     program.check().map_err(Problem::invalid)?;
-    check_references(state, &clinic, &program).await?;
+    check_references(state, &clinic, &program, Some(&existing.program)).await?;
     let stored = StoredProgram { program, updated_at: state.clock.now(), ..existing };
     let version = save_program(state, &clinic, &stored, Some(current.version), &actor.subject).await?;
     json_versioned(StatusCode::OK, &ProgramView { program: stored, version }, version)

@@ -180,12 +180,13 @@ pub async fn search(state: &AppState, request: &Request) -> Result<Response<Body
                 found.push(item.record::<PatientRecord>()?);
             }
         }
-        for record in search_index::find(state.store.as_ref(), &clinic, search).await? {
+        found.retain(|record| born.is_none_or(|born| record.details.date_of_birth == born));
+        let born_on = |record: &PatientRecord| born.is_none_or(|born| record.details.date_of_birth == born);
+        for record in search_index::find(state.store.as_ref(), &clinic, search, MAX_RESULTS, born_on).await? {
             if !found.iter().any(|known| known.reference == record.reference) {
                 found.push(record);
             }
         }
-        found.retain(|record| born.is_none_or(|born| record.details.date_of_birth == born));
         found
     };
     found.sort_by_key(|record| fold(&format!("{} {}", record.details.last_name, record.details.first_name)));

@@ -8,8 +8,10 @@ use crate::domain::clinic::ClinicId;
 use crate::domain::patient::{PatientRecord, lookup_term, search_terms};
 use crate::store::{Condition, Item, Key, Query, Store, StoreError, Write, keys};
 
-/// Most references one term lists: a search that matches more should be more precise.
-const MAX_CANDIDATES: u32 = 200;
+/// References read per page of a term's partition.
+const CANDIDATES_PER_PAGE: u32 = 200;
+/// Pages of one term read at most (a very common name beginning with a very common search word).
+const MAX_PAGES: usize = 10;
 
 fn term_key(clinic: &ClinicId, term: &str, record: &PatientRecord) -> Key {
     let hash = hex::encode(sha2::Sha256::digest(term.as_bytes()));
@@ -46,21 +48,34 @@ pub fn reindex(clinic: &ClinicId, before: &PatientRecord, after: &PatientRecord)
     Ok(writes)
 }
 
-/// The records whose name has every word of `search` as the beginning of one of its words:
-/// one query of the longest word's term, then the records it lists, read concurrently.
-pub async fn find(store: &dyn Store, clinic: &ClinicId, search: &str) -> Result<Vec<PatientRecord>, StoreError> {
+/// The records whose name has every word of `search` as the beginning of one of its words and
+/// that `keep` accepts, up to `wanted`: the longest word's term, a page of references at a time,
+/// each page's records read concurrently.
+pub async fn find(
+    store: &dyn Store,
+    clinic: &ClinicId,
+    search: &str,
+    wanted: usize,
+    keep: impl Fn(&PatientRecord) -> bool,
+) -> Result<Vec<PatientRecord>, StoreError> {
     let Some(term) = lookup_term(search) else { return Ok(Vec::new()) };
     let hash = hex::encode(sha2::Sha256::digest(term.as_bytes()));
-    let listed = store.query(&Query::prefix(keys::patients_by_term(clinic, &hash), "").limit(MAX_CANDIDATES)).await?;
-    let records: Vec<Key> = listed.items.iter().map(|item| keys::patient(clinic, &item.key.sk)).collect();
-    let reads = records.iter().map(|key| store.get(key));
+    let mut query = Query::prefix(keys::patients_by_term(clinic, &hash), "").limit(CANDIDATES_PER_PAGE);
     let mut found = Vec::new();
-    for item in futures_util::future::join_all(reads).await {
-        if let Some(item) = item? {
-            let record: PatientRecord = item.record()?;
-            if record.matches_words(search) {
-                found.push(record);
+    for _ in 0..MAX_PAGES {
+        let listed = store.query(&query).await?;
+        let records: Vec<Key> = listed.items.iter().map(|item| keys::patient(clinic, &item.key.sk)).collect();
+        for item in futures_util::future::join_all(records.iter().map(|key| store.get(key))).await {
+            if let Some(item) = item? {
+                let record: PatientRecord = item.record()?;
+                if record.matches_words(search) && keep(&record) {
+                    found.push(record);
+                }
             }
+        }
+        match listed.next {
+            Some(next) if found.len() < wanted => query = query.after(Some(next)),
+            _ => break,
         }
     }
     Ok(found)
