@@ -459,6 +459,7 @@ async fn every_http_event_runs_through_its_function() {
         ("patient-connect-admin/patient-enrollments.json", "patient-connect-admin", 200),
         ("patient-connect-admin/connect-follow-ups.json", "patient-connect-admin", 200),
         ("patient-connect-admin/distribution-list.json", "patient-connect-admin", 200),
+        ("patient-connect-admin/rebuild-distribution-list-index.json", "patient-connect-admin", 200),
         ("patient-connect-admin/letter-pdf.json", "patient-connect-admin", 200),
         ("patient-connect-admin/mark-letter-posted.json", "patient-connect-admin", 200),
         ("patient-connect-admin/mark-letter-posted.json", "patient-connect-admin", 409),

@@ -493,3 +493,34 @@ async fn an_archived_template_or_program_takes_no_new_use_and_leaves_the_lists()
     let changed = app.json("PUT", &program_path, Some(&token), program(&sms)).await;
     assert_eq!(changed.status, 409);
 }
+
+#[tokio::test]
+async fn letters_to_post_written_before_the_list_had_its_index_are_put_on_it_by_a_rebuild() {
+    use clinic_shared::store::{Condition, Item, Store, Write, keys};
+    let (app, store) = TestApp::spawn_with_store().await;
+    let token = app.demo_admin();
+    let clinic = clinic_shared::domain::clinic::ClinicId::parse("demo").unwrap();
+    for (id, status) in [("old-1", json!({"status": "to_post"})), ("old-2", json!({"status": "saved"}))] {
+        let letter = json!({
+            "id": id, "enrollment_id": "e1", "patient_reference": "MRN-7001", "recipient": "patient",
+            "print": "mail", "file_key": format!("letters/demo/{id}.pdf"), "status": status,
+            "created_at": "2026-11-01T09:00:00Z"
+        });
+        let item = Item::from_record(keys::letter(&clinic, id), &letter).unwrap();
+        store.write(Write::put(item, Condition::NotExists)).await.unwrap();
+    }
+    let path = format!("{CONNECT}/distribution-list");
+    let list = || app.get(&path, Some(&token));
+    assert_eq!(list().await.body["items"], json!([]), "not on the index yet");
+    let rebuild = app.call("POST", &format!("{CONNECT}/distribution-list/index?limit=1"), Some(&token), None).await;
+    assert_eq!((rebuild.status, rebuild.body["indexed"].as_u64()), (200, Some(1)), "{:?}", rebuild.body);
+    let cursor = rebuild.body["next_cursor"].as_str().unwrap().to_owned();
+    let rest =
+        app.call("POST", &format!("{CONNECT}/distribution-list/index?cursor={cursor}"), Some(&token), None).await;
+    assert_eq!(rest.body["indexed"], 0, "a saved letter is not to post");
+    let listed = list().await.body;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed:?}");
+    assert_eq!(listed["items"][0]["letter"]["id"], "old-1");
+    let again = app.call("POST", &format!("{CONNECT}/distribution-list/index"), Some(&token), None).await;
+    assert_eq!(again.body["indexed"], 0, "rebuilding twice changes nothing");
+}

@@ -592,6 +592,10 @@ pub(super) fn routes() -> Vec<Route> {
                 ("limit", "Page size, 1 to 100 (default 50)"),
                 ("cursor", "`next_cursor` of the previous page"),
             ]),
+        route("POST", "/admin/clinics/{clinicId}/distribution-list/index", CONNECT_ADMIN, Access::Admin, "RebuildDistributionListIndex", handler!(patient_connect::letters::rebuild_index))
+            .summary("Put one page of letters to post written before the distribution list had its own index onto it; call again with `next_cursor` until it is absent")
+            .answers([(200, json::<patients::IndexedPage>())])
+            .query(PAGING),
         route("POST", "/admin/clinics/{clinicId}/distribution-list/{letterId}/posted", CONNECT_ADMIN, Access::Admin, "MarkLetterPosted", handler!(patient_connect::letters::mark_posted))
             .summary("Mark a letter posted")
             .answers([(200, json::<patient_connect::letters::LetterView>())]),

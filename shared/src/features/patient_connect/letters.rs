@@ -69,6 +69,32 @@ pub async fn list(state: &AppState, request: &Request) -> Result<Response<Body>,
     json(StatusCode::OK, &DistributionList { items, next_cursor })
 }
 
+/// `POST /admin/clinics/{clinicId}/distribution-list/index[?cursor=&limit=]`: puts one page of
+/// letters (by id) that wait to be posted but were written before the distribution list had its
+/// own index onto it. Idempotent, each write conditional on the letter's version (a letter
+/// marked posted meanwhile stays off); call again with `next_cursor` until it is absent.
+#[tracing::instrument(skip_all)]
+pub async fn rebuild_index(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
+    let clinic = clinic_id(request)?;
+    authorize(request, &clinic, Permission::DiaryWrite)?;
+    let page = state.store.query(&page_query(request, Query::prefix(keys::letters_partition(&clinic), ""))?).await?;
+    let mut indexed = 0;
+    for item in &page.items {
+        let letter: Letter = item.record()?;
+        if letter.status != LetterStatus::ToPost || item.gsi1.is_some() {
+            continue;
+        }
+        let listed = item.clone().with_gsi1(keys::letter_to_post(&clinic, letter.created_at, &letter.id));
+        match state.store.write(Write::put(listed, Condition::VersionIs(item.version))).await {
+            Ok(_) => indexed += 1,
+            Err(StoreError::ConditionFailed { .. }) => {} // changed meanwhile: it was written indexed
+            Err(error) => return Err(error.into()),
+        }
+    }
+    let next_cursor = page.next.map(|cursor| cursor.as_str().to_owned());
+    json(StatusCode::OK, &crate::features::patients::IndexedPage { indexed, next_cursor })
+}
+
 /// `POST /admin/clinics/{clinicId}/distribution-list/{letterId}/posted`
 #[tracing::instrument(skip_all)]
 pub async fn mark_posted(state: &AppState, request: &Request) -> Result<Response<Body>, Problem> {
