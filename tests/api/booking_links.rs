@@ -785,4 +785,11 @@ async fn a_link_sent_before_its_clinician_was_archived_offers_only_the_clinician
     let (status, confirmed, _) = book_first_time(&app, &link_token).await;
     assert_eq!(status, 201, "{confirmed}");
     assert!(confirmed.contains("Dr Tom Lindqvist"), "{confirmed}");
+
+    // The rule may still be edited while it names her; a new rule may not name her.
+    let mut renamed = rule_body(&demo.gp15, &[&demo.amara, &demo.tom], &[&demo.riverside, &demo.hillview], true);
+    renamed["title"] = json!("GP follow-up (winter)");
+    assert_eq!(replace_rule(&app, &admin, &rule, renamed.clone()).await, 200);
+    let another = app.json("POST", "/admin/clinics/demo/broadcast-rules", Some(&admin), renamed).await;
+    assert_eq!((another.status, another.problem_fields()), (422, vec!["provider_ids[0]".to_owned()]));
 }

@@ -132,6 +132,26 @@ impl Write {
     }
 }
 
+/// Lets a replaced record keep what it already referred to: of `checks`, those of a key that
+/// `before` (the previous version's checks) also checked ask only that it exists, archived since
+/// or not; a new reference must still be current.
+pub fn keep_references(checks: &mut [Write], before: &[Write]) {
+    let kept: std::collections::HashSet<&Key> = before
+        .iter()
+        .filter_map(|write| match write {
+            Write::Check { key, .. } => Some(key),
+            _ => None,
+        })
+        .collect();
+    for check in checks {
+        if let Write::Check { key, condition } = check
+            && kept.contains(key)
+        {
+            *condition = Condition::Exists;
+        }
+    }
+}
+
 /// One write, alone or as part of a transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {

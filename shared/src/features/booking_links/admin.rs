@@ -80,14 +80,20 @@ async fn save_rule(
     clinic: &ClinicId,
     rule: &BroadcastRule,
     actor: &str,
-    previous_version: Option<u64>,
+    previous: Option<(&BroadcastRule, u64)>,
 ) -> Result<u64, Problem> {
+    let previous_version = previous.map(|(_, version)| version);
     // Archiving names nothing new: a rule whose booking type was archived first can still be.
-    let (checks, fields): (Vec<Write>, Vec<String>) = if rule.archived_at.is_none() {
+    let (mut checks, fields): (Vec<Write>, Vec<String>) = if rule.archived_at.is_none() {
         reference_checks(clinic, rule).into_iter().unzip()
     } else {
         Default::default()
     };
+    // What the rule already named may have been archived since; only new names must be current.
+    if let Some((before, _)) = previous {
+        let before: Vec<Write> = reference_checks(clinic, before).into_iter().map(|(check, _)| check).collect();
+        crate::store::keep_references(&mut checks, &before);
+    }
     let version = previous_version.map_or(1, |version| version + 1);
     let condition = previous_version.map_or(Condition::NotExists, Condition::VersionIs);
     let mut writes = checks;
@@ -156,10 +162,11 @@ pub async fn replace_rule(state: &AppState, request: &Request) -> Result<Respons
         .await?
         .ok_or_else(|| Problem::not_found("no such broadcast rule in this clinic"))?;
     check_if_match(request, current.version)?;
-    if current.record::<BroadcastRule>()?.archived_at.is_some() {
+    let before: BroadcastRule = current.record()?;
+    if before.archived_at.is_some() {
         return Err(Problem::conflict("the rule is archived; create a new rule instead"));
     }
-    let version = save_rule(state, &clinic_id, &rule, &actor.subject, Some(current.version)).await?;
+    let version = save_rule(state, &clinic_id, &rule, &actor.subject, Some((&before, current.version))).await?;
     json_versioned(StatusCode::OK, &BroadcastRuleView { rule, version }, version)
 }
 
@@ -181,8 +188,9 @@ pub async fn archive_rule(state: &AppState, request: &Request) -> Result<Respons
     if rule.archived_at.is_some() {
         return Err(Problem::conflict("the rule is already archived"));
     }
+    let before = rule.clone();
     rule.archived_at = Some(state.clock.now());
-    let version = save_rule(state, &clinic_id, &rule, &actor.subject, Some(current.version)).await?;
+    let version = save_rule(state, &clinic_id, &rule, &actor.subject, Some((&before, current.version))).await?;
     tracing::info!(rule_id = %rule.id, "broadcast rule archived");
     json_versioned(StatusCode::OK, &BroadcastRuleView { rule, version }, version)
 }

@@ -132,6 +132,7 @@ pub async fn replace(state: &AppState, request: &Request) -> Result<Response<Bod
     let version = current.version;
     check_if_match(request, version)?;
     let (mut writes, fields) = reference_checks(&clinic, &service);
+    crate::store::keep_references(&mut writes, &reference_checks(&clinic, &current.record::<OnlineService>()?).0);
     writes.push(Write::put(Item::from_record(key, &service)?.with_version(version + 1), Condition::VersionIs(version)));
     writes.push(audit(
         &clinic,

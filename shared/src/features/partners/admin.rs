@@ -40,16 +40,26 @@ async fn save(
     state: &AppState,
     request: &Request,
     partner: &Partner,
-    previous: Option<u64>,
+    previous: Option<(&Partner, u64)>,
     actor: &str,
 ) -> Result<u64, Problem> {
     let clinic = clinic_id(request)?;
+    let (before, previous) = (previous.map(|(before, _)| before), previous.map(|(_, version)| version));
     // Archiving names nothing new: a partner whose service was archived first can still be.
     let named = if partner.archived_at.is_none() { partner.activated_booking_type_ids.as_slice() } else { &[] };
     let mut writes: Vec<Write> = named
         .iter()
         .map(|id| Write::check_current(keys::entry(&clinic, keys::BOOKING_TYPE_PREFIX, id.as_str())))
         .collect();
+    // A service activated before may have been archived since; only new activations must be current.
+    if let Some(before) = before {
+        let kept: Vec<Write> = before
+            .activated_booking_type_ids
+            .iter()
+            .map(|id| Write::check_current(keys::entry(&clinic, keys::BOOKING_TYPE_PREFIX, id.as_str())))
+            .collect();
+        crate::store::keep_references(&mut writes, &kept);
+    }
     let references = writes.len();
     let version = previous.map_or(1, |version| version + 1);
     writes.push(Write::put(
@@ -99,8 +109,9 @@ pub async fn archive(state: &AppState, request: &Request) -> Result<Response<Bod
     if partner.archived_at.is_some() {
         return Err(Problem::conflict("the partner is already archived"));
     }
+    let before = partner.clone();
     partner.archived_at = Some(state.clock.now());
-    let version = save(state, request, &partner, Some(current.version), &actor.subject).await?;
+    let version = save(state, request, &partner, Some((&before, current.version)), &actor.subject).await?;
     tracing::info!(partner_id = %partner.id, "partner archived");
     json_versioned(StatusCode::OK, &PartnerView { partner, version }, version)
 }
@@ -136,10 +147,11 @@ pub async fn replace(state: &AppState, request: &Request) -> Result<Response<Bod
     let partner = Partner::parse(id.as_str(), &input).map_err(Problem::invalid)?;
     let current = stored_partner(state, &clinic, &id).await?;
     check_if_match(request, current.version)?;
-    if current.record::<Partner>()?.archived_at.is_some() {
+    let before: Partner = current.record()?;
+    if before.archived_at.is_some() {
         return Err(Problem::conflict("the partner is archived; create a new partner instead"));
     }
-    let version = save(state, request, &partner, Some(current.version), &actor.subject).await?;
+    let version = save(state, request, &partner, Some((&before, current.version)), &actor.subject).await?;
     json_versioned(StatusCode::OK, &PartnerView { partner, version }, version)
 }
 
