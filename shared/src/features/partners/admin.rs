@@ -46,19 +46,16 @@ async fn save(
     let clinic = clinic_id(request)?;
     let (before, previous) = (previous.map(|(before, _)| before), previous.map(|(_, version)| version));
     // Archiving names nothing new: a partner whose service was archived first can still be.
-    let named = if partner.archived_at.is_none() { partner.activated_booking_type_ids.as_slice() } else { &[] };
-    let mut writes: Vec<Write> = named
-        .iter()
-        .map(|id| Write::check_current(keys::entry(&clinic, keys::BOOKING_TYPE_PREFIX, id.as_str())))
-        .collect();
+    let checks = |partner: &Partner| -> Vec<Write> {
+        let ids = &partner.activated_booking_type_ids;
+        ids.iter()
+            .map(|id| Write::check_current(keys::entry(&clinic, keys::BOOKING_TYPE_PREFIX, id.as_str())))
+            .collect()
+    };
+    let mut writes = if partner.archived_at.is_none() { checks(partner) } else { Vec::new() };
     // A service activated before may have been archived since; only new activations must be current.
     if let Some(before) = before {
-        let kept: Vec<Write> = before
-            .activated_booking_type_ids
-            .iter()
-            .map(|id| Write::check_current(keys::entry(&clinic, keys::BOOKING_TYPE_PREFIX, id.as_str())))
-            .collect();
-        crate::store::keep_references(&mut writes, &kept);
+        crate::store::keep_references(&mut writes, &checks(before));
     }
     let references = writes.len();
     let version = previous.map_or(1, |version| version + 1);

@@ -108,11 +108,7 @@ pub async fn replace_template(state: &AppState, request: &Request) -> Result<Res
     let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
     let input: MessageTemplateInput = json_body(request)?;
     let template = MessageTemplate::parse(id.clone(), &input).map_err(Problem::invalid)?;
-    let current = state
-        .store
-        .get(&keys::connect_template(&clinic, &id))
-        .await?
-        .ok_or_else(|| Problem::not_found("no such template in this clinic"))?;
+    let current = stored(state, keys::connect_template(&clinic, &id), "template").await?;
     check_if_match(request, current.version)?;
     let existing: MessageTemplate = current.record()?;
     if existing.archived_at.is_some() {
@@ -263,11 +259,7 @@ pub async fn replace_program(state: &AppState, request: &Request) -> Result<Resp
     let id = path_param(request, "programId", |raw| parse_id("programId", raw))?;
     let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
     let program: ConnectProgram = json_body(request)?;
-    let current = state
-        .store
-        .get(&keys::connect_program(&clinic, &id))
-        .await?
-        .ok_or_else(|| Problem::not_found("no such program in this clinic"))?;
+    let current = stored(state, keys::connect_program(&clinic, &id), "program").await?;
     check_if_match(request, current.version)?;
     let existing: StoredProgram = current.record()?;
     if existing.archived_at.is_some() {
@@ -297,10 +289,8 @@ pub async fn list_programs(state: &AppState, request: &Request) -> Result<Respon
         .await?
         .iter()
         .map(|item| Ok(ProgramView { program: item.record()?, version: item.version }))
-        .filter(|view: &Result<ProgramView, StoreError>| {
-            view.as_ref().map_or(true, |view| view.program.archived_at.is_some() == archived)
-        })
         .collect::<Result<Vec<_>, StoreError>>()?;
+    items.retain(|view| view.program.archived_at.is_some() == archived);
     items.sort_by_key(|view| view.program.program.name.to_lowercase());
     json(StatusCode::OK, &ProgramList { items })
 }
@@ -313,11 +303,7 @@ pub async fn archive_template(state: &AppState, request: &Request) -> Result<Res
     let clinic = clinic_id(request)?;
     let id = path_param(request, "templateId", |raw| parse_id("templateId", raw))?;
     let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
-    let current = state
-        .store
-        .get(&keys::connect_template(&clinic, &id))
-        .await?
-        .ok_or_else(|| Problem::not_found("no such template in this clinic"))?;
+    let current = stored(state, keys::connect_template(&clinic, &id), "template").await?;
     check_if_match(request, current.version)?;
     let template: MessageTemplate = current.record()?;
     if template.archived_at.is_some() {
@@ -341,11 +327,7 @@ pub async fn archive_program(state: &AppState, request: &Request) -> Result<Resp
     let clinic = clinic_id(request)?;
     let id = path_param(request, "programId", |raw| parse_id("programId", raw))?;
     let actor = authorize(request, &clinic, Permission::CatalogWrite)?;
-    let current = state
-        .store
-        .get(&keys::connect_program(&clinic, &id))
-        .await?
-        .ok_or_else(|| Problem::not_found("no such program in this clinic"))?;
+    let current = stored(state, keys::connect_program(&clinic, &id), "program").await?;
     check_if_match(request, current.version)?;
     let stored: StoredProgram = current.record()?;
     if stored.archived_at.is_some() {
@@ -372,6 +354,11 @@ pub async fn archive_program(state: &AppState, request: &Request) -> Result<Resp
     state.store.transact(writes).await?;
     tracing::info!(program_id = %id, "connect program archived");
     json_versioned(StatusCode::OK, &ProgramView { program: stored, version }, version)
+}
+
+/// The stored template or program under `key`, or a 404 naming `what`.
+async fn stored(state: &AppState, key: crate::store::Key, what: &str) -> Result<Item, Problem> {
+    state.store.get(&key).await?.ok_or_else(|| Problem::not_found(format!("no such {what} in this clinic")))
 }
 
 /// The id rule for programs, templates, enrollments and letters: 1 to 64 letters, digits or

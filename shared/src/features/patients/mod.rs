@@ -172,9 +172,10 @@ pub async fn search(state: &AppState, request: &Request) -> Result<Response<Body
         // Staff find by reference, as typed or in capitals (a read or two), or by the
         // beginnings of name words (one query of the search index and a read per candidate).
         let mut found: Vec<PatientRecord> = Vec::new();
-        for typed in [search.trim().to_owned(), search.trim().to_uppercase()] {
+        let mut forms = vec![search.trim().to_owned(), search.trim().to_uppercase()];
+        forms.dedup();
+        for typed in forms {
             if let Ok(reference) = PatientReference::parse("search", &typed)
-                && !found.iter().any(|known| known.reference == reference)
                 && let Some(item) = state.store.get(&keys::patient(&clinic, reference.as_str())).await?
             {
                 found.push(item.record::<PatientRecord>()?);
